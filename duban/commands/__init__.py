@@ -1,0 +1,1 @@
+"""One module per `duban` subcommand; each exposes register(subparsers)."""

@@ -1,0 +1,458 @@
+"""Load and validate the admin's TOML config.
+
+Every error names the file, the key path and, where the TOML text allows, the line, so an admin
+can fix it without reading Python tracebacks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+DEFAULT_CONFIG_NAME = "config.toml"
+CONFIG_ENV = "DUBAN_CONFIG"
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message is meant for the admin."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GeneralConfig(_Strict):
+    timezone: str = "Asia/Shanghai"
+    locale: Literal["zh_CN", "en"] = "zh_CN"
+    data_dir: str = "data"
+    # Empty means a SQLite file under data_dir; PostgreSQL: postgresql+psycopg://user@host/db
+    database_url: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class WebhookConfig(_Strict):
+    url: str
+    listen: str = "0.0.0.0"
+    port: int = 8443
+    secret_token_env: str = "DUBAN_WEBHOOK_SECRET"
+
+
+class TelegramConfig(_Strict):
+    token_env: str = "DUBAN_BOT_TOKEN"
+    token_file: str = ""
+    base_url: str = ""
+    base_file_url: str = ""
+    proxy: str = ""
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook: WebhookConfig | None = None
+
+    @model_validator(mode="after")
+    def _webhook_needs_settings(self) -> TelegramConfig:
+        if self.mode == "webhook" and self.webhook is None:
+            raise ValueError("mode = 'webhook' needs a [telegram.webhook] table with url")
+        return self
+
+
+class OfficeConfig(_Strict):
+    """The district office (督查室): admin chats that receive the top escalation digests."""
+
+    name: str = "区政府督查室"
+    chat_ids: list[int] = Field(default_factory=list)
+
+
+class LeaderConfig(_Strict):
+    """A district leader in charge (分管区领导) of some lead departments."""
+
+    name: str
+    units: list[str]
+    chat_ids: list[int] = Field(default_factory=list)
+
+
+UnitKind = Annotated[str, Field(min_length=1, pattern=r"^[a-z_]+$")]
+
+
+class UnitConfig(_Strict):
+    name: str = Field(min_length=1)
+    kind: UnitKind = "department"
+    aliases: list[str] = Field(default_factory=list)
+    placeholder: bool = False  # shipped example entries an admin must replace
+
+
+class GroupConfig(_Strict):
+    """A named set of units. Either fixed members (by kind and/or by name) or, with
+    `relevant_of`, a 各相关X placeholder whose members the lead designates per task."""
+
+    name: str = Field(min_length=1)
+    kinds: list[str] = Field(default_factory=list)
+    members: list[str] = Field(default_factory=list)
+    relevant_of: str = ""
+    aliases: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> GroupConfig:
+        if self.relevant_of and (self.kinds or self.members):
+            raise ValueError("a group with relevant_of takes no kinds or members")
+        if not self.relevant_of and not (self.kinds or self.members):
+            raise ValueError("a group needs kinds, members or relevant_of")
+        return self
+
+
+class DesignationConfig(_Strict):
+    """An admin's answer to a 各相关X placeholder: which units it means for one task."""
+
+    task: Annotated[int, Field(ge=1)]
+    group: str
+    units: list[str] = Field(min_length=1)
+
+
+class CalendarConfig(_Strict):
+    office_hours: tuple[dt.time, dt.time] = (dt.time(9, 0), dt.time(18, 0))
+    holidays: list[dt.date] = Field(default_factory=list)
+    workdays: list[dt.date] = Field(default_factory=list)  # 调休 make-up workdays
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CalendarConfig:
+        start, end = self.office_hours
+        if start >= end:
+            raise ValueError("office_hours must be [start, end] with start before end")
+        both = sorted(set(self.holidays) & set(self.workdays))
+        if both:
+            raise ValueError(f"dates listed as both holiday and workday: {both}")
+        return self
+
+
+Weekday = Annotated[int, Field(ge=1, le=7)]
+
+
+class ScheduleConfig(_Strict):
+    """How often an assignment reports. every = month | week | quarter | once."""
+
+    every: Literal["month", "week", "quarter", "once"] = "month"
+    day: Annotated[int, Field(ge=1, le=31)] = 25  # month/quarter: day of month
+    weekday: Weekday = 5  # week: 1 = Monday … 7 = Sunday
+    dates: list[dt.date] = Field(default_factory=list)  # once: the deadlines
+
+    @model_validator(mode="after")
+    def _once_has_dates(self) -> ScheduleConfig:
+        if self.every == "once" and not self.dates:
+            raise ValueError("every = 'once' needs dates = [...]")
+        return self
+
+
+class ScheduleRule(ScheduleConfig):
+    """A schedule for some tasks or sections, overriding the default."""
+
+    tasks: list[int] = Field(default_factory=list)
+    sections: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _targets_something(self) -> ScheduleRule:
+        if not self.tasks and not self.sections:
+            raise ValueError("a reporting rule needs tasks = [...] or sections = [...]")
+        return self
+
+
+class ReportingConfig(_Strict):
+    start: dt.date | None = None  # default: the day of import
+    end: dt.date | None = None  # default: 31 December of the start year
+    default: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    rules: list[ScheduleRule] = Field(default_factory=list)
+
+
+NonNegative = Annotated[int, Field(ge=0)]
+
+
+class EscalationConfig(_Strict):
+    """The ladder, in working days around a period's due date D."""
+
+    remind_before: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [3, 1])
+    remind_on_due: bool = True
+    overdue_after: Annotated[int, Field(ge=1)] = 1
+    overdue_every: Annotated[int, Field(ge=1)] = 2
+    overdue_times: NonNegative = 3
+    lead_after: Annotated[int, Field(ge=1)] = 2
+    office_after: Annotated[int, Field(ge=1)] = 5
+    leader_after: NonNegative = 8  # 0 switches the leader stage off
+    max_attempts: Annotated[int, Field(ge=1)] = 5  # delivery attempts before an item is dead
+
+    @model_validator(mode="after")
+    def _ordered(self) -> EscalationConfig:
+        if self.office_after <= self.lead_after:
+            raise ValueError("office_after must be later than lead_after")
+        if self.leader_after and self.leader_after <= self.office_after:
+            raise ValueError("leader_after must be later than office_after (or 0 for off)")
+        return self
+
+
+class Config(_Strict):
+    duban: GeneralConfig = Field(default_factory=GeneralConfig)
+    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
+    office: OfficeConfig = Field(default_factory=OfficeConfig)
+    units: list[UnitConfig] = Field(default_factory=list)
+    groups: list[GroupConfig] = Field(default_factory=list)
+    aliases: dict[str, str] = Field(default_factory=dict)
+    leaders: list[LeaderConfig] = Field(default_factory=list)
+    designations: list[DesignationConfig] = Field(default_factory=list)
+    calendar: CalendarConfig = Field(default_factory=CalendarConfig)
+    reporting: ReportingConfig = Field(default_factory=ReportingConfig)
+    escalation: EscalationConfig = Field(default_factory=EscalationConfig)
+
+    # Where the file was loaded from; relative paths (data_dir, token_file) resolve against it.
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.duban.timezone)
+
+    @property
+    def database_url(self) -> str:
+        if self.duban.database_url:
+            return self.duban.database_url
+        return f"sqlite:///{self.data_path / 'duban.db'}"
+
+    @property
+    def data_path(self) -> Path:
+        path = Path(self.duban.data_dir)
+        return path if path.is_absolute() else self.base_dir / path
+
+    def unit_by_name(self) -> dict[str, UnitConfig]:
+        return {u.name: u for u in self.units}
+
+    def name_index(self) -> dict[str, str]:
+        """Every known spelling (canonical names and aliases) → canonical unit or group name."""
+        index: dict[str, str] = {}
+        for unit in self.units:
+            index[unit.name] = unit.name
+            for alias in unit.aliases:
+                index[alias] = unit.name
+        for group in self.groups:
+            index[group.name] = group.name
+            for alias in group.aliases:
+                index[alias] = group.name
+        index.update(self.aliases)
+        return index
+
+    def group_members(self, group: GroupConfig) -> list[str]:
+        """Canonical unit names of a fixed group (a relevant_of group has none until designated)."""
+        if group.relevant_of:
+            return []
+        index = self.name_index()
+        names = {index[m] for m in group.members}
+        names |= {u.name for u in self.units if u.kind in group.kinds}
+        return sorted(names, key=[u.name for u in self.units].index)
+
+    @model_validator(mode="after")
+    def _names_resolve(self) -> Config:
+        _check_names(self)
+        return self
+
+
+def _check_names(cfg: Config) -> None:
+    """Names are unique across units, groups and aliases, and every reference resolves."""
+    owner: dict[str, str] = {}  # spelling → "units[3]" etc., to name both places in a clash
+
+    def claim(name: str, where: str) -> None:
+        if name in owner:
+            raise _KeyedError(where, f"{name!r} is already defined at {owner[name]}")
+        owner[name] = where
+
+    for i, unit in enumerate(cfg.units):
+        claim(unit.name, f"units[{i}].name")
+        for j, alias in enumerate(unit.aliases):
+            claim(alias, f"units[{i}].aliases[{j}]")
+    for i, group in enumerate(cfg.groups):
+        claim(group.name, f"groups[{i}].name")
+        for j, alias in enumerate(group.aliases):
+            claim(alias, f"groups[{i}].aliases[{j}]")
+    targets = dict(owner)
+    for alias, target in cfg.aliases.items():
+        claim(alias, f"aliases.{alias}")
+        if target not in targets:
+            raise _KeyedError(
+                f"aliases.{alias}", f"alias points to {target!r}, which is no unit or group"
+            )
+
+    units = {u.name for u in cfg.units}
+    groups = {g.name: g for g in cfg.groups}
+    index = cfg.name_index()
+    for i, group in enumerate(cfg.groups):
+        for j, member in enumerate(group.members):
+            if index.get(member) not in units:
+                raise _KeyedError(f"groups[{i}].members[{j}]", f"{member!r} is no known unit")
+        if group.relevant_of:
+            base = index.get(group.relevant_of)
+            if base not in groups or groups[base].relevant_of:
+                raise _KeyedError(
+                    f"groups[{i}].relevant_of",
+                    f"{group.relevant_of!r} is no group with fixed members",
+                )
+    for i, des in enumerate(cfg.designations):
+        group = groups.get(index.get(des.group, ""))
+        if group is None or not group.relevant_of:
+            raise _KeyedError(f"designations[{i}].group", f"{des.group!r} is no 各相关 group")
+        for j, name in enumerate(des.units):
+            if index.get(name) not in units:
+                raise _KeyedError(f"designations[{i}].units[{j}]", f"{name!r} is no known unit")
+    for i, leader in enumerate(cfg.leaders):
+        for j, name in enumerate(leader.units):
+            if index.get(name) not in units:
+                raise _KeyedError(f"leaders[{i}].units[{j}]", f"{name!r} is no known unit")
+
+
+class _KeyedError(ValueError):
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+# --- locating keys in the TOML text, for line numbers in error messages -------------------------
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)\s*=""")
+
+
+def _key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """Map key paths like ('units', '3', 'kind') to the 1-based line where they are written."""
+    lines: dict[tuple[str, ...], int] = {}
+    array_counts: dict[tuple[str, ...], int] = {}
+    current: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            path = tuple(p.strip().strip("\"'") for p in header.group(2).split("."))
+            if header.group(1) == "[[":
+                index = array_counts.get(path, 0)
+                array_counts[path] = index + 1
+                current = (*path, str(index))
+            else:
+                current = path
+            lines.setdefault(current, number)
+            continue
+        key = _KEY.match(line)
+        if key:
+            lines.setdefault((*current, key.group(1).strip("\"'")), number)
+    return lines
+
+
+def _line_for(path: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> int | None:
+    """The line of the longest prefix of path that the text names."""
+    for end in range(len(path), 0, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
+
+
+def _split_path(dotted: str) -> tuple[str, ...]:
+    parts: list[str] = []
+    for piece in dotted.split("."):
+        parts.extend(p for p in re.split(r"\[(\d+)\]", piece) if p)
+    return tuple(parts)
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def parse_config(text: str, source: str = "<config>", base_dir: Path | None = None) -> Config:
+    """Validate config text; raise ConfigError naming source, key path and line."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: TOML syntax error: {exc}") from exc
+    lines = _key_lines(text)
+    try:
+        return Config.model_validate({**raw, "base_dir": base_dir or Path(".")})
+    except ValidationError as exc:
+        messages = []
+        for err in exc.errors():
+            ctx_error = (err.get("ctx") or {}).get("error")
+            if isinstance(ctx_error, _KeyedError):
+                path = ctx_error.path
+                msg = ctx_error.message
+            else:
+                path = _format_loc(err["loc"])
+                msg = _plain_message(err)
+            parts = _split_path(path)
+            line = _line_for(parts, lines) if parts else None
+            where = f"{source}:{line}" if line else source
+            messages.append(f"{where}: {path or '(top level)'}: {msg}")
+        raise ConfigError("\n".join(messages)) from None
+
+
+def _plain_message(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key (check the spelling; see config.example.toml)"
+    if err["type"] == "missing":
+        return "required key is missing"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    value = err.get("input")
+    if err["type"] not in ("value_error", "assertion_error") and not isinstance(value, dict | list):
+        msg += f" (got {value!r})"
+    return msg
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """--config PATH, else $DUBAN_CONFIG, else ./config.toml."""
+    chosen = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME)
+    if not chosen.exists():
+        hint = "" if path else f" (pass --config PATH or set {CONFIG_ENV})"
+        raise ConfigError(f"{chosen}: config file not found{hint}")
+    try:
+        text = chosen.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{chosen}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    return parse_config(text, source=str(chosen), base_dir=chosen.resolve().parent)
+
+
+def example_config_path() -> Path:
+    """The bundled example config (repo root in a checkout, a package copy when installed)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "config.example.toml", here / "data" / "config.example.toml"):
+        if candidate.exists():
+            return candidate
+    raise ConfigError("config.example.toml not found next to the package")
+
+
+def read_token(cfg: Config) -> str | None:
+    """The bot token from the environment variable the config names, else from token_file."""
+    token = os.environ.get(cfg.telegram.token_env, "").strip()
+    if token:
+        return token
+    if cfg.telegram.token_file:
+        path = Path(cfg.telegram.token_file).expanduser()
+        if not path.is_absolute():
+            path = cfg.base_dir / path
+        try:
+            return path.read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise ConfigError(f"telegram.token_file: cannot read {path}: {exc.strerror}") from exc
+    return None

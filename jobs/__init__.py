@@ -1,0 +1,1 @@
+"""Time: working days, reporting periods, the escalation planner, the outbox and the clock."""
