@@ -16,10 +16,12 @@ from typing import Protocol
 class ItemRef:
     """One item of a digest, so a channel can attach buttons (报送进展 / 申请延期 / 查看任务)."""
 
-    period_id: int
+    period_id: int | None
     task_number: int
     unit: str
     due: str  # ISO date
+    kind: str = ""  # the item's own kind (a digest may mix kinds)
+    ref_id: int | None = None  # report / extension / completion id, for review-style buttons
 
 
 @dataclass(frozen=True)
