@@ -290,7 +290,7 @@ def _item_order(row: OutboxItem) -> tuple[int, str, int, str, int]:
     task = item.get("task")
     return (
         severity(row.kind),
-        str(item.get("lead", "")),
+        "、".join(item.get("leads") or ()),
         task if isinstance(task, int) else 0,
         str(item.get("unit", "")),
         row.id,
