@@ -22,6 +22,7 @@ class ItemRef:
     due: str  # ISO date
     kind: str = ""  # the item's own kind (a digest may mix kinds)
     ref_id: int | None = None  # report / extension / completion id, for review-style buttons
+    outbox_id: int | None = None  # the outbox row this item came from (logs, crash tests)
 
 
 @dataclass(frozen=True)
