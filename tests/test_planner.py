@@ -32,13 +32,14 @@ POLICY = {
 }
 LEADERS = (Leader(0, "分管副区长", frozenset({"区发改局"})),)
 LEAD_ID, UNIT_ID = 3, 7
+DUE = dt.date(2024, 3, 22)  # a Friday
 
 
 def at(y: int, m: int, d: int, hh: int = 9, mm: int = 0) -> dt.datetime:
     return dt.datetime(y, m, d, hh, mm, tzinfo=SH)
 
 
-def view(period_id: int = 1, due: dt.date = D(2024, 3, 22), **kw: object) -> PeriodView:
+def view(period_id: int = 1, due: dt.date = DUE, **kw: object) -> PeriodView:
     base = dict(
         period_id=period_id,
         assignment_id=100 + period_id,
