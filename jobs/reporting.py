@@ -257,9 +257,9 @@ def ensure_periods(
         if opens <= today and (through is None or opens > through)
     ]
     if not opened and max_id <= mark:
-        if through is None or through < today:
+        if through is None:
             _meta_set(session, {META_THROUGH: today.isoformat(), META_MARK: str(max_id)})
-        return 0
+        return 0  # the quiet path: no window opened, no assignment added, nothing written
 
     tasks = session.execute(
         select(Task.id, Task.number, Task.section).where(Task.removed_at.is_(None))
