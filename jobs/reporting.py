@@ -1,0 +1,491 @@
+"""The reporting calendar: which task reports how often, its periods and due dates, and the
+lazy creation of Period rows (plus small loaders the tick uses to feed the planner).
+
+Schedules (`[reporting]` in the config) are chosen per task: the first rule naming the task's
+number, else the first rule naming its section (by number 一/二/… or by full title), else
+`reporting.default`.
+
+    month    due on `day` of each month (default 25; day 31 in a 30-day month → the 30th)
+    week     due on `weekday` (1 = Monday … 7 = Sunday) of each ISO week
+    quarter  due on `day` of the quarter's last month (March, June, September, December)
+    once     due on each of `dates`
+
+A due day that is not a working day moves to the PREVIOUS working day (Sunday 2024-08-25 →
+Friday 2024-08-23). Only periods whose due date falls within [reporting.start, reporting.end]
+exist; start defaults to the day of the first import (else today), end to 31 December of the
+start year.
+
+Period rows are created lazily by `ensure_periods`: a period appears when its window opens,
+WINDOW_MARGIN working days before its first reminder. A watermark in the `meta` table (the date
+up to which windows have been handled, and the highest assignment id seen) lets a tick where
+no window opens and no assignment was added return after two tiny queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db.models import Assignment, Designation, Group, ImportRun, Meta, Period, Task, Unit
+from db.models.periods import OPEN
+from db.models.tasks import LEAD
+from duban.config import Config, ScheduleConfig
+from jobs.planner import DesignationView, PeriodView, PlanResult, Policy, ladder
+from jobs.workdays import WorkCalendar
+
+WINDOW_MARGIN = 2  # working days between a period's row appearing and its first reminder
+
+META_THROUGH = "periods.through"  # ISO date: windows opening on or before it are materialised
+META_MARK = "periods.assignment_mark"  # highest Assignment.id whose periods exist
+META_DESIGNATIONS = "designations.next_check"  # JSON {designation id: ISO datetime | null}
+
+_NUMERALS = "一二三四五六七八九十"
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodSpec:
+    label: str  # "2024-03", "2024-W12", "2024-Q2", "once-2024-06-30"
+    starts_on: dt.date
+    due_on: dt.date  # already moved to a working day
+
+
+# --- schedules ---------------------------------------------------------------------------------
+
+
+def section_number(title: str) -> str:
+    """'一、优结构、谋发展…' → '一'; '十二、…' → '十二'; '3.' → '3'; '' when none."""
+    m = re.match(rf"^\s*([{_NUMERALS}]+|\d+)\s*[、.．]", title)
+    return m.group(1) if m else ""
+
+
+def _strip_number(title: str) -> str:
+    return re.sub(rf"^\s*([{_NUMERALS}]+|\d+)\s*[、.．]\s*", "", title).strip()
+
+
+def section_matches(wanted: str, section: str) -> bool:
+    """A rule's `sections` entry names a task's section by number (一, 二, … or 1, 2, …) or by its
+    title, with or without the leading number."""
+    wanted = wanted.strip()
+    if not wanted or not section:
+        return False
+    if wanted == section.strip():
+        return True
+    number = section_number(section)
+    if number and wanted.rstrip("、.．") == number:
+        return True
+    return bool(_strip_number(wanted)) and _strip_number(wanted) == _strip_number(section)
+
+
+def schedule_for(cfg: Config, task: Any) -> ScheduleConfig:
+    """The schedule of a task (anything with .number and .section): rules naming the task's
+    number first, then rules naming its section, then the default."""
+    rules = cfg.reporting.rules
+    for rule in rules:
+        if task.number in rule.tasks:
+            return rule
+    for rule in rules:
+        if any(section_matches(s, task.section or "") for s in rule.sections):
+            return rule
+    return cfg.reporting.default
+
+
+def _month_day(year: int, month: int, day: int) -> dt.date:
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day, last))
+
+
+def periods_for(
+    schedule: ScheduleConfig, start: dt.date, end: dt.date, cal: WorkCalendar
+) -> list[PeriodSpec]:
+    """Every period of a schedule whose (moved) due date lies within [start, end]."""
+    out: list[PeriodSpec] = []
+
+    def add(label: str, natural_start: dt.date, nominal_due: dt.date) -> None:
+        due = cal.prev_workday_or_same(nominal_due)
+        if start <= due <= end:
+            out.append(PeriodSpec(label, min(max(natural_start, start), due), due))
+
+    if schedule.every == "month":
+        year, month = start.year, start.month
+        while (year, month) <= (end.year, end.month):
+            add(
+                f"{year}-{month:02d}",
+                dt.date(year, month, 1),
+                _month_day(year, month, schedule.day),
+            )
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    elif schedule.every == "quarter":
+        year, quarter = start.year, (start.month - 1) // 3 + 1
+        while (year, quarter) <= (end.year, (end.month - 1) // 3 + 1):
+            first = dt.date(year, 3 * quarter - 2, 1)
+            add(f"{year}-Q{quarter}", first, _month_day(year, 3 * quarter, schedule.day))
+            year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    elif schedule.every == "week":
+        monday = start - dt.timedelta(days=start.weekday())
+        while monday <= end:
+            iso = monday.isocalendar()
+            nominal = monday + dt.timedelta(days=schedule.weekday - 1)
+            add(f"{iso.year}-W{iso.week:02d}", monday, nominal)
+            monday += dt.timedelta(days=7)
+    else:  # once
+        previous = start
+        for nominal in sorted(set(schedule.dates)):
+            add(f"once-{nominal.isoformat()}", previous, nominal)
+            previous = nominal + dt.timedelta(days=1)
+    return out
+
+
+def plan_window(
+    session: Session, cfg: Config, today: dt.date, start: dt.date | None = None
+) -> tuple[dt.date, dt.date]:
+    """(start, end) of the whole plan: reporting.start, else the first import's day, else
+    today; reporting.end, else 31 December of the start year. `start` overrides the config
+    (simulate uses it)."""
+    if start is None:
+        start = cfg.reporting.start
+    if start is None:
+        first = session.scalar(select(func.min(ImportRun.at)))
+        start = first.astimezone(cfg.tz).date() if first is not None else today
+    end = cfg.reporting.end or dt.date(start.year, 12, 31)
+    if end < start:
+        raise ValueError(
+            f"reporting.end ({end.isoformat()}) is before the plan's start ({start.isoformat()})"
+        )
+    return start, end
+
+
+def policy_of(cfg: Config) -> dict[str, Any]:
+    """The ladder copied onto each new period (later config edits don't change it)."""
+    return cfg.escalation.model_dump(mode="json")
+
+
+def window_opens(spec: PeriodSpec, policy: Policy, cal: WorkCalendar) -> dt.date:
+    """The day a period's row appears: WINDOW_MARGIN working days before its first reminder."""
+    lead_days = max(policy.remind_before, default=0) + WINDOW_MARGIN
+    return cal.add_workdays(spec.due_on, -lead_days)
+
+
+# --- the watermark -----------------------------------------------------------------------------
+
+
+def _meta_get(session: Session, *keys: str) -> dict[str, str]:
+    rows = session.execute(select(Meta.key, Meta.value).where(Meta.key.in_(keys)))
+    return {k: v for k, v in rows}
+
+
+def _meta_set(session: Session, values: dict[str, str]) -> None:
+    now = dt.datetime.now(dt.UTC)
+    for key, value in values.items():
+        row = session.get(Meta, key)
+        if row is None:
+            session.add(Meta(key=key, value=value, updated_at=now))
+        elif row.value != value:
+            row.value = value
+            row.updated_at = now
+    session.flush()
+
+
+def reset_period_watermark(session: Session) -> None:
+    """Make the next ensure_periods look at every active assignment again (e.g. after an
+    import revived removed assignments). Safe: existing periods are never duplicated, and
+    periods whose due date has already passed are not created for them."""
+    _meta_set(session, {META_MARK: "0"})
+
+
+# --- ensure_periods ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    start: dt.date
+    end: dt.date
+    policy: dict[str, Any]
+    pol: Policy
+    # id(schedule) → [(spec, opens_on)]
+    specs: dict[int, list[tuple[PeriodSpec, dt.date]]]
+
+
+def _specs(cfg: Config, cal: WorkCalendar, start: dt.date, end: dt.date) -> _Plan:
+    policy = policy_of(cfg)
+    pol = Policy.from_mapping(policy)
+    specs: dict[int, list[tuple[PeriodSpec, dt.date]]] = {}
+    for schedule in (cfg.reporting.default, *cfg.reporting.rules):
+        specs[id(schedule)] = [
+            (spec, window_opens(spec, pol, cal)) for spec in periods_for(schedule, start, end, cal)
+        ]
+    return _Plan(start, end, policy, pol, specs)
+
+
+def ensure_periods(
+    session: Session,
+    cfg: Config,
+    cal: WorkCalendar,
+    today: dt.date,
+    *,
+    start: dt.date | None = None,
+) -> int:
+    """Create the Period rows whose window has opened by `today`; returns how many were new.
+
+    Two sources, both idempotent (a period exists at most once per assignment and label):
+    1. windows that opened after the watermark date, up to today: every active assignment of
+       the tasks concerned gets that period — also periods already past due if the process
+       was down, so the planner can catch up (restart safety);
+    2. assignments added since the last run (import, designation): every period whose window
+       has opened and whose due date is today or later. A unit is never chased for a deadline
+       that passed before duban learned of its assignment.
+    Cheap when nothing changed: two one-row queries and no writes.
+    """
+    plan_start, plan_end = plan_window(session, cfg, today, start)
+    meta = _meta_get(session, META_THROUGH, META_MARK)
+    through = dt.date.fromisoformat(meta[META_THROUGH]) if META_THROUGH in meta else None
+    mark = int(meta.get(META_MARK, "0"))
+    max_id = session.scalar(select(func.max(Assignment.id))) or 0
+
+    plan = _specs(cfg, cal, plan_start, plan_end)
+    opened = [
+        (key, spec)
+        for key, specs in plan.specs.items()
+        for spec, opens in specs
+        if opens <= today and (through is None or opens > through)
+    ]
+    if not opened and max_id <= mark:
+        if through is None:
+            _meta_set(session, {META_THROUGH: today.isoformat(), META_MARK: str(max_id)})
+        return 0  # the quiet path: no window opened, no assignment added, nothing written
+
+    tasks = session.execute(
+        select(Task.id, Task.number, Task.section).where(Task.removed_at.is_(None))
+    ).all()
+    sched_of = {t.id: id(schedule_for(cfg, t)) for t in tasks}
+    new_by_sched: dict[int, list[PeriodSpec]] = {}
+    for key, spec in opened:
+        new_by_sched.setdefault(key, []).append(spec)
+
+    rows: list[dict[str, Any]] = []
+    first_check: dict[tuple[dt.date, str], dt.datetime] = {}
+
+    def add(assignment_id: int, role: str, spec: PeriodSpec) -> None:
+        key = (spec.due_on, role)
+        check = first_check.get(key)
+        if check is None:
+            stages = ladder(cal, spec.due_on, None, plan.pol, role=role)
+            check = first_check[key] = stages[0].moment
+        rows.append(
+            {
+                "assignment_id": assignment_id,
+                "label": spec.label,
+                "starts_on": spec.starts_on,
+                "due_on": spec.due_on,
+                "state": OPEN,
+                "next_check_at": check,
+                "policy": plan.policy,
+            }
+        )
+
+    active = (
+        select(Assignment.id, Assignment.task_id, Assignment.role)
+        .join(Task, Task.id == Assignment.task_id)
+        .where(Assignment.removed_at.is_(None), Task.removed_at.is_(None))
+    )
+    # 1. newly opened windows, for every assignment of the tasks concerned
+    task_ids = [tid for tid, key in sched_of.items() if key in new_by_sched]
+    if task_ids:
+        for chunk in _chunks(task_ids, 500):
+            for a in session.execute(active.where(Assignment.task_id.in_(chunk))):
+                for spec in new_by_sched[sched_of[a.task_id]]:
+                    add(a.id, a.role, spec)
+    # 2. assignments added since the last run: periods due today or later
+    if max_id > mark:
+        for a in session.execute(active.where(Assignment.id > mark)):
+            key = sched_of.get(a.task_id)
+            for spec, opens in plan.specs.get(key, []) if key is not None else []:
+                if opens <= today and spec.due_on >= today:
+                    add(a.id, a.role, spec)
+
+    created = _insert_periods(session, rows)
+    through = max(today, through or today)
+    _meta_set(session, {META_THROUGH: through.isoformat(), META_MARK: str(max_id)})
+    return created
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _insert_periods(session: Session, rows: list[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    before = session.scalar(select(func.count(Period.id))) or 0
+    dialect = session.get_bind().dialect.name
+    table = Period.__table__
+    now = dt.datetime.now(dt.UTC)
+    for row in rows:
+        row["created_at"] = now
+    if dialect == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing(
+            index_elements=["assignment_id", "label"]
+        )
+    elif dialect == "postgresql":
+        stmt = postgresql.insert(table).on_conflict_do_nothing(
+            index_elements=["assignment_id", "label"]
+        )
+    else:  # pragma: no cover
+        stmt = insert(table)
+    for i in range(0, len(rows), 5000):
+        session.execute(stmt, rows[i : i + 5000])
+    after = session.scalar(select(func.count(Period.id))) or 0
+    return after - before
+
+
+# --- loaders for the tick ----------------------------------------------------------------------
+
+
+def _leads(
+    session: Session, task_ids: Iterable[int]
+) -> dict[int, tuple[tuple[int, ...], tuple[str, ...]]]:
+    ids = sorted(set(task_ids))
+    found: dict[int, list[tuple[int, str]]] = {}
+    if not ids:
+        return {}
+    q = (
+        select(Assignment.task_id, Assignment.unit_id, Unit.name)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(Assignment.role == LEAD, Assignment.removed_at.is_(None))
+        .order_by(Assignment.task_id, Assignment.position, Assignment.id)
+    )
+    if len(ids) <= 500:
+        q = q.where(Assignment.task_id.in_(ids))
+    for task_id, unit_id, name in session.execute(q):
+        found.setdefault(task_id, []).append((unit_id, name))
+    return {
+        tid: (tuple(u for u, _ in pairs), tuple(n for _, n in pairs))
+        for tid, pairs in found.items()
+    }
+
+
+def due_views(session: Session, now: dt.datetime, limit: int | None = None) -> list[PeriodView]:
+    """PeriodViews of the periods whose next_check_at has come (oldest first)."""
+    q = (
+        select(
+            Period.id,
+            Period.assignment_id,
+            Period.label,
+            Period.due_on,
+            Period.extended_to,
+            Period.restarted_on,
+            Period.state,
+            Period.policy,
+            Assignment.task_id,
+            Assignment.unit_id,
+            Assignment.role,
+            Unit.name,
+            Task.number,
+        )
+        .join(Assignment, Assignment.id == Period.assignment_id)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .join(Task, Task.id == Assignment.task_id)
+        .where(Period.next_check_at <= now)
+        .order_by(Period.next_check_at, Period.id)
+    )
+    if limit is not None:
+        q = q.limit(limit)
+    rows = session.execute(q).all()
+    if not rows:
+        return []
+    leads = _leads(session, (r.task_id for r in rows))
+    none: tuple[tuple[int, ...], tuple[str, ...]] = ((), ())
+    views = []
+    for r in rows:
+        lead_ids, lead_names = leads.get(r.task_id, none)
+        views.append(
+            PeriodView(
+                period_id=r.id,
+                assignment_id=r.assignment_id,
+                task_number=r.number,
+                task_id=r.task_id,
+                unit_id=r.unit_id,
+                unit_name=r.name,
+                role=r.role,
+                lead_unit_ids=lead_ids,
+                lead_names=lead_names,
+                due=r.extended_to or r.due_on,
+                restarted_on=r.restarted_on,
+                state=r.state,
+                policy=r.policy,
+                due_on=r.due_on,
+                label=r.label,
+            )
+        )
+    return views
+
+
+def pending_designations(
+    session: Session, cfg: Config, now: dt.datetime, *, start: dt.date | None = None
+) -> list[DesignationView]:
+    """Undesignated 各相关X placeholders whose next ask has come. Asks count from the plan's
+    start (so they are stable across ticks and restarts)."""
+    rows = session.execute(
+        select(Designation.id, Designation.task_id, Task.number, Group.name)
+        .join(Task, Task.id == Designation.task_id)
+        .join(Group, Group.id == Designation.group_id)
+        .where(
+            Designation.designated_at.is_(None),
+            Designation.removed_at.is_(None),
+            Task.removed_at.is_(None),
+        )
+        .order_by(Designation.id)
+    ).all()
+    if not rows:
+        return []
+    checks = _designation_checks(session)
+    now_utc = now.astimezone(dt.UTC)
+    due = []
+    for r in rows:
+        key = str(r.id)
+        if key in checks:
+            when = checks[key]
+            if when is None or dt.datetime.fromisoformat(when) > now_utc:
+                continue
+        due.append(r)
+    if not due:
+        return []
+    plan_start, _ = plan_window(session, cfg, now.astimezone(cfg.tz).date(), start)
+    leads = _leads(session, (r.task_id for r in due))
+    out = []
+    for r in due:
+        lead_ids, lead_names = leads.get(r.task_id, ((), ()))
+        out.append(
+            DesignationView(r.id, r.task_id, r.number, r.name, lead_ids, lead_names, plan_start)
+        )
+    return out
+
+
+def _designation_checks(session: Session) -> dict[str, str | None]:
+    raw = _meta_get(session, META_DESIGNATIONS).get(META_DESIGNATIONS)
+    return json.loads(raw) if raw else {}
+
+
+def store_next_checks(session: Session, result: PlanResult) -> None:
+    """Write the planner's next_check back: Period.next_check_at, and the designations' in meta."""
+    if result.next_check:
+        table = Period.__table__
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("pid"))
+            .values(next_check_at=bindparam("nc")),
+            [{"pid": pid, "nc": when} for pid, when in result.next_check.items()],
+        )
+    if result.designation_next_check:
+        checks = _designation_checks(session)
+        for did, when in result.designation_next_check.items():
+            checks[str(did)] = when.astimezone(dt.UTC).isoformat() if when else None
+        _meta_set(session, {META_DESIGNATIONS: json.dumps(checks, sort_keys=True)})
