@@ -117,6 +117,64 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0.0)
 
 
+@dataclass(frozen=True)
+class _Row:
+    """A claimed outbox row (plain values: no ORM objects on the hot path)."""
+
+    id: int
+    recipient: str
+    kind: str
+    payload: dict[str, Any]
+    period_id: int | None
+    attempts: int
+    dedupe_key: str
+
+
+_OUTBOX = OutboxItem.__table__
+_ROW_COLUMNS = (
+    _OUTBOX.c.id,
+    _OUTBOX.c.recipient,
+    _OUTBOX.c.kind,
+    _OUTBOX.c.payload,
+    _OUTBOX.c.period_id,
+    _OUTBOX.c.attempts,
+    _OUTBOX.c.dedupe_key,
+)
+# Built once. The claim is one UPDATE … RETURNING (SQLite ≥ 3.35, PostgreSQL): only rows still
+# pending/failed are taken, so two deliverers never take the same row.
+_CLAIM = (
+    _OUTBOX.update()
+    .where(_OUTBOX.c.state.in_(RETRYABLE), _OUTBOX.c.next_attempt_at <= bindparam("now"))
+    .values(state=SENDING)
+    .returning(*_ROW_COLUMNS)
+)
+_CLAIM_FOR = (
+    _OUTBOX.update()
+    .where(
+        _OUTBOX.c.state.in_(RETRYABLE),
+        _OUTBOX.c.next_attempt_at <= bindparam("now"),
+        _OUTBOX.c.recipient == bindparam("rcpt"),
+    )
+    .values(state=SENDING)
+    .returning(*_ROW_COLUMNS)
+)
+
+
+def _claim(
+    session_factory: sessionmaker[Session], now: dt.datetime, recipient: str | None = None
+) -> dict[str, list[_Row]]:
+    with transaction(session_factory) as session:
+        if recipient is None:
+            result = session.execute(_CLAIM, {"now": now})
+        else:
+            result = session.execute(_CLAIM_FOR, {"now": now, "rcpt": recipient})
+        rows = [_Row(*r) for r in result]
+    out: dict[str, list[_Row]] = defaultdict(list)
+    for row in sorted(rows, key=lambda r: r.id):
+        out[row.recipient].append(row)
+    return out
+
+
 async def deliver(
     session_factory: sessionmaker[Session],
     channel: Channel,
@@ -127,44 +185,38 @@ async def deliver(
 ) -> DeliveryReport:
     """Send every due outbox row: one digest per recipient (and locale). Returns what went out.
 
+    All due rows are claimed at once; each recipient's outcome is committed right after its
+    send, so a crash re-sends at most the digest that was in flight.
     cal (a jobs.workdays.WorkCalendar) moves retries into office hours; without it retries are
     scheduled at the plain backoff time.
     """
     report = DeliveryReport()
+    claimed = _claim(session_factory, now)
+    if not claimed:
+        return report
     with session_factory() as session:
-        due = session.execute(_DUE, {"now": now}).all()
-    by_recipient: dict[str, list[int]] = defaultdict(list)
-    for item_id, key in due:
-        by_recipient[key].append(item_id)
-    for key in sorted(by_recipient, key=_recipient_order):
+        targets = _resolve_all(session, cfg, list(claimed))
+    for key in sorted(claimed, key=_recipient_order):
         if key == "office":
             continue
         report.merge(
             await _deliver_recipient(
-                session_factory, channel, cfg, now, cal, key, by_recipient[key]
+                session_factory, channel, cfg, now, cal, key, claimed[key], targets[key]
             )
         )
     if report.undeliverable or report.unreachable_contacts:
         # The office's digest in this same tick names the units that could not be reached.
-        with session_factory() as session:
-            by_recipient["office"] = [
-                item_id for item_id, key in session.execute(_DUE, {"now": now}) if key == "office"
-            ]
-    if by_recipient.get("office"):
+        claimed["office"] = claimed.get("office", []) + _claim(session_factory, now, "office").get(
+            "office", []
+        )
+    if claimed.get("office"):
+        target = targets.get("office") or _resolve_all(None, cfg, ["office"])["office"]
         report.merge(
             await _deliver_recipient(
-                session_factory, channel, cfg, now, cal, "office", by_recipient["office"]
+                session_factory, channel, cfg, now, cal, "office", claimed["office"], target
             )
         )
     return report
-
-
-# Built once: a quiet tick's delivery costs this one indexed query.
-_DUE = (
-    select(OutboxItem.id, OutboxItem.recipient)
-    .where(OutboxItem.state.in_(RETRYABLE), OutboxItem.next_attempt_at <= bindparam("now"))
-    .order_by(OutboxItem.id)
-)
 
 
 def _recipient_order(key: str) -> tuple[int, int, str]:
@@ -181,27 +233,10 @@ async def _deliver_recipient(
     now: dt.datetime,
     cal: Any,
     key: str,
-    ids: Sequence[int],
+    items: list[_Row],
+    target: _Target,
 ) -> DeliveryReport:
     report = DeliveryReport()
-    with transaction(session_factory) as session:
-        claimed = set(
-            session.scalars(
-                update(OutboxItem)
-                .where(OutboxItem.id.in_(ids), OutboxItem.state.in_(RETRYABLE))
-                .values(state=SENDING)
-                .returning(OutboxItem.id)
-            )
-        )
-        if not claimed:
-            return report
-        items = list(
-            session.scalars(
-                select(OutboxItem).where(OutboxItem.id.in_(claimed)).order_by(OutboxItem.id)
-            )
-        )
-        target = _resolve(session, cfg, key)
-
     needs_chats = bool(getattr(channel, "needs_chats", True))
     if needs_chats and not any(chats for _, chats in target.groups):
         with transaction(session_factory) as session:
@@ -210,7 +245,7 @@ async def _deliver_recipient(
         report.items_dead += len(items)
         return report
 
-    items.sort(key=_item_order)
+    items = sorted(items, key=_item_order)
     role = str(items[0].payload.get("role", "unit"))
     kind = items[0].kind
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -247,9 +282,8 @@ async def _deliver_recipient(
         elif result.sent or not chats:
             outgoing.append(message)
 
+    ids = [row.id for row in items]
     with transaction(session_factory) as session:
-        rows = list(session.scalars(select(OutboxItem).where(OutboxItem.id.in_(claimed))))
-        rows.sort(key=_item_order)
         if combined.unreachable:
             report.unreachable_contacts += _mark_unreachable(
                 session, cfg, now, target, combined.unreachable
@@ -257,20 +291,24 @@ async def _deliver_recipient(
         if combined.sent:
             _record_sent_messages(session, key, kind, combined.sent)
         if combined.temporary_error:
-            _schedule_retry(session, cfg, now, cal, rows, combined, report)
+            _schedule_retry(session, cfg, now, cal, items, combined, report)
         elif combined.sent or (outgoing and not needs_chats):
-            pairs = [[chat, msg] for chat, msg, _ in combined.sent]
-            for row in rows:
-                row.state = SENT
-                row.sent_at = now
-                row.attempts += 1
-                row.message_ids = pairs
-                row.last_error = ""
-            report.items_sent += len(rows)
+            session.execute(
+                _OUTBOX.update()
+                .where(_OUTBOX.c.id.in_(ids))
+                .values(
+                    state=SENT,
+                    sent_at=now,
+                    attempts=_OUTBOX.c.attempts + 1,
+                    message_ids=[[chat, msg] for chat, msg, _ in combined.sent],
+                    last_error="",
+                )
+            )
+            report.items_sent += len(items)
         else:  # every chat turned out unreachable
-            _undeliverable(session, cfg, now, key, target, rows, "all chats unreachable")
-            report.undeliverable += len(rows)
-            report.items_dead += len(rows)
+            _undeliverable(session, cfg, now, key, target, items, "all chats unreachable")
+            report.undeliverable += len(items)
+            report.items_dead += len(items)
 
     if not combined.temporary_error:
         for message in outgoing:
@@ -286,13 +324,13 @@ async def _deliver_recipient(
                         for row in items
                     ),
                     parts=message.parts,
-                    outbox_ids=tuple(row.id for row in items),
+                    outbox_ids=tuple(ids),
                 )
             )
     return report
 
 
-def _item_order(row: OutboxItem) -> tuple[int, str, int, str, int]:
+def _item_order(row: _Row) -> tuple[int, str, int, str, int]:
     item = row.payload.get("item", {})
     task = item.get("task")
     return (
@@ -308,7 +346,7 @@ def _public_item(item: dict[str, Any]) -> dict[str, Any]:
     return {"task": item.get("task"), "unit": item.get("unit"), "due": item.get("due")}
 
 
-def _item_ref(row: OutboxItem) -> ItemRef:
+def _item_ref(row: _Row) -> ItemRef:
     item = row.payload.get("item", {})
     task = item.get("task")
     return ItemRef(
@@ -322,49 +360,64 @@ def _item_ref(row: OutboxItem) -> ItemRef:
     )
 
 
-def _resolve(session: Session, cfg: Config, key: str) -> _Target:
+def _resolve_all(session: Session | None, cfg: Config, keys: list[str]) -> dict[str, _Target]:
+    """Recipient keys → targets, with two queries for all units (names, contacts)."""
     default_locale = normalise_locale(cfg.duban.locale)
-    kind, _, rest = key.partition(":")
-    if kind == "unit" and rest.isdigit():
-        unit = session.get(Unit, int(rest))
-        name = unit.name if unit else key
-        contacts = session.scalars(
-            select(Contact)
-            .where(
-                Contact.unit_id == int(rest),
-                Contact.revoked_at.is_(None),
-                Contact.unreachable_at.is_(None),
+    unit_ids = sorted(
+        int(k.partition(":")[2]) for k in keys if k.startswith("unit:") and k[5:].isdigit()
+    )
+    names: dict[int, str] = {}
+    chats: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    if unit_ids and session is not None:
+        for start in range(0, len(unit_ids), 500):
+            chunk = unit_ids[start : start + 500]
+            for unit_id, name in session.execute(
+                select(Unit.id, Unit.name).where(Unit.id.in_(chunk))
+            ):
+                names[unit_id] = name
+            for unit_id, chat_id, locale in session.execute(
+                select(Contact.unit_id, Contact.chat_id, Contact.locale)
+                .where(
+                    Contact.unit_id.in_(chunk),
+                    Contact.revoked_at.is_(None),
+                    Contact.unreachable_at.is_(None),
+                )
+                .order_by(Contact.id)
+            ):
+                loc = normalise_locale(locale) if locale else default_locale
+                if chat_id not in chats[unit_id][loc]:
+                    chats[unit_id][loc].append(chat_id)
+    out: dict[str, _Target] = {}
+    for key in keys:
+        kind, _, rest = key.partition(":")
+        if kind == "unit" and rest.isdigit():
+            unit_id = int(rest)
+            groups = [(loc, tuple(c)) for loc, c in sorted(chats.get(unit_id, {}).items())]
+            out[key] = _Target(
+                name=names.get(unit_id, key),
+                groups=groups or [(default_locale, ())],
+                unit_id=unit_id,
+                reason="" if groups else "no active, reachable contact (invite one: duban invite)",
             )
-            .order_by(Contact.id)
-        ).all()
-        by_locale: dict[str, list[int]] = defaultdict(list)
-        for contact in contacts:
-            loc = normalise_locale(contact.locale) if contact.locale else default_locale
-            if contact.chat_id not in by_locale[loc]:
-                by_locale[loc].append(contact.chat_id)
-        groups = [(loc, tuple(chats)) for loc, chats in sorted(by_locale.items())]
-        return _Target(
-            name=name,
-            groups=groups or [(default_locale, ())],
-            unit_id=int(rest),
-            reason="" if groups else "no active, reachable contact (invite one with duban invite)",
-        )
-    if kind == "office":
-        chats = tuple(cfg.office.chat_ids)
-        return _Target(
-            cfg.office.name,
-            [(default_locale, chats)],
-            reason="" if chats else "office.chat_ids is empty in the config",
-        )
-    if kind == "leader" and rest.isdigit() and int(rest) < len(cfg.leaders):
-        leader = cfg.leaders[int(rest)]
-        chats = tuple(leader.chat_ids)
-        return _Target(
-            leader.name,
-            [(default_locale, chats)],
-            reason="" if chats else f"leaders[{rest}].chat_ids is empty in the config",
-        )
-    return _Target(key, [(default_locale, ())], reason=f"unknown recipient {key!r}")
+        elif kind == "office":
+            office = tuple(cfg.office.chat_ids)
+            out[key] = _Target(
+                cfg.office.name,
+                [(default_locale, office)],
+                reason="" if office else "office.chat_ids is empty in the config",
+            )
+        elif kind == "leader" and rest.isdigit() and int(rest) < len(cfg.leaders):
+            leader = cfg.leaders[int(rest)]
+            out[key] = _Target(
+                leader.name,
+                [(default_locale, tuple(leader.chat_ids))],
+                reason=""
+                if leader.chat_ids
+                else f"leaders[{rest}].chat_ids is empty in the config",
+            )
+        else:
+            out[key] = _Target(key, [(default_locale, ())], reason=f"unknown recipient {key!r}")
+    return out
 
 
 def _undeliverable(
@@ -373,7 +426,7 @@ def _undeliverable(
     now: dt.datetime,
     key: str,
     target: _Target,
-    rows: Sequence[OutboxItem],
+    rows: Sequence[_Row],
     reason: str,
 ) -> None:
     """Nobody can receive these: dead at once (visible in `duban outbox`), office told."""
@@ -471,24 +524,40 @@ def _schedule_retry(
     cfg: Config,
     now: dt.datetime,
     cal: Any,
-    rows: Sequence[OutboxItem],
+    rows: Sequence[_Row],
     result: SendResult,
     report: DeliveryReport,
 ) -> None:
+    updates = []
     for row in rows:
-        row.attempts += 1
-        row.last_error = result.temporary_error[:1000]
-        if row.attempts >= cfg.escalation.max_attempts:
-            row.state = DEAD
+        attempts = row.attempts + 1
+        values: dict[str, Any] = {
+            "rid": row.id,
+            "attempts": attempts,
+            "last_error": result.temporary_error[:1000],
+        }
+        if attempts >= cfg.escalation.max_attempts:
+            values |= {"state": DEAD, "next_attempt_at": now}
             report.items_dead += 1
-            log.error("outbox: item %s dead after %d attempts", row.dedupe_key, row.attempts)
-            continue
-        at = now + dt.timedelta(seconds=backoff_seconds(row.attempts, result.retry_after))
-        if cal is not None:
-            at = cal.next_send_time(at)
-        row.state = FAILED
-        row.next_attempt_at = at
-        report.items_failed += 1
+            log.error("outbox: item %s dead after %d attempts", row.dedupe_key, attempts)
+        else:
+            at = now + dt.timedelta(seconds=backoff_seconds(attempts, result.retry_after))
+            if cal is not None:
+                at = cal.next_send_time(at)
+            values |= {"state": FAILED, "next_attempt_at": at}
+            report.items_failed += 1
+        updates.append(values)
+    session.execute(
+        _OUTBOX.update()
+        .where(_OUTBOX.c.id == bindparam("rid"))
+        .values(
+            state=bindparam("state"),
+            attempts=bindparam("attempts"),
+            next_attempt_at=bindparam("next_attempt_at"),
+            last_error=bindparam("last_error"),
+        ),
+        updates,
+    )
 
 
 def problem_items(session: Session, limit: int = 200) -> list[OutboxItem]:
