@@ -187,10 +187,13 @@ async def deliver(
 
     All due rows are claimed at once; each recipient's outcome is committed right after its
     send, so a crash re-sends at most the digest that was in flight.
-    cal (a jobs.workdays.WorkCalendar) moves retries into office hours; without it retries are
-    scheduled at the plain backoff time.
+    cal (a jobs.workdays.WorkCalendar): outside office hours nothing is sent (event notices
+    enqueued at night wait for the next opening) and retries are moved into office hours.
+    Without it (tests) every due row is sent and retries wait the plain backoff.
     """
     report = DeliveryReport()
+    if cal is not None and not cal.in_office_hours(now):
+        return report  # nothing goes out at night or on a day off; it waits in the outbox
     claimed = _claim(session_factory, now)
     if not claimed:
         return report
@@ -289,7 +292,7 @@ async def _deliver_recipient(
                 session, cfg, now, target, combined.unreachable
             )
         if combined.sent:
-            _record_sent_messages(session, key, kind, combined.sent)
+            _record_sent_messages(session, key, kind, combined.sent, now)
         if combined.temporary_error:
             _schedule_retry(session, cfg, now, cal, items, combined, report)
         elif combined.sent or (outgoing and not needs_chats):
@@ -501,22 +504,29 @@ def _mark_unreachable(
 
 
 def _record_sent_messages(
-    session: Session, key: str, kind: str, sent: list[tuple[int, int, tuple[int, ...]]]
+    session: Session,
+    key: str,
+    kind: str,
+    sent: list[tuple[int, int, tuple[int, ...]]],
+    now: dt.datetime,
 ) -> None:
+    """SentMessage rows (chat, message id → periods) so a reply can be matched to its items."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for chat, message_id, period_ids in sent:
-        session.execute(
-            insert(SentMessage)
-            .values(
-                chat_id=chat,
-                message_id=message_id,
-                kind=kind,
-                recipient=key,
-                period_ids=list(period_ids),
-            )
-            .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
-        )
+    session.execute(
+        insert(SentMessage).on_conflict_do_nothing(index_elements=["chat_id", "message_id"]),
+        [
+            {
+                "chat_id": chat,
+                "message_id": message_id,
+                "kind": kind,
+                "recipient": key,
+                "period_ids": list(period_ids),
+                "sent_at": now,
+            }
+            for chat, message_id, period_ids in sent
+        ],
+    )
 
 
 def _schedule_retry(
