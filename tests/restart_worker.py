@@ -1,0 +1,77 @@
+"""A worker for tests/test_restart.py: ticks a simulated month, hour by hour, against a file
+SQLite database, delivering through a channel that appends each digest to a log file and
+fsyncs. The test kills it with SIGKILL at random moments and starts it again.
+
+    python tests/restart_worker.py CONFIG LOG PROGRESS INCARNATION
+
+PROGRESS holds the virtual time of the next tick (written atomically after each tick); a
+restarted worker resumes there, so the tick that was cut short runs again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+from duban.config import load_config
+from duban.context import open_context
+from jobs.channel import Outgoing
+from jobs.channels import FileLogChannel
+from jobs.deliverer import recover_stale
+from jobs.tick import calendar_for, tick
+
+START = (2024, 3, 18, 8)
+END = (2024, 4, 13, 0)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def main() -> int:
+    config_path, log_path, progress_path, incarnation = sys.argv[1:5]
+    cfg = load_config(config_path)
+    ctx = open_context(cfg)
+    recover_stale(ctx.sessions)
+    cal = calendar_for(cfg)
+    progress = Path(progress_path)
+    start = dt.datetime(*START, tzinfo=cfg.tz)
+    end = dt.datetime(*END, tzinfo=cfg.tz)
+    now = dt.datetime.fromisoformat(progress.read_text()) if progress.exists() else start
+    current: dict[str, str] = {}
+
+    def line(message: Outgoing) -> str:
+        return json.dumps(
+            {
+                "inc": int(incarnation),
+                "at": current["at"],
+                "recipient": message.recipient.key,
+                "ids": [item.outbox_id for item in message.items],
+            }
+        )
+
+    channel = FileLogChannel(Path(log_path), line)
+
+    async def run(now: dt.datetime) -> None:
+        while now < end:
+            current["at"] = now.isoformat()
+            await tick(ctx, channel, now, cal=cal)
+            now += dt.timedelta(hours=1)
+            write_atomically(progress, now.isoformat())
+
+    asyncio.run(run(now))
+    ctx.engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
