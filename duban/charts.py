@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 from sqlalchemy.orm import Session
 
 from duban.config import Config
-from duban.ledger import Ledger, collect_ledger
+from duban.ledger import Ledger, collect_ledger, short_section
 
 CJK_FAMILY = "Noto Sans CJK SC"
 FONT_FILE = "NotoSansCJK-VF.otf.ttc"
@@ -84,8 +84,7 @@ def _rc() -> dict[str, object]:
 
 
 def _short_section(section: str, limit: int = 16) -> str:
-    head = section.split("，")[0].split(",")[0]
-    return head if len(head) <= limit else head[: limit - 1] + "…"
+    return _short(short_section(section), limit)
 
 
 def _short(text: str, limit: int = 18) -> str:
@@ -101,7 +100,7 @@ def _barh(ax: Axes, labels: list[str], values: list[float], color: str) -> None:
     ys = range(len(labels))
     ax.barh(list(ys), values, color=color)
     ax.set_yticks(list(ys), labels)
-    ax.invert_yaxis()
+    ax.set_ylim(len(labels) - 0.4, -0.6)
     ax.grid(axis="x", alpha=0.3)
 
 
@@ -123,7 +122,7 @@ def chart_on_time(ledger: Ledger) -> Figure:
     ys = list(range(len(stats)))
     ax.barh(ys, rates, color=colors)
     ax.set_yticks(ys, labels)
-    ax.invert_yaxis()
+    ax.set_ylim(len(labels) - 0.4, -0.6)
     ax.set_xlim(0, 105)
     ax.set_xlabel("按时报送率（%）")
     ax.grid(axis="x", alpha=0.3)
@@ -171,16 +170,19 @@ def chart_overdue_by_lead(ledger: Ledger) -> Figure:
 
 def chart_reports_per_week(ledger: Ledger) -> Figure:
     weeks = ledger.reports_per_week
-    fig = Figure(figsize=(max(6.0, 0.25 * len(weeks) + 2), 3.8))
+    fig = Figure(figsize=(9, 3.8))
     ax = fig.add_subplot()
     ax.set_title(f"每周报送数量（截至{ledger.as_of:%Y-%m-%d}）")
     if not weeks:
         _empty(ax, "尚无报送")
         return fig
-    xs = list(range(len(weeks)))
-    ax.bar(xs, [n for _, n in weeks], color=BLUE)
-    step = max(1, len(weeks) // 12)
-    ax.set_xticks(xs[::step], [f"{d.month}/{d.day}" for d, _ in weeks][::step])
+    counts = dict(weeks)
+    first, last = weeks[0][0], weeks[-1][0]
+    mondays = [first + dt.timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
+    xs = list(range(len(mondays)))
+    ax.bar(xs, [counts.get(d, 0) for d in mondays], color=BLUE)
+    step = max(1, -(-len(mondays) // 12))
+    ax.set_xticks(xs[::step], [f"{d.month}/{d.day}" for d in mondays][::step])
     ax.set_xlabel("周（周一日期）")
     ax.set_ylabel("报送条数")
     ax.grid(axis="y", alpha=0.3)
@@ -205,7 +207,7 @@ def chart_target_progress(ledger: Ledger) -> Figure:
     ys = list(range(len(items)))
     ax.barh(ys, values, color=colors)
     ax.set_yticks(ys, labels)
-    ax.invert_yaxis()
+    ax.set_ylim(len(labels) - 0.4, -0.6)
     ax.axvline(100, color=RED, linewidth=1, linestyle="--")
     ax.set_xlim(0, 160)
     ax.set_xlabel("完成进度（%，最新数值 ÷ 目标值）")

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -144,6 +146,11 @@ class Ledger:
 
     def local_date(self, moment: dt.datetime) -> dt.date:
         return moment.astimezone(self.tz).date()
+
+
+def short_section(section: str) -> str:
+    """一、优结构、谋发展，在加快构建… → 一、优结构、谋发展 (up to the first comma)."""
+    return section.split("，")[0].split(",")[0].strip()
 
 
 def days_overdue(due: dt.date, as_of: dt.date) -> int:
@@ -456,7 +463,7 @@ def write_ledger(ledger: Ledger, dest: str | Path | io.BytesIO) -> None:
         body.append(
             [
                 row.number,
-                row.section,
+                short_section(row.section),
                 row.text,
                 "、".join(row.leads),
                 "、".join(row.responsibles),
@@ -483,7 +490,7 @@ def write_ledger(ledger: Ledger, dest: str | Path | io.BytesIO) -> None:
             o.due,
             o.days_overdue,
             "、".join(o.leads),
-            o.section,
+            short_section(o.section),
         ]
         for o in ledger.overdue
     ]
@@ -534,6 +541,18 @@ def _paint(cell: Any, light: str) -> None:
     cell.font = Font(color=colour, bold=True)
 
 
+LINE_HEIGHT = 15  # points per line of 11-point text
+
+
+def _lines(text: str, width: float) -> int:
+    """About how many lines `text` takes wrapped in a column `width` characters wide."""
+    total = 0
+    for line in text.split("\n"):
+        w = sum(1.8 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in line)
+        total += max(1, math.ceil(w / max(width - 1.5, 1)))
+    return total
+
+
 def _fill_sheet(
     ws: Any,
     headers: list[tuple[str, int]],
@@ -571,7 +590,19 @@ def _fill_sheet(
                 cell.number_format = "0.0%"
         if light_col is not None and values[light_col - 1] in LIGHT_STYLE:
             _paint(ws.cell(row=r, column=light_col), values[light_col - 1])
+        # Spreadsheet programs do not all grow rows for wrapped text on opening: set heights.
+        lines = max(
+            (_lines(v, headers[c][1]) for c, v in enumerate(values) if isinstance(v, str)),
+            default=1,
+        )
+        ws.row_dimensions[r].height = min(LINE_HEIGHT * lines + 4, 400)
     ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     if filters:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(ws.max_row, 2)}"
     ws.row_dimensions[1].height = 30

@@ -123,7 +123,7 @@ def test_ledger_rows_lights_and_overdue_days(scenario, config) -> None:
     by = {r["序号"]: r for r in rows}
     assert by[7]["牵头单位"] == "区发改局"
     assert by[7]["责任单位"] == "区工信局、区商务局"
-    assert by[7]["所属板块"] == SECTION_1
+    assert by[7]["所属板块"] == "一、优结构、谋发展"  # the title up to its first comma
     states = by[7]["各单位状态"]
     assert "区工信局：逾期7天" in states
     assert "区发改局：已报送" in states
