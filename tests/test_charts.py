@@ -67,3 +67,20 @@ def test_render_chart_and_write_charts(scenario, config, tmp_path: Path) -> None
     assert all(p.stat().st_size > 5000 for p in paths)
     with pytest.raises(KeyError):
         charts.render_ledger_chart("pie", None)  # type: ignore[arg-type]
+
+
+def test_export_charts_command(scenario, config, tmp_path: Path, capsys) -> None:  # noqa: F811
+    from duban.cli import main
+    from duban.config import example_config_path
+
+    cfg_file = tmp_path / "config.toml"
+    cfg_file.write_text(example_config_path().read_text("utf-8"), encoding="utf-8")
+    out = tmp_path / "图表"
+    argv = ["--config", str(cfg_file), "export", "charts", "-o", str(out), "--at", "2024-04-01"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.png" for n in CHARTS)
+    assert str(out / "target_progress.png") in printed
+    with pytest.raises(SystemExit):
+        main(["--config", str(cfg_file), "export", "charts", "-o", str(out), "--at", "4月1日"])
+    assert "--at" in capsys.readouterr().err
