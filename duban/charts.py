@@ -63,6 +63,11 @@ def ensure_cjk_font() -> Path:
         cache = getattr(fm, "_findfont_cached", None)
         if cache is not None:
             cache.cache_clear()
+        found = fm.findfont(
+            font_manager.FontProperties(family=CJK_FAMILY), fallback_to_default=False
+        )
+        if Path(found) != path:
+            raise RuntimeError(f"matplotlib does not find {CJK_FAMILY} in {path} (got {found})")
         _registered = path
     return _registered
 
