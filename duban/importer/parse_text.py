@@ -52,7 +52,7 @@ _HEADER_WORDS = (HEADER_NUMBER, HEADER_TASK, HEADER_LEAD, HEADER_RESPONSIBLE, HE
 
 def parse_text(text: str, path: Path) -> ParsedTable:
     lines = text.splitlines()
-    header_end, title = _find_header(lines, path)
+    header_end, header_line, title = _find_header(lines, path)
     table = ParsedTable(path=path, format="text", title=title)
     numbering = Numbering(path)
     section = ""
@@ -112,7 +112,7 @@ def parse_text(text: str, path: Path) -> ParsedTable:
         unit_lines.append((number, line))
     finish()
     if not table.tasks:
-        raise TableError(path, header_end + 1, "the table has a header but no numbered task")
+        raise TableError(path, header_line, "the table has a header but no numbered task")
     return table
 
 
@@ -121,8 +121,8 @@ def _continues(line: str) -> bool:
     return "。" in line or any(len(part.name) > _LONGEST_NAME for part in split_names(line, 0))
 
 
-def _find_header(lines: list[str], path: Path) -> tuple[int, str]:
-    """The index of the first line after the header, and the title line above it."""
+def _find_header(lines: list[str], path: Path) -> tuple[int, int, str]:
+    """The index of the first line after the header, the header's last line, and the title."""
     for start, raw in enumerate(lines):
         words = raw.split()
         if not words or words[0] not in (HEADER_NUMBER, HEADER_TASK):
@@ -140,13 +140,14 @@ def _find_header(lines: list[str], path: Path) -> tuple[int, str]:
                 HEADER_LEAD,
                 HEADER_RESPONSIBLE,
             ]:
+                header_line = index  # 1-based: the line holding 责任单位
                 # an optional 完成时限 column header may follow (on the same or the next line)
                 while index < len(lines) and lines[index].split() in ([], [HEADER_DEADLINE]):
                     if lines[index].split() == [HEADER_DEADLINE]:
                         index += 1
                         break
                     index += 1
-                return index, _title_before(lines, start)
+                return index, header_line, _title_before(lines, start)
     first_task = next(
         (i + 1 for i, raw in enumerate(lines) if TASK_RE.match(normalise_digits(raw.strip()))),
         1,
