@@ -277,3 +277,55 @@ def test_text_layout_variants(tmp_path: Path, config: Config) -> None:
             "responsible": ["区城管局", "各街道办事处"],
         },
     ]
+
+
+def test_units_designated_in_chat_survive_reimport(
+    sessions: sessionmaker[Session], config: Config, seed_path: Path
+) -> None:
+    _import(sessions, config, seed_path, NOW)
+    with transaction(sessions) as session:
+        des = session.scalars(select(Designation).join(Task).where(Task.number == 4)).one()
+        des.designated_by, des.designated_at = "contact:7", NOW
+        street = session.scalars(select(Unit).where(Unit.name == "示例街道二（请替换）")).one()
+        row = Assignment(
+            task_id=des.task_id, unit_id=street.id, role="responsible", via_group_id=des.group_id
+        )
+        session.add(row)
+        session.flush()
+        row_id = row.id
+    again = _import(sessions, config, seed_path, LATER)
+    assert not again.diff.changed
+    with sessions() as session:
+        assert session.get(Assignment, row_id).removed_at is None
+        assert session.get(Designation, des.id).designated_by == "contact:7"
+
+
+def test_deadlines_from_the_sheet(
+    sessions: sessionmaker[Session], config: Config, tmp_path: Path
+) -> None:
+    from table_builders import write_xlsx
+
+    rows = [
+        ["", "一、部分", "", "", ""],
+        ["1", "任务一。", "区发改局", "", "2024年6月底"],
+        ["2", "任务二。", "区发改局", "", "2024-09-30"],
+        ["3", "任务三。", "区发改局", "", "长期坚持"],
+    ]
+    path = write_xlsx(tmp_path / "t.xlsx", rows)
+    _import(sessions, config, path, NOW)
+    with sessions() as session:
+        got = session.execute(
+            select(Task.number, Task.deadline_text, Task.deadline).order_by(Task.number)
+        ).all()
+    assert got == [
+        (1, "2024年6月底", dt.date(2024, 6, 30)),
+        (2, "2024-09-30", dt.date(2024, 9, 30)),
+        (3, "长期坚持", None),
+    ]
+    rows[1][4] = "2024年底"
+    diff = _import(sessions, config, write_xlsx(path, rows), LATER).diff
+    assert diff.tasks_changed == [TaskChange(1, {"deadline_text": ("2024年6月底", "2024年底")})]
+    with sessions() as session:
+        assert session.scalars(select(Task.deadline).where(Task.number == 1)).one() == dt.date(
+            2024, 12, 31
+        )

@@ -18,6 +18,7 @@ from db.models import Assignment, Designation, Group, GroupMember, Period, Task,
 from db.models.periods import CANCELLED, OPEN, RETURNED
 from db.models.tasks import LEAD, RESPONSIBLE
 from duban.config import Config
+from duban.importer.deadline import parse_deadline
 from duban.importer.diff import (
     AssignmentChange,
     DesignationChange,
@@ -91,6 +92,7 @@ def _upsert_task(
             section=rt.section,
             text=rt.text,
             deadline_text=rt.deadline_text,
+            deadline=parse_deadline(rt.deadline_text),
             created_at=now,
             updated_at=now,
         )
@@ -113,6 +115,7 @@ def _upsert_task(
     }
     if changes:
         task.section, task.text, task.deadline_text = rt.section, rt.text, rt.deadline_text
+        task.deadline = parse_deadline(rt.deadline_text)
         task.updated_at = now
         diff.tasks_changed.append(TaskChange(rt.number, changes))
     return task
