@@ -135,3 +135,31 @@ def test_import_errors_are_user_errors(cfg_path: str, tmp_path: Path, capsys) ->
     empty.write_bytes(b"")
     code, _, err = _run(capsys, "--config", cfg_path, "import", str(empty))
     assert code == 2 and f"{empty}:1: the file is empty" in err
+
+
+def test_revised_table_diff_in_text(cfg_path: str, seed_path: Path, tmp_path: Path, capsys) -> None:
+    _run(capsys, "--config", cfg_path, "init")
+    _run(capsys, "--config", cfg_path, "import", str(seed_path))
+    text = seed_path.read_text(encoding="utf-8")
+    revised = tmp_path / "revised.txt"
+    revised.write_text(
+        text.replace("区工信局、各街道办事处\n\n4.", "区金融局、各街道办事处\n\n4.", 1)[
+            : text.index("91.坚定不移")
+        ],
+        encoding="utf-8",
+    )
+    code, out, _ = _run(capsys, "--config", cfg_path, "import", str(revised))
+    lines = out.strip().splitlines()
+    assert code == 0
+    assert "  - task 91 (26 assignments)" in lines
+    assert "  + task 3 responsible: 区金融局" in lines
+    assert "  - task 3 responsible: 区工信局" in lines
+    assert not any(line.startswith("  - task 91 ") and "lead" in line for line in lines)
+    assert lines[-1] == (
+        "imported: tasks +0 -1 ~0, assignments +1 -27, placeholders +0 -0, units +0"
+    )
+    # a file that would remove most tasks gets a warning
+    tiny = tmp_path / "tiny.txt"
+    tiny.write_text(text[: text.index("2.大力发展")], encoding="utf-8")
+    code, out, _ = _run(capsys, "--config", cfg_path, "import", str(tiny), "--dry-run")
+    assert "warning: this table removes 89 of the 90 current tasks" in out

@@ -95,21 +95,23 @@ def render_text(result: ImportResult, compared: bool = True) -> str:
     for number in diff.tasks_added:
         n = sum(1 for a in diff.assignments_added if a.task == number)
         out.append(f"  + task {number} ({n} assignments)")
+    gone = set(diff.tasks_removed)
     for number in diff.tasks_removed:
-        out.append(f"  - task {number}")
+        n = sum(1 for a in diff.assignments_removed if a.task == number)
+        out.append(f"  - task {number} ({n} assignments)")
     for change in diff.tasks_changed:
         fields = ", ".join(change.changes)
         out.append(f"  ~ task {change.number}: {fields} changed")
     for a in (a for a in diff.assignments_added if a.task not in added):
         via = f" (via {a.via_group})" if a.via_group else ""
         out.append(f"  + task {a.task} {a.role}: {a.unit}{via}")
-    for a in diff.assignments_removed:
+    for a in (a for a in diff.assignments_removed if a.task not in gone):
         via = f" (via {a.via_group})" if a.via_group else ""
         out.append(f"  - task {a.task} {a.role}: {a.unit}{via}")
     for d in (d for d in diff.designations_added if d.task not in added):
         state = "designated by config" if d.designated else "to be designated by the lead"
         out.append(f"  + task {d.task} {d.role}: {d.group} ({state})")
-    for d in diff.designations_removed:
+    for d in (d for d in diff.designations_removed if d.task not in gone):
         out.append(f"  - task {d.task} {d.role}: {d.group}")
     for warning in diff.warnings:
         out.append(f"  warning: {warning}")

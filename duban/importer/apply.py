@@ -63,6 +63,7 @@ def apply_table(
     configured = _configured_designations(cfg, units, groups)
 
     tasks = {t.number: t for t in session.scalars(select(Task))}
+    active = sum(1 for t in tasks.values() if t.removed_at is None)
     seen_numbers: set[int] = set()
     for rt in table.tasks:
         seen_numbers.add(rt.number)
@@ -79,6 +80,11 @@ def apply_table(
         _sync_designations(session, task, {}, configured, groups, group_names, now, diff)
         _sync_assignments(session, task, {}, unit_names, group_names, now, diff)
     session.flush()
+    if len(diff.tasks_removed) * 2 > max(active, 1):
+        diff.warnings.append(
+            f"this table removes {len(diff.tasks_removed)} of the {active} current tasks: "
+            "is it the right file?"
+        )
     return diff
 
 
@@ -224,7 +230,11 @@ def _sync_assignments(
 ) -> None:
     existing = {
         (a.unit_id, a.role): a
-        for a in session.scalars(select(Assignment).where(Assignment.task_id == task.id))
+        for a in session.scalars(
+            select(Assignment)
+            .where(Assignment.task_id == task.id)
+            .order_by(Assignment.position, Assignment.id)
+        )
     }
     # Units a lead designated in chat for a 各相关X placeholder that the table still names
     # are not the table's to remove.
