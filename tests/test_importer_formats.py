@@ -86,3 +86,20 @@ def test_sheet_with_numeral_sections_deadlines_and_merged_rows(
             "responsible": [],
         },
     ]
+
+
+def test_saved_web_page(tmp_path: Path, seed_path: Path, config: Config) -> None:
+    """The published page itself: each line of the seed in a table cell or paragraph."""
+    lines = [x.strip() for x in seed_path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    cells = "".join(f"<tr><td>{line}</td></tr>" for line in lines[17:-7])
+    page = (
+        "<!DOCTYPE html><html><head><title>沈河区</title><style>p{color:red}</style></head>"
+        f"<body><p>{'</p><p>'.join(lines[:17])}</p><table>{cells}</table>"
+        f"<p>{'</p><p>'.join(lines[-7:])}</p><script>var a = '1.x';</script></body></html>"
+    )
+    path = tmp_path / "page.html"
+    path.write_text(page, encoding="gb18030")
+    table = load_table(path)
+    assert table.format == "html"
+    assert table.note == "注:各牵头部门分管区领导负责组织推进相关工作"
+    assert resolve_table(table, config).as_json() == expected_seed()
