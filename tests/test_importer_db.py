@@ -329,3 +329,23 @@ def test_deadlines_from_the_sheet(
         assert session.scalars(select(Task.deadline).where(Task.number == 1)).one() == dt.date(
             2024, 12, 31
         )
+
+
+def test_dropping_a_config_designation_reopens_the_placeholder(
+    tmp_path: Path, config: Config, sessions: sessionmaker[Session], seed_path: Path
+) -> None:
+    base = (Path(__file__).parent.parent / "config.example.toml").read_text(encoding="utf-8")
+    with_des = parse_config(
+        base + '\n[[designations]]\ntask = 4\ngroup = "各相关街道办事处"\n'
+        'units = ["示例街道一（请替换）"]\n',
+        "config.toml",
+        base_dir=tmp_path,
+    )
+    _import(sessions, with_des, seed_path, NOW)
+    diff = _import(sessions, config, seed_path, LATER).diff
+    assert diff.assignments_removed == [
+        AssignmentChange(4, "示例街道一（请替换）", "responsible", "各相关街道办事处")
+    ]
+    with sessions() as session:
+        des = session.scalars(select(Designation).join(Task).where(Task.number == 4)).one()
+        assert (des.designated_by, des.designated_at, des.removed_at) == ("", None, None)

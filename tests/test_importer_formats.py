@@ -103,3 +103,14 @@ def test_saved_web_page(tmp_path: Path, seed_path: Path, config: Config) -> None
     assert table.format == "html"
     assert table.note == "注:各牵头部门分管区领导负责组织推进相关工作"
     assert resolve_table(table, config).as_json() == expected_seed()
+
+
+def test_xlsx_table_on_a_later_sheet(tmp_path: Path, config: Config) -> None:
+    book = Workbook()
+    book.active.append(["说明：本表由区政府办编制"])
+    sheet = book.create_sheet("分解表")
+    sheet.append(COLUMNS)
+    sheet.append([1, "任务一。", "区发改局", "区工信局", None])
+    book.save(tmp_path / "t.xlsx")
+    table = load_table(tmp_path / "t.xlsx")
+    assert [(t.number, t.line) for t in table.tasks] == [(1, 2)]

@@ -211,6 +211,9 @@ def _sync_designations(
         des.position = position
         if by_config and des.designated_by != CONFIG_DESIGNATOR:
             des.designated_by, des.designated_at = CONFIG_DESIGNATOR, now
+        elif not by_config and des.designated_by == CONFIG_DESIGNATOR:
+            # the config no longer settles it: back to waiting for the lead
+            des.designated_by, des.designated_at = "", None
     for key, des in existing.items():
         if key not in placeholders and des.removed_at is None:
             des.removed_at = now
