@@ -349,3 +349,25 @@ def test_dropping_a_config_designation_reopens_the_placeholder(
     with sessions() as session:
         des = session.scalars(select(Designation).join(Task).where(Task.number == 4)).one()
         assert (des.designated_by, des.designated_at, des.removed_at) == ("", None, None)
+
+
+def test_printed_and_web_table_artifacts(tmp_path: Path, config: Config) -> None:
+    """A repeated header, page numbers, and 序号 in a cell of its own are all understood."""
+    from duban.importer import load_table, resolve_table
+
+    path = tmp_path / "t.txt"
+    path.write_text(
+        "序号\n主要工作任务\n牵头单位\n责任单位\n一、部分\n"
+        "1\n任务一。\n区发改局\n区工信局\n"
+        "— 2 —\n序号 主要工作任务 牵头单位 责任单位\n第 2 页 共 3 页\n"
+        "2\n任务二。\n区商务局\n各街道办事处\n",
+        encoding="utf-8",
+    )
+    got = [
+        (t["number"], t["text"], t["lead"], t["responsible"])
+        for t in resolve_table(load_table(path), config).as_json()
+    ]
+    assert got == [
+        (1, "任务一。", ["区发改局"], ["区工信局"]),
+        (2, "任务二。", ["区商务局"], ["各街道办事处"]),
+    ]

@@ -110,6 +110,8 @@ def parse_rows(rows: Iterable[Row], path: Path, fmt: str) -> ParsedTable:
         if not any(c.strip() for c in cells):
             continue
         first = next(c.strip() for c in cells if c.strip())
+        if "".join(seq.split()) == HEADER_NUMBER or "".join(text.split()) == HEADER_TASK:
+            continue  # the header repeated (a printed table's second page)
         if NOTE_RE.match(first):
             table.note = first
             break

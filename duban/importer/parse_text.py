@@ -46,6 +46,7 @@ CHROME_RE = re.compile(
     r"^(文件链接|相关链接|相关文件|附件[:：]|主办[:：]|承办[:：]|技术支持|政府网站标识码|网站标识码|"
     r"上一篇|下一篇|【?打印|【?关闭|扫一扫|分享到|ICP备案)"
 )
+PAGE_NUMBER_RE = re.compile(r"^(第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?|[-—–]\s*\d+\s*[-—–])$")
 _LONGEST_NAME = 30  # characters; a longer "name" on the line after a task is wrapped task text
 _HEADER_WORDS = (HEADER_NUMBER, HEADER_TASK, HEADER_LEAD, HEADER_RESPONSIBLE, HEADER_DEADLINE)
 
@@ -75,8 +76,8 @@ def parse_text(text: str, path: Path) -> ParsedTable:
         number = index + 1
         line = normalise_digits(lines[index].strip().strip("\u3000\ufeff").strip())
         index += 1
-        if not line:
-            continue
+        if not line or PAGE_NUMBER_RE.match(line) or _is_header(line):
+            continue  # blank, a page number, or the header repeated on a new page
         if NOTE_RE.match(line):
             note = [line]
             while index < len(lines) and not CHROME_RE.match(lines[index].strip()):
@@ -93,6 +94,12 @@ def parse_text(text: str, path: Path) -> ParsedTable:
             task, unit_lines = None, []
             section = section_title(section_match.group(1), section_match.group(2))
             continue
+        if line.isdigit() and int(line) == numbering.last + 1:
+            # 序号 in a cell of its own (a web page's table): the task text is the next line
+            following = _next_text(lines, index)
+            if following is not None:
+                index, text_line = following
+                line = f"{line}.{text_line}"
         task_match = TASK_RE.match(line)
         wrapped = task is not None and not unit_lines and _continues(line)
         if task_match and (int(task_match.group(1)) == numbering.last + 1 or not wrapped):
@@ -114,6 +121,24 @@ def parse_text(text: str, path: Path) -> ParsedTable:
     if not table.tasks:
         raise TableError(path, header_line, "the table has a header but no numbered task")
     return table
+
+
+def _is_header(line: str) -> bool:
+    return all(word in _HEADER_WORDS for word in line.split())
+
+
+def _next_text(lines: list[str], index: int) -> tuple[int, str] | None:
+    """The next non-blank line from index if it is plain text (not a section, task, note or
+    chrome), with the index after it."""
+    while index < len(lines):
+        line = normalise_digits(lines[index].strip())
+        index += 1
+        if not line:
+            continue
+        if any(p.match(line) for p in (SECTION_RE, TASK_RE, NOTE_RE, CHROME_RE)):
+            return None
+        return index, line
+    return None
 
 
 def _continues(line: str) -> bool:
