@@ -102,6 +102,9 @@ def render_text(result: ImportResult, compared: bool = True) -> str:
     for change in diff.tasks_changed:
         fields = ", ".join(change.changes)
         out.append(f"  ~ task {change.number}: {fields} changed")
+        for old, new in change.changes.values():
+            out.append(f"      was: {old}")
+            out.append(f"      now: {new}")
     for a in (a for a in diff.assignments_added if a.task not in added):
         via = f" (via {a.via_group})" if a.via_group else ""
         out.append(f"  + task {a.task} {a.role}: {a.unit}{via}")
