@@ -161,3 +161,33 @@ def test_unknown_names_are_all_listed_and_nothing_is_written(
     assert f"{path}:17: unknown unit '区文化局' (also lines 23); closest known: 区文旅局" in message
     assert "--add-units" in message
     assert _counts(sessions) == before
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"\x00\x01binary",
+        "首页\n没有表头\n".encode(),
+        text_table(SECTION, GOOD_1, GOOD_1).encode(),
+        text_table(SECTION, "1.第一项。", GOOD_2).encode(),
+    ],
+    ids=["empty", "binary", "no-header", "repeated", "no-lead"],
+)
+def test_bad_file_after_a_good_import_changes_nothing(
+    tmp_path: Path,
+    sessions: sessionmaker[Session],
+    config: Config,
+    seed_path: Path,
+    content: bytes,
+) -> None:
+    with transaction(sessions) as session:
+        import_file(session, config, seed_path)
+    before = _counts(sessions)
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(content)
+    with pytest.raises(TableError, match=rf"^{bad}:\d+: "), transaction(sessions) as session:
+        import_file(session, config, bad)
+    assert _counts(sessions) == before
+    with sessions() as session:
+        assert session.scalars(select(Task).where(Task.removed_at.is_not(None))).all() == []
