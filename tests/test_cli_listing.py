@@ -130,7 +130,7 @@ def test_import_errors_are_user_errors(cfg_path: str, tmp_path: Path, capsys) ->
     assert code == 2
     assert f"{bad}:5: unknown unit '区数据局'" in err
     code, out, _ = _run(capsys, "--config", cfg_path, "import", str(bad), "--add-units")
-    assert code == 0 and "new unit (--add-units): 区数据局 [department]" in out
+    assert code == 0 and "new unit (--add-units): 区数据局 [department]\n" in out
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     code, _, err = _run(capsys, "--config", cfg_path, "import", str(empty))

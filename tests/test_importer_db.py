@@ -371,3 +371,12 @@ def test_printed_and_web_table_artifacts(tmp_path: Path, config: Config) -> None
         (1, "任务一。", ["区发改局"], ["区工信局"]),
         (2, "任务二。", ["区商务局"], ["各街道办事处"]),
     ]
+
+
+def test_add_units_points_at_likely_typos(config: Config, tmp_path: Path) -> None:
+    from duban.importer import load_table, resolve_table
+
+    path = tmp_path / "t.txt"
+    path.write_text(text_table("一、部分", "1.任务一。\n区发改委\n区数据局"), encoding="utf-8")
+    new = resolve_table(load_table(path), config, add_units=True).new_units
+    assert [(u.name, u.closest) for u in new] == [("区发改委", ("区发改局",)), ("区数据局", ())]

@@ -89,8 +89,9 @@ def render_text(result: ImportResult, compared: bool = True) -> str:
         f"{parsed.path}: {parsed.format}, {len(parsed.tasks)} tasks in "
         f"{len(parsed.sections)} sections"
     ]
-    for unit in diff.units_added or result.resolved.new_units:
-        out.append(f"  new unit (--add-units): {unit.name} [{unit.kind}]")
+    for unit in result.resolved.new_units:
+        like = f" — a typo of {'、'.join(unit.closest)}?" if unit.closest else ""
+        out.append(f"  new unit (--add-units): {unit.name} [{unit.kind}]{like}")
     added = set(diff.tasks_added)
     for number in diff.tasks_added:
         n = sum(1 for a in diff.assignments_added if a.task == number)
@@ -129,6 +130,6 @@ def render_text(result: ImportResult, compared: bool = True) -> str:
         f"{verb}: tasks +{s['tasks_added']} -{s['tasks_removed']} ~{s['tasks_changed']}, "
         f"assignments +{s['assignments_added']} -{s['assignments_removed']}, "
         f"placeholders +{s['designations_added']} -{s['designations_removed']}, "
-        f"units +{len(diff.units_added or result.resolved.new_units)}"
+        f"units +{len(result.resolved.new_units)}"
     )
     return "\n".join(out)
