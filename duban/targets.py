@@ -208,12 +208,16 @@ def sync_task_targets(session: Session, task: Task, now: dt.datetime | None = No
     Returns True when something changed."""
     now = now or dt.datetime.now(dt.UTC)
     parsed = parse_targets(task.text)
-    existing = {(t.comparator, t.value, t.unit_label, t.raw): t for t in current_targets(task)}
-    wanted = [(p, existing.pop(p.key, None)) for p in parsed]
+    # A text may state the same quantity twice (新建幼儿园2所 … 扩建2所): match as a multiset.
+    existing: dict[tuple[str, float, str, str], list[Target]] = {}
+    for t in current_targets(task):
+        existing.setdefault((t.comparator, t.value, t.unit_label, t.raw), []).append(t)
+    wanted = [(p, existing[p.key].pop(0) if existing.get(p.key) else None) for p in parsed]
+    leftover = [t for rows in existing.values() for t in rows]
     changed = False
     referenced: set[int] = set()
-    if existing:
-        ids = [t.id for t in existing.values() if t.id is not None]
+    if leftover:
+        ids = [t.id for t in leftover if t.id is not None]
         if ids:
             referenced = set(
                 session.scalars(
@@ -221,7 +225,7 @@ def sync_task_targets(session: Session, task: Task, now: dt.datetime | None = No
                 )
             )
     # Park every row that changes place at a negative ordinal first: (task_id, ordinal) is unique.
-    for t in existing.values():
+    for t in leftover:
         changed = True
         if t.id in referenced:
             t.removed_at = now
@@ -232,7 +236,7 @@ def sync_task_targets(session: Session, task: Task, now: dt.datetime | None = No
     moved = [(i, p, t) for i, (p, t) in enumerate(wanted, 1) if t is not None and t.ordinal != i]
     for _, _, t in moved:
         t.ordinal = -1_000_000 - t.id
-    if existing or moved:
+    if leftover or moved:
         session.flush()
     for ordinal, (p, t) in enumerate(wanted, 1):
         if t is None:

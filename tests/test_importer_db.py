@@ -11,7 +11,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from table_builders import text_table
 
 from db.engine import transaction
-from db.models import Assignment, Designation, Group, ImportRun, Period, Report, Task, Unit
+from db.models import (
+    Assignment,
+    Designation,
+    Group,
+    ImportRun,
+    Period,
+    Report,
+    Target,
+    Task,
+    Unit,
+)
 from db.models.periods import CANCELLED
 from duban.config import Config, parse_config
 from duban.importer import import_file
@@ -47,6 +57,9 @@ def _snapshot(session: Session) -> dict[str, list[tuple]]:
         ).all(),
         "units": session.execute(select(Unit.id, Unit.name).order_by(Unit.id)).all(),
         "runs": session.execute(select(ImportRun.id).order_by(ImportRun.id)).all(),
+        "targets": session.execute(
+            select(Target.id, Target.task_id, Target.value, Target.unit_label).order_by(Target.id)
+        ).all(),
     }
 
 
@@ -63,6 +76,12 @@ def test_reimport_changes_nothing(
     with sessions() as session:
         before = _snapshot(session)
     assert len(before["tasks"]) == 91 and len(before["runs"]) == 1
+    with sessions() as session:
+        task7 = session.scalars(select(Task).where(Task.number == 7)).one()
+        # 服务业增加值达到1087亿元: the import parses the task's numeric target too.
+        assert (">=", 1087, "亿元") in [
+            (t.comparator, t.value, t.unit_label) for t in task7.targets
+        ]
     again = _import(sessions, config, seed_path, LATER)
     assert not again.diff.changed and again.import_run_id is None
     with sessions() as session:
