@@ -93,13 +93,18 @@ def render_text(result: ImportResult, compared: bool = True) -> str:
         like = f" — a typo of {'、'.join(unit.closest)}?" if unit.closest else ""
         out.append(f"  new unit (--add-units): {unit.name} [{unit.kind}]{like}")
     added = set(diff.tasks_added)
-    for number in diff.tasks_added:
-        n = sum(1 for a in diff.assignments_added if a.task == number)
-        out.append(f"  + task {number} ({n} assignments)")
+    if len(added) > 20 and not diff.tasks_removed and not diff.tasks_changed:
+        # A first import: one line, not one per task (`duban tasks` lists them).
+        numbers = sorted(added)
+        out.append(f"  + {len(numbers)} tasks ({numbers[0]}–{numbers[-1]})")
+    else:
+        for number in diff.tasks_added:
+            n = sum(1 for a in diff.assignments_added if a.task == number)
+            out.append(f"  + task {number} ({n} assignment{'s' if n != 1 else ''})")
     gone = set(diff.tasks_removed)
     for number in diff.tasks_removed:
         n = sum(1 for a in diff.assignments_removed if a.task == number)
-        out.append(f"  - task {number} ({n} assignments)")
+        out.append(f"  - task {number} ({n} assignment{'s' if n != 1 else ''})")
     for change in diff.tasks_changed:
         fields = ", ".join(change.changes)
         out.append(f"  ~ task {change.number}: {fields} changed")
