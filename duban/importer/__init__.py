@@ -28,6 +28,7 @@ from duban.importer.errors import TableError, UnknownName, UnknownNamesError
 from duban.importer.load import load_table
 from duban.importer.resolve import NameIndex, ResolvedTable, ResolvedTask, resolve_table
 from duban.importer.table import ParsedTable, ParsedTask, RawName
+from duban.targets import sync_targets
 
 __all__ = [
     "ImportDiff",
@@ -81,6 +82,8 @@ def import_file(
         check_database_has_config(session, cfg)
         resolved = resolve_table(parsed, NameIndex.from_session(session), add_units=add_units)
         diff = apply_table(session, cfg, resolved, now=now)
+        # Numeric targets (1087亿元, 20家…) follow the task text; ids stay stable when unchanged.
+        sync_targets(session, now)
         run_id = None
         if diff.changed and not dry_run:
             run = ImportRun(at=now, source=str(path), sha256=parsed.sha256, summary=diff.summary())

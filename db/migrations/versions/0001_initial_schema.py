@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 10:34:21.406141
+Create Date: 2026-11-25 10:52:36.983347
 """
 
 from collections.abc import Sequence
@@ -158,6 +158,7 @@ def upgrade() -> None:
     sa.Column('unit_label', sa.String(length=20), nullable=False),
     sa.Column('label', sa.String(length=200), nullable=False),
     sa.Column('raw', sa.String(length=200), nullable=False),
+    sa.Column('removed_at', db.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], name=op.f('fk_targets_task_id_tasks'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_targets')),
     sa.UniqueConstraint('task_id', 'ordinal', name=op.f('uq_targets_task_id_ordinal'))
