@@ -7,7 +7,6 @@ calendar by hand (see the comments), never computed by the code under test.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
@@ -94,7 +93,7 @@ class Clock:
         self.next_check.update(result.next_check)
 
     def change(self, now: dt.datetime, period_id: int, **fields: object) -> None:
-        self.views[period_id] = dataclasses.replace(self.views[period_id], **fields)
+        self.views[period_id] = self.views[period_id]._replace(**fields)
         self.next_check[period_id] = now
 
     def run(
@@ -144,7 +143,7 @@ def test_full_ladder_of_a_responsible_unit(cal: WorkCalendar) -> None:
     assert roles["escalation_lead"] == "lead" and roles["escalation_leader"] == "leader"
     _, office = next(v for v in clock.sent.values() if v[1].kind == "escalation_office")
     assert office.item["task"] == 7 and office.item["unit"] == "区工信局"
-    assert office.item["due"] == "2024-03-22" and office.item["leads"] == ["区发改局"]
+    assert office.item["due"] == "2024-03-22" and list(office.item["leads"]) == ["区发改局"]
     assert office.dedupe_key == "escalation_office:101:1:0:office"
 
 
