@@ -58,6 +58,8 @@ DESIGNATE_EVERY = 5
 DESIGNATE_TIMES = 4
 DESIGNATE_OFFICE_FROM = 2
 
+GAP_RETRY = dt.timedelta(hours=6)  # a period stuck on a calendar gap is looked at again after
+
 # Severity order (most severe last) — handy for digests.
 KINDS = (
     "designate",
@@ -195,30 +197,54 @@ def ladder(
     has_leads: bool = True,
     has_leaders: bool = True,
 ) -> tuple[Stage, ...]:
-    """Every stage of one period's ladder, in time order (see the module docstring)."""
+    """Every stage of one period's ladder, in time order (see the module docstring).
+    Raises CalendarGapError if any stage falls on a day the calendar cannot settle."""
+    stages, gap = settled_ladder(cal, due, restarted_on, policy, role, has_leads, has_leaders)
+    if gap is not None:
+        raise gap
+    return stages
+
+
+def settled_ladder(
+    cal: WorkCalendar,
+    due: dt.date,
+    restarted_on: dt.date | None,
+    policy: Policy,
+    role: str,
+    has_leads: bool,
+    has_leaders: bool,
+) -> tuple[tuple[Stage, ...], CalendarGapError | None]:
+    """The stages the calendar can settle, and the first gap met (stages beyond it are left
+    out until the admin adds that year's overrides)."""
     d = cal.prev_workday_or_same(due)
     r = restarted_on
     pre = r is None or d >= r
     anchor = d if pre else r
     assert anchor is not None
+    gap: CalendarGapError | None = None
     raw: list[tuple[dt.date, str, str, int]] = []
+
+    def add(base: dt.date, offset: int, family: str, kind: str, stage: int) -> None:
+        nonlocal gap
+        try:
+            raw.append((cal.add_workdays(base, offset), family, kind, stage))
+        except CalendarGapError as exc:
+            gap = gap or exc
+
     if pre:
         for before in policy.remind_before:
-            raw.append((cal.add_workdays(d, -before), "unit", "reminder", before))
+            add(d, -before, "unit", "reminder", before)
         if policy.remind_on_due:
             raw.append((d, "unit", "due", 0))
     for k in range(1, policy.overdue_times + 1):
-        offset = policy.overdue_after + (k - 1) * policy.overdue_every
-        raw.append((cal.add_workdays(anchor, offset), "unit", "overdue", k))
+        add(anchor, policy.overdue_after + (k - 1) * policy.overdue_every, "unit", "overdue", k)
     lead_role = role == "lead"
     if not lead_role and has_leads:
-        raw.append((cal.add_workdays(anchor, policy.lead_after), "lead", "escalation_lead", 0))
+        add(anchor, policy.lead_after, "lead", "escalation_lead", 0)
     office_after = policy.lead_after if lead_role else policy.office_after
-    raw.append((cal.add_workdays(anchor, office_after), "office", "escalation_office", 0))
+    add(anchor, office_after, "office", "escalation_office", 0)
     if policy.leader_after and has_leaders:
-        raw.append(
-            (cal.add_workdays(anchor, policy.leader_after), "leader", "escalation_leader", 0)
-        )
+        add(anchor, policy.leader_after, "leader", "escalation_leader", 0)
     stages = []
     for day, family, kind, stage in raw:
         if r is not None and day <= r:
@@ -227,7 +253,7 @@ def ladder(
         overdue = cal.workdays_between(d, day) if day > d else 0
         stages.append(Stage(moment, day, family, kind, stage, overdue))
     stages.sort(key=lambda s: (s.moment, s.family))
-    return tuple(stages)
+    return tuple(stages), gap
 
 
 # --- plan --------------------------------------------------------------------------------------
@@ -237,10 +263,17 @@ class _Entry:
     """A memoised ladder plus, for each number of stages that have come, what to emit:
     the latest stage of each family (the catch-up rule), with its item fields ready."""
 
-    __slots__ = ("due_iso", "emit", "moments", "stages")
+    __slots__ = ("due_iso", "emit", "gap", "moments", "stages")
 
-    def __init__(self, stages: tuple[Stage, ...], policy: Policy, due: dt.date) -> None:
+    def __init__(
+        self,
+        stages: tuple[Stage, ...],
+        policy: Policy,
+        due: dt.date,
+        gap: CalendarGapError | None = None,
+    ) -> None:
         self.stages = stages
+        self.gap = gap
         self.moments = [s.moment for s in stages]
         self.due_iso = due.isoformat()
         self.emit: list[tuple[tuple[Stage, dict[str, Any]], ...]] = []
@@ -290,16 +323,10 @@ class _Ladders:
         key = (due, restarted_on, policy, role, has_leads, has_leaders)
         found = self.ladders.get(key)
         if found is None:
-            stages = ladder(
-                self.cal,
-                due,
-                restarted_on,
-                policy,
-                role=role,
-                has_leads=has_leads,
-                has_leaders=has_leaders,
+            stages, gap = settled_ladder(
+                self.cal, due, restarted_on, policy, role, has_leads, has_leaders
             )
-            found = self.ladders[key] = _Entry(stages, policy, due)
+            found = self.ladders[key] = _Entry(stages, policy, due, gap)
         return found
 
 
@@ -378,18 +405,27 @@ def plan(
             )
         except CalendarGapError as exc:
             result.errors.append(f"period {view.period_id}: {exc}")
-            next_check[view.period_id] = now_utc + dt.timedelta(hours=1)
+            next_check[view.period_id] = now_utc + GAP_RETRY
             continue
         moments = entry.moments
         passed = bisect_right(moments, now_utc)
+        if passed < len(moments):
+            upcoming: dt.datetime | None = moments[passed]
+        elif entry.gap is not None:
+            # Later stages fall in a year the calendar cannot settle: say so, look again later
+            # (once the admin adds the overrides and restarts, they are planned).
+            result.errors.append(f"period {view.period_id}: {entry.gap}")
+            upcoming = now_utc + GAP_RETRY
+        else:
+            upcoming = None
         if passed == 0:
-            next_check[view.period_id] = moments[0] if moments else None
+            next_check[view.period_id] = upcoming
             continue
         if not open_now:
             # Something has come but we may not send now: look again at the next opening.
             next_check[view.period_id] = resume
             continue
-        next_check[view.period_id] = moments[passed] if passed < len(moments) else None
+        next_check[view.period_id] = upcoming
 
         anchor = ""
         if (view.due_on is not None and view.due != view.due_on) or state == RETURNED:
@@ -509,7 +545,7 @@ def _plan_designation(
         ]
     except CalendarGapError as exc:
         result.errors.append(f"designation {des.designation_id}: {exc}")
-        result.designation_next_check[des.designation_id] = now_utc + dt.timedelta(hours=1)
+        result.designation_next_check[des.designation_id] = now_utc + GAP_RETRY
         return
     passed = [a for a in asks if a[2] <= now_utc]
     upcoming = next((a[2] for a in asks if a[2] > now_utc), None)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -38,8 +39,10 @@ from db.models import Assignment, Designation, Group, ImportRun, Meta, Period, T
 from db.models.periods import OPEN
 from db.models.tasks import LEAD, RESPONSIBLE
 from duban.config import Config, ScheduleConfig
-from jobs.planner import DesignationView, PeriodView, PlanResult, Policy, ladder
-from jobs.workdays import WorkCalendar
+from jobs.planner import DesignationView, PeriodView, PlanResult, Policy, settled_ladder
+from jobs.workdays import CalendarGapError, WorkCalendar
+
+log = logging.getLogger(__name__)
 
 WINDOW_MARGIN = 2  # working days between a period's row appearing and its first reminder
 
@@ -48,6 +51,7 @@ META_MARK = "periods.assignment_mark"  # highest Assignment.id whose periods exi
 META_DESIGNATIONS = "designations.next_check"  # JSON {designation id: ISO datetime | null}
 
 _NUMERALS = "一二三四五六七八九十"
+_REPORTED_GAPS: set[dt.date] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,17 +215,32 @@ class _Plan:
     pol: Policy
     # id(schedule) → [(spec, opens_on)]
     specs: dict[int, list[tuple[PeriodSpec, dt.date]]]
+    settled_until: dt.date | None = None  # last day before a calendar gap, if one was met
 
 
-def _specs(cfg: Config, cal: WorkCalendar, start: dt.date, end: dt.date) -> _Plan:
+def _specs(cfg: Config, cal: WorkCalendar, start: dt.date, end: dt.date, today: dt.date) -> _Plan:
+    """The specs whose window can have opened by `today` (due within a horizon of today).
+
+    A due date in a year the calendar cannot settle is logged as an error naming the date and
+    the config keys; periods before it go on (only the tasks of that schedule are held up)."""
     policy = policy_of(cfg)
     pol = Policy.from_mapping(policy)
+    lead_days = max(pol.remind_before, default=0) + WINDOW_MARGIN
+    horizon = min(end, today + dt.timedelta(days=max(62, 3 * lead_days)))
     specs: dict[int, list[tuple[PeriodSpec, dt.date]]] = {}
+    settled: dt.date | None = None
     for schedule in (cfg.reporting.default, *cfg.reporting.rules):
-        specs[id(schedule)] = [
-            (spec, window_opens(spec, pol, cal)) for spec in periods_for(schedule, start, end, cal)
-        ]
-    return _Plan(start, end, policy, pol, specs)
+        try:
+            found = periods_for(schedule, start, horizon, cal)
+        except CalendarGapError as gap:
+            if gap.date not in _REPORTED_GAPS:  # once per process, not every tick
+                _REPORTED_GAPS.add(gap.date)
+                log.error("reporting calendar: %s", gap)
+            last = dt.date(gap.date.year - 1, 12, 31)
+            settled = last if settled is None else min(settled, last)
+            found = periods_for(schedule, start, last, cal) if last >= start else []
+        specs[id(schedule)] = [(spec, window_opens(spec, pol, cal)) for spec in found]
+    return _Plan(start, end, policy, pol, specs, settled)
 
 
 def ensure_periods(
@@ -249,7 +268,7 @@ def ensure_periods(
     mark = int(meta.get(META_MARK, "0"))
     max_id = session.scalar(select(func.max(Assignment.id))) or 0
 
-    plan = _specs(cfg, cal, plan_start, plan_end)
+    plan = _specs(cfg, cal, plan_start, plan_end, today)
     opened = [
         (key, spec)
         for key, specs in plan.specs.items()
@@ -258,7 +277,7 @@ def ensure_periods(
     ]
     if not opened and max_id <= mark:
         if through is None:
-            _meta_set(session, {META_THROUGH: today.isoformat(), META_MARK: str(max_id)})
+            _meta_set(session, {META_THROUGH: _through(plan, today), META_MARK: str(max_id)})
         return 0  # the quiet path: no window opened, no assignment added, nothing written
 
     tasks = session.execute(
@@ -284,14 +303,31 @@ def ensure_periods(
     for (key, spec), above in jobs.items():
         task_ids = tasks_of.get(key, [])
         for role in (LEAD, RESPONSIBLE):
-            first = ladder(cal, spec.due_on, None, plan.pol, role=role)[0].moment
+            first = _first_moment(cal, spec.due_on, plan.pol, role)
             for chunk in _chunks(task_ids, 500):
                 created += _insert_select(
                     session, spec, role, first, plan.policy, created_at, chunk, above
                 )
-    through = max(today, through or today)
-    _meta_set(session, {META_THROUGH: through.isoformat(), META_MARK: str(max_id)})
+    _meta_set(session, {META_THROUGH: _through(plan, today), META_MARK: str(max_id)})
     return created
+
+
+def _through(plan: _Plan, today: dt.date) -> str:
+    """The new watermark: today, but never past a calendar gap — once the admin adds the
+    overrides, windows that opened meanwhile are still "new" and get their periods."""
+    if plan.settled_until is not None:
+        return min(today, plan.settled_until).isoformat()
+    return today.isoformat()
+
+
+def _first_moment(cal: WorkCalendar, due: dt.date, policy: Policy, role: str) -> dt.datetime:
+    """When the planner must first look at a new period: its first stage (stages past a
+    calendar gap are the planner's to report)."""
+    stages, gap = settled_ladder(cal, due, None, policy, role, True, True)
+    if not stages:
+        assert gap is not None
+        raise gap
+    return stages[0].moment
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:

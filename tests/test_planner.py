@@ -384,3 +384,22 @@ def test_designation_asks_the_lead_weekly_then_tells_the_office(cal: WorkCalenda
         ("2024-04-08 09:00", "designate", 3, "unit:3"),
     ]
     assert checks[5] is None
+
+
+def test_a_ladder_running_into_an_unconfigured_year(cal: WorkCalendar) -> None:
+    # Due Fri 2026-12-25: 催办 Mon 12-28 and Wed 12-30 are in 2026; the office stage (D+5)
+    # falls in 2027, which nobody has configured yet: say so, keep the rest going.
+    late = view(due=D(2026, 12, 25), due_on=D(2026, 12, 25))
+    result = plan(at(2026, 12, 30, 10), cal, [late], LEADERS)
+    assert sorted((i.kind, i.stage) for i in result.intents) == [
+        ("escalation_lead", 0),
+        ("overdue", 2),
+    ]
+    assert any("2027" in e and "calendar.holidays" in e for e in result.errors)
+    assert result.next_check[1] is not None  # looked at again, not forgotten
+    # Once the admin lists 2027 (01-01 a holiday), the office hears on Mon 2027-01-04 (D+5:
+    # 12-28, 12-29, 12-30, 12-31, 01-04).
+    configured = WorkCalendar(holidays=[D(2027, 1, 1)])
+    later = plan(at(2027, 1, 4, 9, 30), configured, [late], LEADERS)
+    assert ("escalation_office", 0) in [(i.kind, i.stage) for i in later.intents]
+    assert later.errors == []

@@ -302,3 +302,25 @@ def test_undesignated_placeholder_asks_the_lead(
         # asked on Fri 03-15 (caught up on Mon), next ask Fri 03-22: nothing pending until then
         assert pending_designations(s, config, dt.datetime(2024, 3, 21, 10, tzinfo=SH)) == []
         assert len(pending_designations(s, config, dt.datetime(2024, 3, 22, 9, tzinfo=SH))) == 1
+
+
+def test_plan_into_an_unconfigured_year_is_reported_not_fatal(
+    seeded: sessionmaker[Session], config: Config, cal: WorkCalendar, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    cfg = config.model_copy(
+        update={
+            "reporting": config.reporting.model_copy(
+                update={"start": D(2026, 11, 1), "end": D(2027, 6, 30)}
+            )
+        }
+    )
+    with transaction(seeded) as s:
+        # December 2026 is due Fri 12-25; its window opened Fri 12-18.
+        assert ensure_periods(s, cfg, cal, D(2026, 12, 18)) == 10  # November and December
+    assert "2027" in caplog.text and "calendar.holidays" in caplog.text
+    labels = {p.label for p in _periods(seeded)}
+    assert labels == {"2026-11", "2026-12"}
+    # the admin adds 2027; January (due Mon 01-25) appears when its window opens (Tue 01-18)
+    fixed = WorkCalendar(holidays=[D(2027, 1, 1)])
+    with transaction(seeded) as s:
+        assert ensure_periods(s, cfg, fixed, D(2027, 1, 18)) == 5
