@@ -403,3 +403,46 @@ def test_a_ladder_running_into_an_unconfigured_year(cal: WorkCalendar) -> None:
     later = plan(at(2027, 1, 4, 9, 30), configured, [late], LEADERS)
     assert ("escalation_office", 0) in [(i.kind, i.stage) for i in later.intents]
     assert later.errors == []
+
+
+def test_two_leads_both_hear_and_leaders_resolve_aliases(cal: WorkCalendar, config) -> None:  # type: ignore[no-untyped-def]
+    from duban.config import LeaderConfig
+    from jobs.planner import leaders_from_config
+
+    cfg = config.model_copy(
+        update={
+            "leaders": [
+                LeaderConfig(name="张副区长", units=["发改局"]),  # an alias of 区发改局
+                LeaderConfig(name="李副区长", units=["区商务局"]),
+            ]
+        }
+    )
+    leaders = leaders_from_config(cfg)
+    assert leaders[0].units == frozenset({"区发改局"})
+    two = view(lead_unit_ids=(LEAD_ID, 11), lead_names=("区发改局", "区商务局"))
+    lead_day = plan(at(2024, 3, 26, 9), cal, [two], leaders)  # D+2 of Fri 03-22
+    assert sorted(
+        (i.recipient, i.recipient_name) for i in lead_day.intents if i.role == "lead"
+    ) == [
+        ("unit:11", "区商务局"),
+        ("unit:3", "区发改局"),
+    ]
+    leader_day = plan(at(2024, 4, 3, 9), cal, [two], leaders)  # D+8: Wed 04-03
+    assert sorted(i.recipient for i in leader_day.intents if i.role == "leader") == [
+        "leader:0",
+        "leader:1",
+    ]
+    # no leader in charge: no leader stage at all, and the ladder ends with the office
+    alone = plan(at(2024, 4, 3, 9), cal, [view(lead_names=("区文旅局",))], leaders)
+    assert not [i for i in alone.intents if i.role == "leader"]
+    assert alone.next_check[1] is None
+
+
+def test_switching_stages_off(cal: WorkCalendar) -> None:
+    quiet = dict(POLICY, remind_before=[], remind_on_due=False, overdue_times=0, leader_after=0)
+    clock = Clock(cal, [view(policy=quiet)])
+    clock.run(at(2024, 3, 18, 0), at(2024, 4, 12, 0), HOUR)
+    assert clock.timeline() == [
+        ("2024-03-26 09:00", "escalation_lead", 0, "unit:3"),
+        ("2024-03-29 09:00", "escalation_office", 0, "office"),
+    ]
