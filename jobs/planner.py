@@ -39,7 +39,7 @@ import datetime as dt
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from jobs.workdays import CalendarGapError, WorkCalendar
 
@@ -58,6 +58,8 @@ DESIGNATE_EVERY = 5
 DESIGNATE_TIMES = 4
 DESIGNATE_OFFICE_FROM = 2
 
+GAP_RETRY = dt.timedelta(hours=6)  # a period stuck on a calendar gap is looked at again after
+
 # Severity order (most severe last) — handy for digests.
 KINDS = (
     "designate",
@@ -70,8 +72,10 @@ KINDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class PeriodView:
+class PeriodView(NamedTuple):
+    """One period as the planner sees it (immutable; `view._replace(state=…)` for a copy).
+    A NamedTuple rather than a dataclass: a busy tick builds 100 000 of them."""
+
     period_id: int
     assignment_id: int
     task_number: int
@@ -111,8 +115,9 @@ class Leader:
     units: frozenset[str]  # canonical unit names
 
 
-@dataclass(frozen=True, slots=True)
-class Intent:
+class Intent(NamedTuple):
+    """Something to send. Immutable; NamedTuple because a busy tick makes 100 000 of them."""
+
     kind: str
     stage: int
     period_id: int | None
@@ -192,30 +197,54 @@ def ladder(
     has_leads: bool = True,
     has_leaders: bool = True,
 ) -> tuple[Stage, ...]:
-    """Every stage of one period's ladder, in time order (see the module docstring)."""
+    """Every stage of one period's ladder, in time order (see the module docstring).
+    Raises CalendarGapError if any stage falls on a day the calendar cannot settle."""
+    stages, gap = settled_ladder(cal, due, restarted_on, policy, role, has_leads, has_leaders)
+    if gap is not None:
+        raise gap
+    return stages
+
+
+def settled_ladder(
+    cal: WorkCalendar,
+    due: dt.date,
+    restarted_on: dt.date | None,
+    policy: Policy,
+    role: str,
+    has_leads: bool,
+    has_leaders: bool,
+) -> tuple[tuple[Stage, ...], CalendarGapError | None]:
+    """The stages the calendar can settle, and the first gap met (stages beyond it are left
+    out until the admin adds that year's overrides)."""
     d = cal.prev_workday_or_same(due)
     r = restarted_on
     pre = r is None or d >= r
     anchor = d if pre else r
     assert anchor is not None
+    gap: CalendarGapError | None = None
     raw: list[tuple[dt.date, str, str, int]] = []
+
+    def add(base: dt.date, offset: int, family: str, kind: str, stage: int) -> None:
+        nonlocal gap
+        try:
+            raw.append((cal.add_workdays(base, offset), family, kind, stage))
+        except CalendarGapError as exc:
+            gap = gap or exc
+
     if pre:
         for before in policy.remind_before:
-            raw.append((cal.add_workdays(d, -before), "unit", "reminder", before))
+            add(d, -before, "unit", "reminder", before)
         if policy.remind_on_due:
             raw.append((d, "unit", "due", 0))
     for k in range(1, policy.overdue_times + 1):
-        offset = policy.overdue_after + (k - 1) * policy.overdue_every
-        raw.append((cal.add_workdays(anchor, offset), "unit", "overdue", k))
+        add(anchor, policy.overdue_after + (k - 1) * policy.overdue_every, "unit", "overdue", k)
     lead_role = role == "lead"
     if not lead_role and has_leads:
-        raw.append((cal.add_workdays(anchor, policy.lead_after), "lead", "escalation_lead", 0))
+        add(anchor, policy.lead_after, "lead", "escalation_lead", 0)
     office_after = policy.lead_after if lead_role else policy.office_after
-    raw.append((cal.add_workdays(anchor, office_after), "office", "escalation_office", 0))
+    add(anchor, office_after, "office", "escalation_office", 0)
     if policy.leader_after and has_leaders:
-        raw.append(
-            (cal.add_workdays(anchor, policy.leader_after), "leader", "escalation_leader", 0)
-        )
+        add(anchor, policy.leader_after, "leader", "escalation_leader", 0)
     stages = []
     for day, family, kind, stage in raw:
         if r is not None and day <= r:
@@ -224,10 +253,42 @@ def ladder(
         overdue = cal.workdays_between(d, day) if day > d else 0
         stages.append(Stage(moment, day, family, kind, stage, overdue))
     stages.sort(key=lambda s: (s.moment, s.family))
-    return tuple(stages)
+    return tuple(stages), gap
 
 
 # --- plan --------------------------------------------------------------------------------------
+
+
+class _Entry:
+    """A memoised ladder plus, for each number of stages that have come, what to emit:
+    the latest stage of each family (the catch-up rule), with its item fields ready."""
+
+    __slots__ = ("due_iso", "emit", "gap", "moments", "stages")
+
+    def __init__(
+        self,
+        stages: tuple[Stage, ...],
+        policy: Policy,
+        due: dt.date,
+        gap: CalendarGapError | None = None,
+    ) -> None:
+        self.stages = stages
+        self.gap = gap
+        self.moments = [s.moment for s in stages]
+        self.due_iso = due.isoformat()
+        self.emit: list[tuple[tuple[Stage, dict[str, Any]], ...]] = []
+        for passed in range(len(stages) + 1):
+            latest: dict[str, Stage] = {}
+            for st in stages[:passed]:
+                latest[st.family] = st
+            picked = []
+            for st in sorted(latest.values(), key=lambda s: (s.moment, s.family)):
+                extra: dict[str, Any] = {"stage": st.stage, "overdue_days": st.overdue_days}
+                if st.kind == "overdue":
+                    extra["times"] = st.stage
+                    extra["of"] = policy.overdue_times
+                picked.append((st, extra))
+            self.emit.append(tuple(picked))
 
 
 class _Ladders:
@@ -235,14 +296,19 @@ class _Ladders:
 
     def __init__(self, cal: WorkCalendar) -> None:
         self.cal = cal
-        self.policies: dict[tuple[Any, ...], Policy] = {}
-        self.ladders: dict[tuple[Any, ...], tuple[tuple[Stage, ...], list[dt.datetime]]] = {}
+        self.by_id: dict[int, tuple[Mapping[str, Any], Policy]] = {}
+        self.by_value: dict[tuple[Any, ...], Policy] = {}
+        self.ladders: dict[tuple[Any, ...], _Entry] = {}
 
     def policy(self, values: Mapping[str, Any]) -> Policy:
+        hit = self.by_id.get(id(values))
+        if hit is not None and hit[0] is values:
+            return hit[1]
         key = tuple(tuple(v) if isinstance(v, list) else v for v in values.values()) + tuple(values)
-        found = self.policies.get(key)
+        found = self.by_value.get(key)
         if found is None:
-            found = self.policies[key] = Policy.from_mapping(values)
+            found = self.by_value[key] = Policy.from_mapping(values)
+        self.by_id[id(values)] = (values, found)  # keeps `values` alive: ids stay unique
         return found
 
     def get(
@@ -253,20 +319,14 @@ class _Ladders:
         role: str,
         has_leads: bool,
         has_leaders: bool,
-    ) -> tuple[tuple[Stage, ...], list[dt.datetime]]:
+    ) -> _Entry:
         key = (due, restarted_on, policy, role, has_leads, has_leaders)
         found = self.ladders.get(key)
         if found is None:
-            stages = ladder(
-                self.cal,
-                due,
-                restarted_on,
-                policy,
-                role=role,
-                has_leads=has_leads,
-                has_leaders=has_leaders,
+            stages, gap = settled_ladder(
+                self.cal, due, restarted_on, policy, role, has_leads, has_leaders
             )
-            found = self.ladders[key] = (stages, [s.moment for s in stages])
+            found = self.ladders[key] = _Entry(stages, policy, due, gap)
         return found
 
 
@@ -279,13 +339,27 @@ def leaders_from_config(cfg: Any) -> tuple[Leader, ...]:
     )
 
 
-def _leader_map(leaders: Sequence[Any]) -> dict[str, list[tuple[int, str]]]:
-    out: dict[str, list[tuple[int, str]]] = {}
-    for i, leader in enumerate(leaders):
-        idx = getattr(leader, "index", i)
-        for unit in leader.units:
-            out.setdefault(unit, []).append((idx, leader.name))
-    return out
+class _InCharge:
+    """Leaders in charge of a set of lead units, memoised per set."""
+
+    def __init__(self, leaders: Sequence[Any]) -> None:
+        self.by_unit: dict[str, list[tuple[int, str]]] = {}
+        for i, leader in enumerate(leaders):
+            idx = getattr(leader, "index", i)
+            for unit in leader.units:
+                self.by_unit.setdefault(unit, []).append((idx, leader.name))
+        self.memo: dict[tuple[str, ...], tuple[tuple[int, str], ...]] = {}
+
+    def __call__(self, names: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+        found = self.memo.get(names)
+        if found is None:
+            out: list[tuple[int, str]] = []
+            for name in names:
+                for entry in self.by_unit.get(name, ()):
+                    if entry not in out:
+                        out.append(entry)
+            found = self.memo[names] = tuple(out)
+        return found
 
 
 def plan(
@@ -299,7 +373,9 @@ def plan(
 ) -> PlanResult:
     """What is due at `now` for these periods (and undesignated placeholders), and when each
     must be looked at again. `leaders`: Leader values (see leaders_from_config) or anything
-    with .name and .units (canonical unit names); the recipient is "leader:<index>"."""
+    with .name and .units (canonical unit names); the recipient is "leader:<index>".
+
+    Cost: O(periods given), with ladders memoised per (due date, policy, role)."""
     if now.tzinfo is None:
         raise ValueError("plan() needs an aware `now`")
     now_utc = now.astimezone(UTC)
@@ -307,23 +383,21 @@ def plan(
     open_now = cal.in_office_hours(now_utc)
     resume = now_utc if open_now else cal.next_send_time(now_utc).astimezone(UTC)
     cache = _Ladders(cal)
-    by_unit = _leader_map(leaders)
+    in_charge_of = _InCharge(leaders)
     intents = result.intents
+    append = intents.append
     next_check = result.next_check
 
     for view in periods:
-        if view.state not in LADDER_STATES:
+        state = view.state
+        if state != OPEN and state != RETURNED:
             next_check[view.period_id] = None
             continue
-        in_charge: list[tuple[int, str]] = []
-        for name in view.lead_names or (view.unit_name,):
-            for entry in by_unit.get(name, ()):
-                if entry not in in_charge:
-                    in_charge.append(entry)
+        in_charge = in_charge_of(view.lead_names or (view.unit_name,))
         try:
-            stages, moments = cache.get(
+            entry = cache.get(
                 view.due,
-                view.restarted_on if view.state == RETURNED else None,
+                view.restarted_on if state == RETURNED else None,
                 cache.policy(view.policy),
                 view.role,
                 bool(view.lead_unit_ids),
@@ -331,10 +405,19 @@ def plan(
             )
         except CalendarGapError as exc:
             result.errors.append(f"period {view.period_id}: {exc}")
-            next_check[view.period_id] = now_utc + dt.timedelta(hours=1)
+            next_check[view.period_id] = now_utc + GAP_RETRY
             continue
+        moments = entry.moments
         passed = bisect_right(moments, now_utc)
-        upcoming = moments[passed] if passed < len(moments) else None
+        if passed < len(moments):
+            upcoming: dt.datetime | None = moments[passed]
+        elif entry.gap is not None:
+            # Later stages fall in a year the calendar cannot settle: say so, look again later
+            # (once the admin adds the overrides and restarts, they are planned).
+            result.errors.append(f"period {view.period_id}: {entry.gap}")
+            upcoming = now_utc + GAP_RETRY
+        else:
+            upcoming = None
         if passed == 0:
             next_check[view.period_id] = upcoming
             continue
@@ -343,7 +426,87 @@ def plan(
             next_check[view.period_id] = resume
             continue
         next_check[view.period_id] = upcoming
-        _emit(view, stages, passed, in_charge, office_name, intents)
+
+        anchor = ""
+        if (view.due_on is not None and view.due != view.due_on) or state == RETURNED:
+            anchor = _anchor(view)
+        pid, aid = view.period_id, view.assignment_id
+        for st, extra in entry.emit[passed]:
+            item = {
+                "task": view.task_number,
+                "task_id": view.task_id,
+                "unit": view.unit_name,
+                "unit_id": view.unit_id,
+                "role": view.role,
+                "due": entry.due_iso,
+                "label": view.label,
+                "leads": view.lead_names,  # a tuple: JSON writes it as a list
+                **extra,
+            }
+            family = st.family
+            if family == "unit":
+                append(
+                    Intent(
+                        st.kind,
+                        st.stage,
+                        pid,
+                        aid,
+                        f"unit:{view.unit_id}",
+                        "unit",
+                        view.unit_name,
+                        item,
+                        st.moment,
+                        anchor,
+                    )
+                )
+            elif family == "lead":
+                for lead_id, lead_name in zip(view.lead_unit_ids, view.lead_names, strict=False):
+                    if lead_id != view.unit_id:
+                        append(
+                            Intent(
+                                st.kind,
+                                st.stage,
+                                pid,
+                                aid,
+                                f"unit:{lead_id}",
+                                "lead",
+                                lead_name,
+                                item,
+                                st.moment,
+                                anchor,
+                            )
+                        )
+            elif family == "office":
+                append(
+                    Intent(
+                        st.kind,
+                        st.stage,
+                        pid,
+                        aid,
+                        "office",
+                        "office",
+                        office_name,
+                        item,
+                        st.moment,
+                        anchor,
+                    )
+                )
+            else:
+                for idx, name in in_charge:
+                    append(
+                        Intent(
+                            st.kind,
+                            st.stage,
+                            pid,
+                            aid,
+                            f"leader:{idx}",
+                            "leader",
+                            name,
+                            item,
+                            st.moment,
+                            anchor,
+                        )
+                    )
 
     for des in designations:
         _plan_designation(des, cal, now_utc, open_now, resume, office_name, result)
@@ -357,62 +520,6 @@ def _anchor(view: PeriodView) -> str:
     if view.state == RETURNED and view.restarted_on is not None:
         parts += f"r{view.restarted_on.isoformat()}"
     return parts
-
-
-def _emit(
-    view: PeriodView,
-    stages: tuple[Stage, ...],
-    passed: int,
-    in_charge: list[tuple[int, str]],
-    office_name: str,
-    out: list[Intent],
-) -> None:
-    """Per family, the latest stage that has come (the catch-up rule)."""
-    seen: set[str] = set()
-    anchor = _anchor(view)
-    for i in range(passed - 1, -1, -1):
-        st = stages[i]
-        if st.family in seen:
-            continue
-        seen.add(st.family)
-        item = {
-            "task": view.task_number,
-            "task_id": view.task_id,
-            "unit": view.unit_name,
-            "unit_id": view.unit_id,
-            "role": view.role,
-            "due": view.due.isoformat(),
-            "label": view.label,
-            "leads": list(view.lead_names),
-            "stage": st.stage,
-            "overdue_days": st.overdue_days,
-        }
-        if st.kind == "overdue":
-            item["times"] = st.stage
-            item["of"] = view.policy.get("overdue_times", 3)
-        common = (st.kind, st.stage, view.period_id, view.assignment_id)
-        if st.family == "unit":
-            out.append(
-                Intent(
-                    *common, f"unit:{view.unit_id}", "unit", view.unit_name, item, st.moment, anchor
-                )
-            )
-        elif st.family == "lead":
-            for lead_id, lead_name in zip(view.lead_unit_ids, view.lead_names, strict=False):
-                if lead_id == view.unit_id:
-                    continue
-                out.append(
-                    Intent(*common, f"unit:{lead_id}", "lead", lead_name, item, st.moment, anchor)
-                )
-        elif st.family == "office":
-            out.append(Intent(*common, "office", "office", office_name, item, st.moment, anchor))
-        else:
-            for idx, name in in_charge:
-                out.append(
-                    Intent(*common, f"leader:{idx}", "leader", name, item, st.moment, anchor)
-                )
-        if len(seen) == 4:
-            break
 
 
 def designation_moments(cal: WorkCalendar, since: dt.date) -> list[tuple[int, dt.date]]:
@@ -438,7 +545,7 @@ def _plan_designation(
         ]
     except CalendarGapError as exc:
         result.errors.append(f"designation {des.designation_id}: {exc}")
-        result.designation_next_check[des.designation_id] = now_utc + dt.timedelta(hours=1)
+        result.designation_next_check[des.designation_id] = now_utc + GAP_RETRY
         return
     passed = [a for a in asks if a[2] <= now_utc]
     upcoming = next((a[2] for a in asks if a[2] > now_utc), None)

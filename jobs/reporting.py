@@ -25,21 +25,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Text, func, literal, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.models import Assignment, Designation, Group, ImportRun, Meta, Period, Task, Unit
 from db.models.periods import OPEN
-from db.models.tasks import LEAD
+from db.models.tasks import LEAD, RESPONSIBLE
 from duban.config import Config, ScheduleConfig
-from jobs.planner import DesignationView, PeriodView, PlanResult, Policy, ladder
-from jobs.workdays import WorkCalendar
+from jobs.planner import DesignationView, PeriodView, PlanResult, Policy, settled_ladder
+from jobs.workdays import CalendarGapError, WorkCalendar
+
+log = logging.getLogger(__name__)
 
 WINDOW_MARGIN = 2  # working days between a period's row appearing and its first reminder
 
@@ -48,6 +51,7 @@ META_MARK = "periods.assignment_mark"  # highest Assignment.id whose periods exi
 META_DESIGNATIONS = "designations.next_check"  # JSON {designation id: ISO datetime | null}
 
 _NUMERALS = "一二三四五六七八九十"
+_REPORTED_GAPS: set[dt.date] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,17 +215,32 @@ class _Plan:
     pol: Policy
     # id(schedule) → [(spec, opens_on)]
     specs: dict[int, list[tuple[PeriodSpec, dt.date]]]
+    settled_until: dt.date | None = None  # last day before a calendar gap, if one was met
 
 
-def _specs(cfg: Config, cal: WorkCalendar, start: dt.date, end: dt.date) -> _Plan:
+def _specs(cfg: Config, cal: WorkCalendar, start: dt.date, end: dt.date, today: dt.date) -> _Plan:
+    """The specs whose window can have opened by `today` (due within a horizon of today).
+
+    A due date in a year the calendar cannot settle is logged as an error naming the date and
+    the config keys; periods before it go on (only the tasks of that schedule are held up)."""
     policy = policy_of(cfg)
     pol = Policy.from_mapping(policy)
+    lead_days = max(pol.remind_before, default=0) + WINDOW_MARGIN
+    horizon = min(end, today + dt.timedelta(days=max(62, 3 * lead_days)))
     specs: dict[int, list[tuple[PeriodSpec, dt.date]]] = {}
+    settled: dt.date | None = None
     for schedule in (cfg.reporting.default, *cfg.reporting.rules):
-        specs[id(schedule)] = [
-            (spec, window_opens(spec, pol, cal)) for spec in periods_for(schedule, start, end, cal)
-        ]
-    return _Plan(start, end, policy, pol, specs)
+        try:
+            found = periods_for(schedule, start, horizon, cal)
+        except CalendarGapError as gap:
+            if gap.date not in _REPORTED_GAPS:  # once per process, not every tick
+                _REPORTED_GAPS.add(gap.date)
+                log.error("reporting calendar: %s", gap)
+            last = dt.date(gap.date.year - 1, 12, 31)
+            settled = last if settled is None else min(settled, last)
+            found = periods_for(schedule, start, last, cal) if last >= start else []
+        specs[id(schedule)] = [(spec, window_opens(spec, pol, cal)) for spec in found]
+    return _Plan(start, end, policy, pol, specs, settled)
 
 
 def ensure_periods(
@@ -249,7 +268,7 @@ def ensure_periods(
     mark = int(meta.get(META_MARK, "0"))
     max_id = session.scalar(select(func.max(Assignment.id))) or 0
 
-    plan = _specs(cfg, cal, plan_start, plan_end)
+    plan = _specs(cfg, cal, plan_start, plan_end, today)
     opened = [
         (key, spec)
         for key, specs in plan.specs.items()
@@ -258,62 +277,57 @@ def ensure_periods(
     ]
     if not opened and max_id <= mark:
         if through is None:
-            _meta_set(session, {META_THROUGH: today.isoformat(), META_MARK: str(max_id)})
+            _meta_set(session, {META_THROUGH: _through(plan, today), META_MARK: str(max_id)})
         return 0  # the quiet path: no window opened, no assignment added, nothing written
 
     tasks = session.execute(
         select(Task.id, Task.number, Task.section).where(Task.removed_at.is_(None))
     ).all()
-    sched_of = {t.id: id(schedule_for(cfg, t)) for t in tasks}
-    new_by_sched: dict[int, list[PeriodSpec]] = {}
-    for key, spec in opened:
-        new_by_sched.setdefault(key, []).append(spec)
+    tasks_of: dict[int, list[int]] = {}
+    for t in tasks:
+        tasks_of.setdefault(id(schedule_for(cfg, t)), []).append(t.id)
 
-    rows: list[dict[str, Any]] = []
-    first_check: dict[tuple[dt.date, str], dt.datetime] = {}
-
-    def add(assignment_id: int, role: str, spec: PeriodSpec) -> None:
-        key = (spec.due_on, role)
-        check = first_check.get(key)
-        if check is None:
-            stages = ladder(cal, spec.due_on, None, plan.pol, role=role)
-            check = first_check[key] = stages[0].moment
-        rows.append(
-            {
-                "assignment_id": assignment_id,
-                "label": spec.label,
-                "starts_on": spec.starts_on,
-                "due_on": spec.due_on,
-                "state": OPEN,
-                "next_check_at": check,
-                "policy": plan.policy,
-            }
-        )
-
-    active = (
-        select(Assignment.id, Assignment.task_id, Assignment.role)
-        .join(Task, Task.id == Assignment.task_id)
-        .where(Assignment.removed_at.is_(None), Task.removed_at.is_(None))
-    )
-    # 1. newly opened windows, for every assignment of the tasks concerned
-    task_ids = [tid for tid, key in sched_of.items() if key in new_by_sched]
-    if task_ids:
-        for chunk in _chunks(task_ids, 500):
-            for a in session.execute(active.where(Assignment.task_id.in_(chunk))):
-                for spec in new_by_sched[sched_of[a.task_id]]:
-                    add(a.id, a.role, spec)
-    # 2. assignments added since the last run: periods due today or later
-    if max_id > mark:
-        for a in session.execute(active.where(Assignment.id > mark)):
-            key = sched_of.get(a.task_id)
-            for spec, opens in plan.specs.get(key, []) if key is not None else []:
+    # (schedule, spec, only assignments with id > this) → one INSERT … SELECT per role and
+    # chunk of tasks: the rows are built by the database, not in Python.
+    jobs: dict[tuple[int, PeriodSpec], int] = {}
+    for key, spec in opened:  # 1. newly opened windows: every active assignment
+        jobs[(key, spec)] = 0
+    if max_id > mark:  # 2. assignments added since the last run: periods still ahead
+        for key, specs in plan.specs.items():
+            for spec, opens in specs:
                 if opens <= today and spec.due_on >= today:
-                    add(a.id, a.role, spec)
+                    jobs.setdefault((key, spec), mark)
 
-    created = _insert_periods(session, rows)
-    through = max(today, through or today)
-    _meta_set(session, {META_THROUGH: through.isoformat(), META_MARK: str(max_id)})
+    created = 0
+    created_at = dt.datetime.now(dt.UTC)
+    for (key, spec), above in jobs.items():
+        task_ids = tasks_of.get(key, [])
+        for role in (LEAD, RESPONSIBLE):
+            first = _first_moment(cal, spec.due_on, plan.pol, role)
+            for chunk in _chunks(task_ids, 500):
+                created += _insert_select(
+                    session, spec, role, first, plan.policy, created_at, chunk, above
+                )
+    _meta_set(session, {META_THROUGH: _through(plan, today), META_MARK: str(max_id)})
     return created
+
+
+def _through(plan: _Plan, today: dt.date) -> str:
+    """The new watermark: today, but never past a calendar gap — once the admin adds the
+    overrides, windows that opened meanwhile are still "new" and get their periods."""
+    if plan.settled_until is not None:
+        return min(today, plan.settled_until).isoformat()
+    return today.isoformat()
+
+
+def _first_moment(cal: WorkCalendar, due: dt.date, policy: Policy, role: str) -> dt.datetime:
+    """When the planner must first look at a new period: its first stage (stages past a
+    calendar gap are the planner's to report)."""
+    stages, gap = settled_ladder(cal, due, None, policy, role, True, True)
+    if not stages:
+        assert gap is not None
+        raise gap
+    return stages[0].moment
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
@@ -321,29 +335,49 @@ def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
         yield items[i : i + size]
 
 
-def _insert_periods(session: Session, rows: list[dict[str, Any]]) -> int:
-    if not rows:
-        return 0
-    before = session.scalar(select(func.count(Period.id))) or 0
+def _insert_select(
+    session: Session,
+    spec: PeriodSpec,
+    role: str,
+    next_check: dt.datetime,
+    policy: dict[str, Any],
+    created_at: dt.datetime,
+    task_ids: Sequence[int],
+    above_id: int,
+) -> int:
+    """INSERT INTO periods SELECT … FROM assignments … ON CONFLICT DO NOTHING → rows added."""
+    cols = Period.__table__.c
+    source = (
+        select(
+            Assignment.id,
+            literal(spec.label, cols.label.type),
+            literal(spec.starts_on, cols.starts_on.type),
+            literal(spec.due_on, cols.due_on.type),
+            literal(OPEN, cols.state.type),
+            literal(next_check, cols.next_check_at.type),
+            literal(policy, cols.policy.type),
+            literal(created_at, cols.created_at.type),
+        )
+        .join(Task, Task.id == Assignment.task_id)
+        .where(
+            Assignment.task_id.in_(task_ids),
+            Assignment.role == role,
+            Assignment.removed_at.is_(None),
+            Task.removed_at.is_(None),
+            Assignment.id > above_id,
+        )
+    )
+    names = [
+        "assignment_id", "label", "starts_on", "due_on", "state", "next_check_at", "policy",
+        "created_at",
+    ]  # fmt: skip
     dialect = session.get_bind().dialect.name
-    table = Period.__table__
-    now = dt.datetime.now(dt.UTC)
-    for row in rows:
-        row["created_at"] = now
-    if dialect == "sqlite":
-        stmt = sqlite.insert(table).on_conflict_do_nothing(
-            index_elements=["assignment_id", "label"]
-        )
-    elif dialect == "postgresql":
-        stmt = postgresql.insert(table).on_conflict_do_nothing(
-            index_elements=["assignment_id", "label"]
-        )
-    else:  # pragma: no cover
-        stmt = insert(table)
-    for i in range(0, len(rows), 5000):
-        session.execute(stmt, rows[i : i + 5000])
-    after = session.scalar(select(func.count(Period.id))) or 0
-    return after - before
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(Period.__table__).from_select(names, source)
+    else:
+        stmt = sqlite.insert(Period.__table__).from_select(names, source)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["assignment_id", "label"])
+    return max(session.execute(stmt).rowcount, 0)
 
 
 # --- loaders for the tick ----------------------------------------------------------------------
@@ -374,57 +408,53 @@ def _leads(
 
 def due_views(session: Session, now: dt.datetime, limit: int | None = None) -> list[PeriodView]:
     """PeriodViews of the periods whose next_check_at has come (oldest first)."""
+    # Core columns (not ORM entities): a busy tick loads 100 000 rows, and plain rows skip the
+    # ORM's per-row loading machinery.
+    p, a, u, t = (m.__table__.c for m in (Period, Assignment, Unit, Task))
     q = (
         select(
-            Period.id,
-            Period.assignment_id,
-            Period.label,
-            Period.due_on,
-            Period.extended_to,
-            Period.restarted_on,
-            Period.state,
-            Period.policy,
-            Assignment.task_id,
-            Assignment.unit_id,
-            Assignment.role,
-            Unit.name,
-            Task.number,
+            p.id,
+            p.assignment_id,
+            p.label,
+            p.due_on,
+            p.extended_to,
+            p.restarted_on,
+            p.state,
+            type_coerce(p.policy, Text).label("policy_text"),
+            a.task_id,
+            a.unit_id,
+            a.role,
+            u.name,
+            t.number,
         )
-        .join(Assignment, Assignment.id == Period.assignment_id)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .join(Task, Task.id == Assignment.task_id)
-        .where(Period.next_check_at <= now)
-        .order_by(Period.next_check_at, Period.id)
+        .select_from(Period.__table__)
+        .join(Assignment.__table__, a.id == p.assignment_id)
+        .join(Unit.__table__, u.id == a.unit_id)
+        .join(Task.__table__, t.id == a.task_id)
+        .where(p.next_check_at <= now)
+        .order_by(p.next_check_at, p.id)
     )
     if limit is not None:
         q = q.limit(limit)
-    rows = session.execute(q).all()
+    rows = session.connection().execute(q).all()
     if not rows:
         return []
     leads = _leads(session, (r.task_id for r in rows))
     none: tuple[tuple[int, ...], tuple[str, ...]] = ((), ())
+    # Policies are read as text and parsed once per distinct text: thousands of periods share
+    # one policy, and the planner memoises by identity.
+    policies: dict[Any, dict[str, Any]] = {}
     views = []
-    for r in rows:
-        lead_ids, lead_names = leads.get(r.task_id, none)
-        views.append(
-            PeriodView(
-                period_id=r.id,
-                assignment_id=r.assignment_id,
-                task_number=r.number,
-                task_id=r.task_id,
-                unit_id=r.unit_id,
-                unit_name=r.name,
-                role=r.role,
-                lead_unit_ids=lead_ids,
-                lead_names=lead_names,
-                due=r.extended_to or r.due_on,
-                restarted_on=r.restarted_on,
-                state=r.state,
-                policy=r.policy,
-                due_on=r.due_on,
-                label=r.label,
-            )
-        )
+    append = views.append
+    for pid, aid, label, due_on, ext, rst, state, raw, tid, uid, role, uname, number in rows:
+        lead_ids, lead_names = leads.get(tid, none)
+        policy = policies.get(raw) if isinstance(raw, str) else raw
+        if policy is None:
+            policy = policies[raw] = json.loads(raw) if raw else {}
+        append(
+            PeriodView(pid, aid, number, tid, uid, uname, role, lead_ids, lead_names,
+                       ext or due_on, rst, state, policy, due_on, label)
+        )  # fmt: skip
     return views
 
 
@@ -477,13 +507,19 @@ def _designation_checks(session: Session) -> dict[str, str | None]:
 def store_next_checks(session: Session, result: PlanResult) -> None:
     """Write the planner's next_check back: Period.next_check_at, and the designations' in meta."""
     if result.next_check:
-        table = Period.__table__
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("pid"))
-            .values(next_check_at=bindparam("nc")),
-            [{"pid": pid, "nc": when} for pid, when in result.next_check.items()],
-        )
+        # Thousands of periods share a next check (same ladder): one UPDATE … WHERE id IN (…)
+        # per distinct value and chunk, instead of one per period.
+        by_value: dict[dt.datetime | None, list[int]] = {}
+        for pid, when in result.next_check.items():
+            by_value.setdefault(when, []).append(pid)
+        for when, ids in by_value.items():
+            for chunk in _chunks(ids, 900):
+                session.execute(
+                    update(Period)
+                    .where(Period.id.in_(chunk))
+                    .values(next_check_at=when)
+                    .execution_options(synchronize_session=False)
+                )
     if result.designation_next_check:
         checks = _designation_checks(session)
         for did, when in result.designation_next_check.items():

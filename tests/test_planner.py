@@ -7,7 +7,6 @@ calendar by hand (see the comments), never computed by the code under test.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
@@ -94,7 +93,7 @@ class Clock:
         self.next_check.update(result.next_check)
 
     def change(self, now: dt.datetime, period_id: int, **fields: object) -> None:
-        self.views[period_id] = dataclasses.replace(self.views[period_id], **fields)
+        self.views[period_id] = self.views[period_id]._replace(**fields)
         self.next_check[period_id] = now
 
     def run(
@@ -144,7 +143,7 @@ def test_full_ladder_of_a_responsible_unit(cal: WorkCalendar) -> None:
     assert roles["escalation_lead"] == "lead" and roles["escalation_leader"] == "leader"
     _, office = next(v for v in clock.sent.values() if v[1].kind == "escalation_office")
     assert office.item["task"] == 7 and office.item["unit"] == "区工信局"
-    assert office.item["due"] == "2024-03-22" and office.item["leads"] == ["区发改局"]
+    assert office.item["due"] == "2024-03-22" and list(office.item["leads"]) == ["区发改局"]
     assert office.dedupe_key == "escalation_office:101:1:0:office"
 
 
@@ -385,3 +384,65 @@ def test_designation_asks_the_lead_weekly_then_tells_the_office(cal: WorkCalenda
         ("2024-04-08 09:00", "designate", 3, "unit:3"),
     ]
     assert checks[5] is None
+
+
+def test_a_ladder_running_into_an_unconfigured_year(cal: WorkCalendar) -> None:
+    # Due Fri 2026-12-25: 催办 Mon 12-28 and Wed 12-30 are in 2026; the office stage (D+5)
+    # falls in 2027, which nobody has configured yet: say so, keep the rest going.
+    late = view(due=D(2026, 12, 25), due_on=D(2026, 12, 25))
+    result = plan(at(2026, 12, 30, 10), cal, [late], LEADERS)
+    assert sorted((i.kind, i.stage) for i in result.intents) == [
+        ("escalation_lead", 0),
+        ("overdue", 2),
+    ]
+    assert any("2027" in e and "calendar.holidays" in e for e in result.errors)
+    assert result.next_check[1] is not None  # looked at again, not forgotten
+    # Once the admin lists 2027 (01-01 a holiday), the office hears on Mon 2027-01-04 (D+5:
+    # 12-28, 12-29, 12-30, 12-31, 01-04).
+    configured = WorkCalendar(holidays=[D(2027, 1, 1)])
+    later = plan(at(2027, 1, 4, 9, 30), configured, [late], LEADERS)
+    assert ("escalation_office", 0) in [(i.kind, i.stage) for i in later.intents]
+    assert later.errors == []
+
+
+def test_two_leads_both_hear_and_leaders_resolve_aliases(cal: WorkCalendar, config) -> None:  # type: ignore[no-untyped-def]
+    from duban.config import LeaderConfig
+    from jobs.planner import leaders_from_config
+
+    cfg = config.model_copy(
+        update={
+            "leaders": [
+                LeaderConfig(name="张副区长", units=["发改局"]),  # an alias of 区发改局
+                LeaderConfig(name="李副区长", units=["区商务局"]),
+            ]
+        }
+    )
+    leaders = leaders_from_config(cfg)
+    assert leaders[0].units == frozenset({"区发改局"})
+    two = view(lead_unit_ids=(LEAD_ID, 11), lead_names=("区发改局", "区商务局"))
+    lead_day = plan(at(2024, 3, 26, 9), cal, [two], leaders)  # D+2 of Fri 03-22
+    assert sorted(
+        (i.recipient, i.recipient_name) for i in lead_day.intents if i.role == "lead"
+    ) == [
+        ("unit:11", "区商务局"),
+        ("unit:3", "区发改局"),
+    ]
+    leader_day = plan(at(2024, 4, 3, 9), cal, [two], leaders)  # D+8: Wed 04-03
+    assert sorted(i.recipient for i in leader_day.intents if i.role == "leader") == [
+        "leader:0",
+        "leader:1",
+    ]
+    # no leader in charge: no leader stage at all, and the ladder ends with the office
+    alone = plan(at(2024, 4, 3, 9), cal, [view(lead_names=("区文旅局",))], leaders)
+    assert not [i for i in alone.intents if i.role == "leader"]
+    assert alone.next_check[1] is None
+
+
+def test_switching_stages_off(cal: WorkCalendar) -> None:
+    quiet = dict(POLICY, remind_before=[], remind_on_due=False, overdue_times=0, leader_after=0)
+    clock = Clock(cal, [view(policy=quiet)])
+    clock.run(at(2024, 3, 18, 0), at(2024, 4, 12, 0), HOUR)
+    assert clock.timeline() == [
+        ("2024-03-26 09:00", "escalation_lead", 0, "unit:3"),
+        ("2024-03-29 09:00", "escalation_office", 0, "office"),
+    ]

@@ -302,3 +302,50 @@ def test_undesignated_placeholder_asks_the_lead(
         # asked on Fri 03-15 (caught up on Mon), next ask Fri 03-22: nothing pending until then
         assert pending_designations(s, config, dt.datetime(2024, 3, 21, 10, tzinfo=SH)) == []
         assert len(pending_designations(s, config, dt.datetime(2024, 3, 22, 9, tzinfo=SH))) == 1
+
+
+def test_plan_into_an_unconfigured_year_is_reported_not_fatal(
+    seeded: sessionmaker[Session], config: Config, cal: WorkCalendar, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    cfg = config.model_copy(
+        update={
+            "reporting": config.reporting.model_copy(
+                update={"start": D(2026, 11, 1), "end": D(2027, 6, 30)}
+            )
+        }
+    )
+    with transaction(seeded) as s:
+        # December 2026 is due Fri 12-25; its window opened Fri 12-18.
+        assert ensure_periods(s, cfg, cal, D(2026, 12, 18)) == 10  # November and December
+    assert "2027" in caplog.text and "calendar.holidays" in caplog.text
+    labels = {p.label for p in _periods(seeded)}
+    assert labels == {"2026-11", "2026-12"}
+    # the admin adds 2027; January (due Mon 01-25) appears when its window opens (Tue 01-18)
+    fixed = WorkCalendar(holidays=[D(2027, 1, 1)])
+    with transaction(seeded) as s:
+        assert ensure_periods(s, cfg, fixed, D(2027, 1, 18)) == 5
+
+
+def test_section_rule_gives_weekly_periods(
+    seeded: sessionmaker[Session], config: Config, cal: WorkCalendar
+) -> None:
+    cfg = config.model_copy(
+        update={
+            "reporting": config.reporting.model_copy(
+                update={"rules": [_rule(every="week", weekday=5, sections=["一"])]}
+            )
+        }
+    )
+    # Both seeded tasks are in section 一: weekly on Friday. The plan starts Fri 03-15, and
+    # week 11 is due that very day; week 12 is due Fri 03-22 and its window opens 5 working
+    # days before: Fri 03-15. Week 13 (due Fri 03-29) opens Fri 03-22.
+    with transaction(seeded) as s:
+        assert ensure_periods(s, cfg, cal, D(2024, 3, 15)) == 10
+    with transaction(seeded) as s:
+        assert ensure_periods(s, cfg, cal, D(2024, 3, 21)) == 0
+        assert ensure_periods(s, cfg, cal, D(2024, 3, 22)) == 5
+    assert sorted({(p.label, p.due_on) for p in _periods(seeded)}) == [
+        ("2024-W11", D(2024, 3, 15)),
+        ("2024-W12", D(2024, 3, 22)),
+        ("2024-W13", D(2024, 3, 29)),
+    ]
