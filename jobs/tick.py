@@ -109,7 +109,9 @@ def _plan_batch(
     )
     for error in result.errors:
         log.error("planner: %s", error)
-    enqueue_many(session, [_intent_row(i) for i in result.intents])
+    # Rows of one recipient side by side: the deliverer then updates few pages per digest.
+    intents = sorted(result.intents, key=lambda i: (i.recipient, i.dedupe_key))
+    enqueue_many(session, [_intent_row(i) for i in intents])
     store_next_checks(session, result)
     return len(views), len(result.intents)
 

@@ -113,7 +113,7 @@ def _environment(locale: str) -> Environment:
     return env
 
 
-_SEP = "\x1e"  # ASCII record separator: never in rendered text (autoescape keeps input's)
+_SEP = "\ue000"  # a private-use character: never in real text (stripped from input anyway)
 
 
 def _clip(value: str) -> str:
@@ -128,8 +128,10 @@ def _batch_template(locale: str, kind: str) -> Any:
     name = f"item_{kind}.j2"
     if name not in env.list_templates():
         name = "item_event.j2"
-    source = "{% for item in items %}{% include " + repr(name) + " %}" + _SEP + "{% endfor %}"
-    return env.from_string(source)
+    # The item template's own source inside a loop: one compiled loop per kind, no include
+    # per item. Item templates therefore hold no imports, macros or blocks.
+    source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+    return env.from_string("{% for item in items %}" + source + _SEP + "{% endfor %}")
 
 
 class Renderer:
