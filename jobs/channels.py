@@ -72,10 +72,12 @@ class MemoryChannel:
     - `on_send`: a hook called with each delivered message (simulate uses it for its log).
     """
 
-    def __init__(self, *, needs_chats: bool = False) -> None:
+    def __init__(self, *, needs_chats: bool = False, keep: bool = True) -> None:
         self.needs_chats = needs_chats
+        self.keep = keep  # False: count only (simulate and the benchmark read the report)
         self.sent: list[Outgoing] = []
         self.attempts = 0
+        self.delivered = 0
         self.blocked: dict[int, str] = {}
         self._failures: list[Failure] = []
         self._ids = itertools.count(1)
@@ -104,7 +106,9 @@ class MemoryChannel:
             for _ in message.parts:
                 result.sent.append((chat, next(self._ids), periods))
         if delivered or not message.recipient.chat_ids:
-            self.sent.append(message)
+            self.delivered += 1
+            if self.keep:
+                self.sent.append(message)
             if self.on_send is not None:
                 self.on_send(message)
         return result

@@ -65,8 +65,8 @@ class DeliveredMessage:
     recipient_name: str
     role: str
     kind: str
-    items: tuple[dict[str, Any], ...]  # {"task", "unit", "due", "kind", …}
-    parts: tuple[str, ...]
+    items: tuple[dict[str, Any], ...]  # {"task", "unit", "due", "kind"}
+    parts: int  # how many chat messages (the digest split above 4096 characters)
     outbox_ids: tuple[int, ...]
 
 
@@ -142,32 +142,30 @@ _ROW_COLUMNS = (
 )
 # Built once. The claim is one UPDATE … RETURNING (SQLite ≥ 3.35, PostgreSQL): only rows still
 # pending/failed are taken, so two deliverers never take the same row.
-_CLAIM = (
-    _OUTBOX.update()
+_DUE_RECIPIENTS = (
+    select(_OUTBOX.c.recipient)
     .where(_OUTBOX.c.state.in_(RETRYABLE), _OUTBOX.c.next_attempt_at <= bindparam("now"))
-    .values(state=SENDING)
-    .returning(*_ROW_COLUMNS)
+    .distinct()
 )
-_CLAIM_FOR = (
-    _OUTBOX.update()
-    .where(
-        _OUTBOX.c.state.in_(RETRYABLE),
-        _OUTBOX.c.next_attempt_at <= bindparam("now"),
-        _OUTBOX.c.recipient == bindparam("rcpt"),
-    )
-    .values(state=SENDING)
-    .returning(*_ROW_COLUMNS)
-)
+CLAIM_GROUP = 100  # recipients claimed per statement: bounds memory on a very busy tick
 
 
 def _claim(
-    session_factory: sessionmaker[Session], now: dt.datetime, recipient: str | None = None
+    session_factory: sessionmaker[Session], now: dt.datetime, recipients: Sequence[str]
 ) -> dict[str, list[_Row]]:
+    """Claim the due rows of these recipients: one UPDATE … RETURNING (SQLite ≥ 3.35 and
+    PostgreSQL). Only rows still pending/failed are taken, so two deliverers never share one."""
     with transaction(session_factory) as session:
-        if recipient is None:
-            result = session.execute(_CLAIM, {"now": now})
-        else:
-            result = session.execute(_CLAIM_FOR, {"now": now, "rcpt": recipient})
+        result = session.execute(
+            _OUTBOX.update()
+            .where(
+                _OUTBOX.c.state.in_(RETRYABLE),
+                _OUTBOX.c.next_attempt_at <= now,
+                _OUTBOX.c.recipient.in_(list(recipients)),
+            )
+            .values(state=SENDING)
+            .returning(*_ROW_COLUMNS)
+        )
         rows = [_Row(*r) for r in result]
     out: dict[str, list[_Row]] = defaultdict(list)
     for row in sorted(rows, key=lambda r: r.id):
@@ -194,31 +192,33 @@ async def deliver(
     report = DeliveryReport()
     if cal is not None and not cal.in_office_hours(now):
         return report  # nothing goes out at night or on a day off; it waits in the outbox
-    claimed = _claim(session_factory, now)
-    if not claimed:
-        return report
     with session_factory() as session:
-        targets = _resolve_all(session, cfg, list(claimed))
-    for key in sorted(claimed, key=_recipient_order):
-        if key == "office":
-            continue
-        report.merge(
-            await _deliver_recipient(
-                session_factory, channel, cfg, now, cal, key, claimed[key], targets[key]
+        due = sorted(session.scalars(_DUE_RECIPIENTS, {"now": now}), key=_recipient_order)
+    if not due:
+        return report
+    units = [key for key in due if key != "office"]
+    for start in range(0, len(units), CLAIM_GROUP):
+        group = units[start : start + CLAIM_GROUP]
+        claimed = _claim(session_factory, now, group)
+        with session_factory() as session:
+            targets = _resolve_all(session, cfg, list(claimed))
+        for key in group:
+            if key in claimed:
+                report.merge(
+                    await _deliver_recipient(
+                        session_factory, channel, cfg, now, cal, key, claimed[key], targets[key]
+                    )
+                )
+    # The office last: its digest in this same tick names the units that could not be reached.
+    if "office" in due or report.undeliverable or report.unreachable_contacts:
+        rows = _claim(session_factory, now, ["office"]).get("office", [])
+        if rows:
+            target = _resolve_all(None, cfg, ["office"])["office"]
+            report.merge(
+                await _deliver_recipient(
+                    session_factory, channel, cfg, now, cal, "office", rows, target
+                )
             )
-        )
-    if report.undeliverable or report.unreachable_contacts:
-        # The office's digest in this same tick names the units that could not be reached.
-        claimed["office"] = claimed.get("office", []) + _claim(session_factory, now, "office").get(
-            "office", []
-        )
-    if claimed.get("office"):
-        target = targets.get("office") or _resolve_all(None, cfg, ["office"])["office"]
-        report.merge(
-            await _deliver_recipient(
-                session_factory, channel, cfg, now, cal, "office", claimed["office"], target
-            )
-        )
     return report
 
 
@@ -326,7 +326,7 @@ async def _deliver_recipient(
                         {**_public_item(row.payload.get("item", {})), "kind": row.kind}
                         for row in items
                     ),
-                    parts=message.parts,
+                    parts=len(message.parts),
                     outbox_ids=tuple(ids),
                 )
             )

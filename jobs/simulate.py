@@ -265,7 +265,7 @@ async def _run(
     cal = calendar_for(cfg)
     tz = cfg.tz
     result = SimResult()
-    channel = MemoryChannel(needs_chats=False)  # the office may have no chat in the config
+    channel = MemoryChannel(needs_chats=False, keep=False)  # the office may have no chat
 
     def emit(event: dict[str, Any]) -> None:
         result.events.append(event)
