@@ -25,7 +25,7 @@ from jobs.deliverer import recover_stale
 from jobs.tick import calendar_for, tick
 
 START = (2024, 3, 18, 8)
-END = (2024, 4, 13, 0)
+END = (2024, 5, 18, 0)
 
 
 def write_atomically(path: Path, text: str) -> None:

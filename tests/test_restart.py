@@ -30,7 +30,7 @@ KILLS = 4
 CONFIG_TAIL = """
 [reporting]
 start = 2024-03-15
-end = 2024-04-30
+end = 2024-05-31
 default = { every = "month", day = 25 }
 """
 
@@ -121,7 +121,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path):
         proc = start_worker(killed_dir / "config.toml", log, incarnation)
         if len(killed) < KILLS:
             try:
-                proc.wait(timeout=rng.uniform(0.9, 2.2))
+                proc.wait(timeout=rng.uniform(0.8, 1.6))
             except subprocess.TimeoutExpired:
                 proc.kill()  # SIGKILL
                 proc.wait()
