@@ -31,6 +31,7 @@ committed — is the only way a message can go out twice.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -333,12 +334,16 @@ async def _deliver_recipient(
     return report
 
 
+_BY_LEAD = frozenset({"escalation_office", "escalation_leader"})
+
+
 def _item_order(row: _Row) -> tuple[int, str, int, str, int]:
     item = row.payload.get("item", {})
     task = item.get("task")
     return (
         severity(row.kind),
-        "、".join(item.get("leads") or ()),
+        # The office's and leaders' digests are read by lead department.
+        "、".join(item.get("leads") or ()) if row.kind in _BY_LEAD else "",
         task if isinstance(task, int) else 0,
         str(item.get("unit", "")),
         row.id,
@@ -503,6 +508,14 @@ def _mark_unreachable(
     return len(contacts)
 
 
+@functools.cache
+def _sent_insert(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(SentMessage.__table__).on_conflict_do_nothing(
+        index_elements=["chat_id", "message_id"]
+    )
+
+
 def _record_sent_messages(
     session: Session,
     key: str,
@@ -511,10 +524,8 @@ def _record_sent_messages(
     now: dt.datetime,
 ) -> None:
     """SentMessage rows (chat, message id → periods) so a reply can be matched to its items."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
-        insert(SentMessage).on_conflict_do_nothing(index_elements=["chat_id", "message_id"]),
+        _sent_insert(session.get_bind().dialect.name),
         [
             {
                 "chat_id": chat,

@@ -56,6 +56,7 @@ from jobs.deliverer import DeliveredMessage
 from jobs.tick import calendar_for, tick
 
 MAX_LATE_WORKDAYS = 8
+REPORT_TEXT = {"on_track": "（模拟报送）按计划推进", "difficulty": "（模拟报送）存在困难"}
 ON_TIME_WINDOW = 4  # an on-time report comes on one of the last 4 working days up to D
 
 
@@ -281,8 +282,9 @@ async def _run(
         due_reports = [p for p in pending if p.at <= now]
         if due_reports:
             pending = [p for p in pending if p.at > now]
-            for planned in sorted(due_reports, key=lambda p: (p.at, p.task, p.unit)):
-                with transaction(sessions) as session:
+            made = []
+            with transaction(sessions) as session:  # the reports of this hour, one commit
+                for planned in sorted(due_reports, key=lambda p: (p.at, p.task, p.unit)):
                     period = session.get(Period, planned.period_id)
                     if period is None or period.state not in ("open", "returned"):
                         continue
@@ -291,14 +293,14 @@ async def _run(
                         period_id=planned.period_id,
                         contact_id=planned.contact_id,
                         status=planned.status,
-                        text="（模拟报送）按计划推进"
-                        if planned.status == "on_track"
-                        else "（模拟报送）存在困难",
+                        text=REPORT_TEXT[planned.status],
                         now=planned.at,
                         source="simulate",
                         office_name=cfg.office.name,
                         tz=tz,
                     )
+                    made.append(planned)
+            for planned in made:
                 result.reports += 1
                 emit(
                     {
