@@ -4,6 +4,7 @@ from db.models.audit import AuditLog
 from db.models.base import Base
 from db.models.callbacks import CallbackToken
 from db.models.contacts import Contact, Invite
+from db.models.meta import Meta
 from db.models.outbox import OutboxItem, SentMessage
 from db.models.periods import Period
 from db.models.reports import Completion, Evidence, Extension, Report
@@ -24,6 +25,7 @@ __all__ = [
     "GroupMember",
     "ImportRun",
     "Invite",
+    "Meta",
     "OutboxItem",
     "Period",
     "Report",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 10:30:26.125580
+Create Date: 2026-11-25 10:53:07.833667
 """
 
 from collections.abc import Sequence
@@ -49,6 +49,12 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('summary', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_runs'))
+    )
+    op.create_table('meta',
+    sa.Column('key', sa.String(length=100), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
+    sa.Column('updated_at', db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_meta'))
     )
     op.create_table('sent_messages',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -361,6 +367,7 @@ def downgrade() -> None:
     op.drop_table('units')
     op.drop_table('tasks')
     op.drop_table('sent_messages')
+    op.drop_table('meta')
     op.drop_table('import_runs')
     op.drop_table('groups')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
