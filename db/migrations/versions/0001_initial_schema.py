@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 11:14:16.833136
+Create Date: 2026-11-25 10:53:07.833667
 """
 
 from collections.abc import Sequence
