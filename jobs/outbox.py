@@ -88,8 +88,41 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> int:
         }
         for r in rows
     ]
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(OutboxItem).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    session.execute(stmt, values)
+    dialect = session.get_bind().dialect
+    if dialect.name == "sqlite":
+        _sqlite_executemany(session, values)
+    else:
+        stmt = postgresql.insert(OutboxItem).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        session.execute(stmt, values)
     return len(values)
+
+
+def _sqlite_executemany(session: Session, values: list[dict[str, Any]]) -> None:
+    """The same INSERT … ON CONFLICT DO NOTHING straight through the driver's executemany,
+    with SQLAlchemy's own column converters (UTC datetimes, JSON): several times faster on a
+    busy tick than the ORM path, same stored values."""
+    dialect = session.get_bind().dialect
+    table = OutboxItem.__table__
+    columns = list(values[0])
+    converters = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    cache: dict[tuple[int, Any], Any] = {}
+
+    def convert(i: int, value: Any) -> Any:
+        fn = converters[i]
+        if fn is None or value is None:
+            return value
+        if isinstance(value, dict | list):
+            return fn(value)
+        key = (i, value)
+        if key not in cache:  # many rows share one due time
+            cache[key] = fn(value)
+        return cache[key]
+
+    rows = [tuple(convert(i, row[name]) for i, name in enumerate(columns)) for row in values]
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)}) ON CONFLICT (dedupe_key) DO NOTHING"
+    )
+    session.connection().exec_driver_sql(sql, rows)
