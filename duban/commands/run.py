@@ -13,6 +13,7 @@ import logging
 import signal
 
 from duban import context
+from duban.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,14 @@ def run(args: argparse.Namespace) -> int:
     from duban.commands.tick import make_channel
 
     ctx = context.load(args)
+    if not args.console:
+        # Integration point for the bot helper: build the Telegram channel here (it owns the
+        # message naming cfg.telegram.token_env when no token is set).
+        raise UserError(
+            "the Telegram bot is not part of this build yet; run `duban run --console` to "
+            f"print the digests (later: set the bot token in ${ctx.config.telegram.token_env})"
+        )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line a minute otherwise
     channel = make_channel(ctx, args.console)
     asyncio.run(serve(ctx, channel, args.interval))
     return 0
