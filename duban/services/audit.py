@@ -1,0 +1,57 @@
+"""The audit log: who did what to which row, and what was refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import transaction
+from db.models import AuditLog
+from duban.services import ServiceError
+
+
+def record(
+    session: Session,
+    actor: str,
+    action: str,
+    subject: str = "",
+    *,
+    now: dt.datetime,
+    refused: bool = False,
+    **detail: Any,
+) -> AuditLog:
+    entry = AuditLog(
+        at=now, actor=actor, action=action, subject=subject, refused=refused, detail=detail
+    )
+    session.add(entry)
+    return entry
+
+
+def contact_actor(contact_id: int | None) -> str:
+    return f"contact:{contact_id}" if contact_id is not None else "system"
+
+
+def refused(exc: ServiceError, actor: str, action: str, subject: str) -> ServiceError:
+    """Tag a refusal with what was refused, for `record_refusal` by the caller.
+
+    The service's own transaction rolls back on the error, so the refusal must be written in a
+    fresh one: callers catch ServiceError and call record_refusal(sessions, exc, now=…)."""
+    exc.actor, exc.action, exc.subject = actor, action, subject
+    return exc
+
+
+def record_refusal(
+    sessions: sessionmaker[Session], exc: ServiceError, *, now: dt.datetime, actor: str = ""
+) -> None:
+    with transaction(sessions) as session:
+        record(
+            session,
+            actor or exc.actor or "unknown",
+            exc.action or "refused",
+            exc.subject,
+            now=now,
+            refused=True,
+            reason=str(exc),
+        )

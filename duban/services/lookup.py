@@ -1,0 +1,59 @@
+"""Small queries the services share: who leads a task, which contacts a unit has."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Assignment, Contact, Period, Task
+from db.models.tasks import LEAD
+from duban.services import NotFound, PermissionDenied
+
+
+def local_date(now: dt.datetime, tz: dt.tzinfo | None = None) -> dt.date:
+    if now.tzinfo is None:
+        raise ValueError("services need an aware `now`")
+    return now.astimezone(tz or now.tzinfo).date()
+
+
+def get_period(session: Session, period_id: int) -> Period:
+    period = session.get(Period, period_id)
+    if period is None:
+        raise NotFound(f"no reporting period {period_id}")
+    return period
+
+
+def lead_unit_ids(session: Session, task_id: int) -> list[int]:
+    rows = session.scalars(
+        select(Assignment.unit_id)
+        .where(Assignment.task_id == task_id, Assignment.role == LEAD)
+        .where(Assignment.removed_at.is_(None))
+        .order_by(Assignment.position, Assignment.id)
+    )
+    return list(rows)
+
+
+def get_contact(session: Session, contact_id: int) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.revoked_at is not None:
+        raise PermissionDenied("this chat account is not bound to a unit")
+    return contact
+
+
+def require_own_period(session: Session, period: Period, contact_id: int | None) -> None:
+    """The contact must belong to the period's unit (contact_id None = system/simulation)."""
+    if contact_id is None:
+        return
+    contact = get_contact(session, contact_id)
+    if contact.unit_id != period.assignment.unit_id:
+        raise PermissionDenied("this item belongs to another unit")
+
+
+def require_lead_of(session: Session, task: Task, contact_id: int | None) -> None:
+    if contact_id is None:
+        return
+    contact = get_contact(session, contact_id)
+    if contact.unit_id not in lead_unit_ids(session, task.id):
+        raise PermissionDenied("only the task's lead unit may do this")

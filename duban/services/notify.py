@@ -1,0 +1,78 @@
+"""Event notifications (review requests, decisions…) go through the same outbox as the ladder."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from db.models import Period, Unit
+from jobs.outbox import enqueue
+
+OFFICE = "office"
+
+
+def item_for(period: Period, **extra: Any) -> dict[str, Any]:
+    assignment = period.assignment
+    return {
+        "task": assignment.task.number,
+        "unit": assignment.unit.name,
+        "due": period.effective_due.isoformat(),
+        **extra,
+    }
+
+
+def to_unit(
+    session: Session,
+    *,
+    kind: str,
+    unit_id: int,
+    role: str,
+    period: Period,
+    ref_id: int,
+    now: dt.datetime,
+    **extra: Any,
+) -> bool:
+    unit = session.get(Unit, unit_id)
+    assert unit is not None
+    recipient = f"unit:{unit_id}"
+    return enqueue(
+        session,
+        kind=kind,
+        recipient=recipient,
+        role=role,
+        payload={"recipient_name": unit.name, "item": item_for(period, ref_id=ref_id, **extra)},
+        dedupe_key=f"{kind}:{period.assignment_id}:{period.id}:{ref_id}:{recipient}",
+        due_at=now,
+        assignment_id=period.assignment_id,
+        period_id=period.id,
+    )
+
+
+def to_office(
+    session: Session,
+    *,
+    kind: str,
+    office_name: str,
+    period: Period | None,
+    ref_id: int,
+    now: dt.datetime,
+    item: dict[str, Any] | None = None,
+) -> bool:
+    payload_item = item if item is not None else item_for(period, ref_id=ref_id)  # type: ignore[arg-type]
+    payload_item.setdefault("ref_id", ref_id)
+    return enqueue(
+        session,
+        kind=kind,
+        recipient=OFFICE,
+        role="office",
+        payload={"recipient_name": office_name, "item": payload_item},
+        dedupe_key=(
+            f"{kind}:{period.assignment_id if period else 0}:{period.id if period else 0}"
+            f":{ref_id}:{OFFICE}"
+        ),
+        due_at=now,
+        assignment_id=period.assignment_id if period else None,
+        period_id=period.id if period else None,
+    )

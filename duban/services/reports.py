@@ -1,0 +1,214 @@
+"""Reports (进展报送) and the lead's review of them (通过 / 退回)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from db.models import Evidence, Report, Target
+from db.models.periods import ACCEPTED, DONE, OPEN, RETURNED, SUBMITTED
+from db.models.reports import (
+    COMPLETED,
+    DIFFICULTY,
+    ON_TRACK,
+    REVIEW_ACCEPTED,
+    REVIEW_NONE,
+    REVIEW_PENDING,
+    REVIEW_RETURNED,
+)
+from db.models.tasks import LEAD
+from duban.services import NotFound, PermissionDenied, ServiceError, audit, notify
+from duban.services.lookup import (
+    get_period,
+    lead_unit_ids,
+    local_date,
+    require_lead_of,
+    require_own_period,
+)
+
+STATUSES = (ON_TRACK, DIFFICULTY, COMPLETED)
+REPORTABLE = (OPEN, RETURNED, SUBMITTED, ACCEPTED)  # a later report supersedes an earlier one
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    file_id: str
+    file_unique_id: str = ""
+    kind: str = "document"
+    file_name: str = ""
+    mime_type: str = ""
+
+
+def submit_report(
+    session: Session,
+    *,
+    period_id: int,
+    contact_id: int | None,
+    status: str,
+    text: str,
+    now: dt.datetime,
+    figure: float | None = None,
+    target_id: int | None = None,
+    files: Sequence[EvidenceFile] = (),
+    source: str = "chat",
+    office_name: str = "区政府督查室",
+    tz: dt.tzinfo | None = None,
+) -> Report:
+    """Record a unit's report for one period. Stops the ladder at once.
+
+    A responsible unit's report goes to each lead unit for review; a lead's own report goes to
+    the district office (no review).
+    """
+    period = get_period(session, period_id)
+    actor = audit.contact_actor(contact_id)
+    try:
+        require_own_period(session, period, contact_id)
+        if status not in STATUSES:
+            raise ServiceError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
+        if period.state not in REPORTABLE:
+            raise ServiceError("this item is closed (办结) and takes no more reports")
+        if not text.strip() and not files and figure is None:
+            raise ServiceError("a report needs some text, a figure or a file")
+        if target_id is not None:
+            target = session.get(Target, target_id)
+            if target is None or target.task_id != period.assignment.task_id:
+                raise ServiceError("that target belongs to another task")
+    except ServiceError as exc:
+        audit.refused(exc, actor, "report.submit", f"period:{period_id}")
+        raise
+
+    assignment = period.assignment
+    is_lead = assignment.role == LEAD
+    report = Report(
+        period_id=period.id,
+        contact_id=contact_id,
+        submitted_at=now,
+        status=status,
+        text=text.strip(),
+        figure=figure,
+        target_id=target_id,
+        late=local_date(now, tz) > period.effective_due,
+        source=source,
+        review_state=REVIEW_NONE if is_lead else REVIEW_PENDING,
+        evidence=[
+            Evidence(
+                file_id=f.file_id,
+                file_unique_id=f.file_unique_id,
+                kind=f.kind,
+                file_name=f.file_name,
+                mime_type=f.mime_type,
+            )
+            for f in files
+        ],
+    )
+    session.add(report)
+    period.state = ACCEPTED if is_lead else SUBMITTED
+    period.next_check_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "report.submit",
+        f"period:{period.id}",
+        now=now,
+        report=report.id,
+        status=status,
+        late=report.late,
+    )
+    extra = {"status": status, "text": report.text, "files": len(files)}
+    if figure is not None:
+        extra["figure"] = figure
+    if is_lead:
+        notify.to_office(
+            session,
+            kind="lead_report",
+            office_name=office_name,
+            period=period,
+            ref_id=report.id,
+            now=now,
+            item=notify.item_for(period, ref_id=report.id, **extra),
+        )
+    else:
+        for lead_id in lead_unit_ids(session, assignment.task_id):
+            notify.to_unit(
+                session,
+                kind="review_request",
+                unit_id=lead_id,
+                role="lead",
+                period=period,
+                ref_id=report.id,
+                now=now,
+                **extra,
+            )
+    return report
+
+
+def review_report(
+    session: Session,
+    *,
+    report_id: int,
+    reviewer_contact_id: int | None,
+    accept: bool,
+    now: dt.datetime,
+    comment: str = "",
+    tz: dt.tzinfo | None = None,
+) -> Report:
+    """The lead accepts (通过) or returns (退回, with a comment) a responsible unit's report.
+
+    Returning reopens the period: the ladder restarts from today (see jobs/planner.py)."""
+    report = session.get(Report, report_id)
+    if report is None:
+        raise NotFound(f"no report {report_id}")
+    period = report.period
+    actor = audit.contact_actor(reviewer_contact_id)
+    try:
+        require_lead_of(session, period.assignment.task, reviewer_contact_id)
+        if report.review_state != REVIEW_PENDING:
+            raise ServiceError("this report was already reviewed")
+        if not accept and not comment.strip():
+            raise ServiceError("returning a report needs a comment for the unit")
+    except (ServiceError, PermissionDenied) as exc:
+        audit.refused(exc, actor, "report.review", f"report:{report_id}")
+        raise
+
+    report.review_state = REVIEW_ACCEPTED if accept else REVIEW_RETURNED
+    report.reviewer_contact_id = reviewer_contact_id
+    report.reviewed_at = now
+    report.review_comment = comment.strip()
+    if period.state != DONE and _is_latest(session, report):
+        if accept:
+            period.state = ACCEPTED
+        else:
+            period.state = RETURNED
+            period.restarted_on = local_date(now, tz)
+        period.next_check_at = now
+    audit.record(
+        session,
+        actor,
+        "report.accept" if accept else "report.return",
+        f"report:{report.id}",
+        now=now,
+        comment=report.review_comment,
+    )
+    notify.to_unit(
+        session,
+        kind="review_result" if accept else "returned",
+        unit_id=period.assignment.unit_id,
+        role="unit",
+        period=period,
+        ref_id=report.id,
+        now=now,
+        accepted=accept,
+        comment=report.review_comment,
+    )
+    return report
+
+
+def _is_latest(session: Session, report: Report) -> bool:
+    from sqlalchemy import func, select
+
+    latest = session.scalar(select(func.max(Report.id)).where(Report.period_id == report.period_id))
+    return latest == report.id
