@@ -1,0 +1,86 @@
+"""District office (督查室) chats: /overview, /overdue, /export. Only chats listed in
+[office] chat_ids may use them."""
+
+from __future__ import annotations
+
+import io
+
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes
+
+from bot import queries
+from bot.common import caller_of
+from bot.deps import deps
+from bot.texts import render
+from db.engine import transaction
+
+T = "bot_office.j2"
+
+
+async def _office_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    caller = caller_of(update, context)
+    if caller.is_office:
+        return True
+    d = deps(context)
+    from bot.auth import refuse
+
+    with transaction(d.sessions) as session:
+        refuse(session, caller, "office.command", "office", now=d.now())
+    await update.effective_message.reply_text(render(d.locale, "bot_common.j2", "office_only"))  # type: ignore[union-attr]
+    return False
+
+
+async def overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/overview: counts by state, overall and by section."""
+    if not await _office_only(update, context):
+        return
+    d = deps(context)
+    today = d.local_now().date()
+    with transaction(d.sessions) as session:
+        total, sections = queries.overview(session, today)
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        render(d.locale, T, "overview", total=total, sections=sections, today=today)[:4096]
+    )
+
+
+async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/overdue: open items past due, grouped by lead department."""
+    if not await _office_only(update, context):
+        return
+    d = deps(context)
+    today = d.local_now().date()
+    with transaction(d.sessions) as session:
+        grouped = queries.overdue(session, today)
+    text = render(d.locale, T, "overdue", grouped=grouped, today=today)
+    for start in range(0, len(text), 4000):  # long lists: several messages, split at lines
+        await update.effective_message.reply_text(text[start : start + 4000])  # type: ignore[union-attr]
+
+
+async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/export: the ledger XLSX and a chart.
+    INTEGRATION POINT (ledger branch): uses duban.ledger.build_ledger and
+    duban.charts.render_chart when they are merged; until then says so."""
+    if not await _office_only(update, context):
+        return
+    d = deps(context)
+    try:
+        from duban.charts import render_chart  # type: ignore[import-not-found]
+        from duban.ledger import build_ledger  # type: ignore[import-not-found]
+    except ImportError:
+        await update.effective_message.reply_text(render(d.locale, T, "export_missing"))  # type: ignore[union-attr]
+        return
+    today = d.local_now().date()
+    with transaction(d.sessions) as session:
+        xlsx = build_ledger(session, d.config, today=today)
+        png = render_chart(session, d.config, today=today)
+    chat = update.effective_chat.id  # type: ignore[union-attr]
+    await context.bot.send_document(chat, io.BytesIO(xlsx), filename=f"duban-{today}.xlsx")
+    await context.bot.send_photo(chat, io.BytesIO(png))
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [
+        CommandHandler("overview", overview),
+        CommandHandler("overdue", overdue),
+        CommandHandler("export", export),
+    ]
