@@ -60,3 +60,36 @@ def enqueue(
         stmt = insert(OutboxItem).values(**values)
     result = session.execute(stmt)
     return bool(result.rowcount)
+
+
+def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert many outbox rows in one statement batch, skipping existing dedupe keys.
+
+    Each row holds enqueue()'s keyword arguments. Returns the number of rows given (SQLite's
+    executemany does not report how many were new)."""
+    if not rows:
+        return 0
+    values = [
+        {
+            "dedupe_key": r["dedupe_key"],
+            "kind": r["kind"],
+            "stage": r.get("stage", 0),
+            "assignment_id": r.get("assignment_id"),
+            "period_id": r.get("period_id"),
+            "recipient": r["recipient"],
+            "payload": {"role": r["role"], **r["payload"]},
+            "state": PENDING,
+            "attempts": 0,
+            "created_at": r["due_at"],
+            "due_at": r["due_at"],
+            "next_attempt_at": r["due_at"],
+            "message_ids": [],
+            "last_error": "",
+        }
+        for r in rows
+    ]
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(OutboxItem).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    session.execute(stmt, values)
+    return len(values)

@@ -1,0 +1,129 @@
+"""`duban import FILE`: read a task table (text, XLSX, CSV) into the database, print the diff.
+
+`--dry-run --format json` prints the parsed table as a JSON list, one object per task:
+{"number", "section", "text", "lead", "responsible"} with canonical names and group names
+unexpanded. Other tools read that shape: keep it stable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from db.engine import transaction
+from db.migrate import current_revision
+from duban import context
+from duban.errors import UserError
+from duban.importer import (
+    ImportResult,
+    StaleDatabaseError,
+    TableError,
+    import_file,
+    load_table,
+    resolve_table,
+)
+from duban.importer.diff import ImportDiff
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "import",
+        help="import a task table (text, XLSX or CSV); prints what changed",
+        description="Import a task decomposition table. Re-importing the same file changes "
+        "nothing; a revised table updates tasks by number and prints the diff.",
+    )
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--dry-run", action="store_true", help="parse and compare; write nothing")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--add-units", action="store_true", help="register unknown unit names as new units"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    ctx = context.load(args, require_schema=False)
+    initialised = current_revision(ctx.engine) is not None
+    try:
+        if not initialised:
+            if not args.dry_run:
+                raise UserError(
+                    f"database {ctx.engine.url!r} is not initialised: run `duban init` first"
+                )
+            # A dry run needs no database: resolve against the config alone.
+            resolved = resolve_table(load_table(args.file), ctx.config, add_units=args.add_units)
+            result = ImportResult(resolved.parsed, resolved, ImportDiff(), dry_run=True)
+        else:
+            with transaction(ctx.sessions) as session:
+                result = import_file(
+                    session,
+                    ctx.config,
+                    args.file,
+                    add_units=args.add_units,
+                    dry_run=args.dry_run,
+                )
+    except (TableError, StaleDatabaseError) as exc:
+        raise UserError(str(exc)) from exc
+    if args.format == "json":
+        print(json.dumps(_json(result), ensure_ascii=False, indent=2))
+    else:
+        print(render_text(result, compared=initialised))
+    return 0
+
+
+def _json(result: ImportResult) -> object:
+    if result.dry_run:
+        return result.resolved.as_json()
+    return {
+        "file": str(result.parsed.path),
+        "tasks": len(result.resolved.tasks),
+        "sections": len(result.parsed.sections),
+        **result.diff.as_json(),
+    }
+
+
+def render_text(result: ImportResult, compared: bool = True) -> str:
+    parsed, diff = result.parsed, result.diff
+    out = [
+        f"{parsed.path}: {parsed.format}, {len(parsed.tasks)} tasks in "
+        f"{len(parsed.sections)} sections"
+    ]
+    for unit in diff.units_added or result.resolved.new_units:
+        out.append(f"  new unit (--add-units): {unit.name} [{unit.kind}]")
+    added = set(diff.tasks_added)
+    for number in diff.tasks_added:
+        n = sum(1 for a in diff.assignments_added if a.task == number)
+        out.append(f"  + task {number} ({n} assignments)")
+    for number in diff.tasks_removed:
+        out.append(f"  - task {number}")
+    for change in diff.tasks_changed:
+        fields = ", ".join(change.changes)
+        out.append(f"  ~ task {change.number}: {fields} changed")
+    for a in (a for a in diff.assignments_added if a.task not in added):
+        via = f" (via {a.via_group})" if a.via_group else ""
+        out.append(f"  + task {a.task} {a.role}: {a.unit}{via}")
+    for a in diff.assignments_removed:
+        via = f" (via {a.via_group})" if a.via_group else ""
+        out.append(f"  - task {a.task} {a.role}: {a.unit}{via}")
+    for d in (d for d in diff.designations_added if d.task not in added):
+        state = "designated by config" if d.designated else "to be designated by the lead"
+        out.append(f"  + task {d.task} {d.role}: {d.group} ({state})")
+    for d in diff.designations_removed:
+        out.append(f"  - task {d.task} {d.role}: {d.group}")
+    for warning in diff.warnings:
+        out.append(f"  warning: {warning}")
+    s = diff.summary()
+    if not compared:
+        verb = "dry run (no database yet): nothing compared, nothing written"
+    elif result.dry_run:
+        verb = "dry run: nothing written; would change" if diff.changed else "dry run: no change"
+    else:
+        verb = "imported" if diff.changed else "no change"
+    out.append(
+        f"{verb}: tasks +{s['tasks_added']} -{s['tasks_removed']} ~{s['tasks_changed']}, "
+        f"assignments +{s['assignments_added']} -{s['assignments_removed']}, "
+        f"placeholders +{s['designations_added']} -{s['designations_removed']}, "
+        f"units +{len(diff.units_added or result.resolved.new_units)}"
+    )
+    return "\n".join(out)

@@ -1,0 +1,72 @@
+"""`duban tick [--at ISO-TIME]`: one tick of the clock — plan what is due, deliver it.
+
+Without a Telegram token the console channel prints each digest. --at runs the tick as if it
+were that moment (e.g. to look at what 2024-03-22T09:00 would send); the messages really go
+out through the channel and are recorded as sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+
+from duban import context
+from duban.errors import UserError
+
+
+def _moment(text: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a time like 2024-03-22T09:00 or 2024-03-22T09:00+08:00"
+        ) from exc
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("tick", help="run one tick now (or --at a given time) and deliver")
+    p.add_argument(
+        "--at",
+        type=_moment,
+        metavar="ISO-TIME",
+        help="the moment to tick at; without an offset, the config's time zone",
+    )
+    p.add_argument(
+        "--console", action="store_true", help="print digests instead of sending (default now)"
+    )
+    p.set_defaults(func=run)
+
+
+def make_channel(ctx: context.AppContext, console: bool):  # type: ignore[no-untyped-def]
+    """The configured channel. Telegram is added by the bot (bot/telegram_channel.py); until
+    then, and with --console, digests are printed."""
+    from jobs.channels import ConsoleChannel
+
+    return ConsoleChannel()
+
+
+def run(args: argparse.Namespace) -> int:
+    from jobs.deliverer import recover_stale
+    from jobs.tick import tick
+
+    ctx = context.load(args)
+    now = args.at or dt.datetime.now(ctx.config.tz)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=ctx.config.tz)
+    channel = make_channel(ctx, args.console)
+    recover_stale(ctx.sessions)
+    try:
+        report = asyncio.run(tick(ctx, channel, now))
+    except Exception as exc:
+        if type(exc).__name__ == "CalendarGapError":
+            raise UserError(str(exc)) from exc
+        raise
+    d = report.delivery
+    print(
+        f"tick at {now.isoformat(timespec='minutes')}: {report.periods_created} period(s) "
+        f"created, {report.periods_planned} checked, {report.intents} notice(s) planned; "
+        f"{len(d.delivered)} message(s) sent, {d.items_failed} item(s) to retry, "
+        f"{d.items_dead} dead"
+    )
+    return 0

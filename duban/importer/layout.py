@@ -1,0 +1,74 @@
+"""Shapes shared by the text and spreadsheet readers: section titles, task numbers, name lists,
+and the numbering rule (1, 2, 3 … with no repeat and no gap)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from duban.importer.errors import TableError
+from duban.importer.table import ParsedTask, RawName
+
+HEADER_TASK = "主要工作任务"
+HEADER_LEAD = "牵头单位"
+HEADER_RESPONSIBLE = "责任单位"
+HEADER_NUMBER = "序号"
+HEADER_DEADLINE = "完成时限"
+
+CHINESE_NUMERALS = "一二三四五六七八九十百零〇"
+# 一、优结构… / 十二．… ; a bare numeral (spreadsheet 序号 cell) is matched separately.
+SECTION_RE = re.compile(rf"^([{CHINESE_NUMERALS}]+)\s*[、.．]\s*(\S.*)$")
+SECTION_NUMERAL_RE = re.compile(rf"^([{CHINESE_NUMERALS}]+)\s*[、.．]?$")
+# 5.加快推进… / 5、… / 5．… (full-width digits are folded by normalise_digits first)
+TASK_RE = re.compile(r"^(\d{1,4})\s*[.．、]\s*(\S.*)$")
+NOTE_RE = re.compile(r"^注\s*[:：]")
+# Name lists: 、 is the table's own separator; commas, semicolons, spaces and newlines also occur.
+NAME_SEPARATORS = re.compile(r"[、，,；;/／\s\u3000]+")
+
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def normalise_digits(text: str) -> str:
+    return text.translate(_FULLWIDTH_DIGITS)
+
+
+def split_names(text: str, line: int) -> list[RawName]:
+    return [RawName(part, line) for part in NAME_SEPARATORS.split(text.strip()) if part]
+
+
+def section_title(numeral: str, rest: str) -> str:
+    """One spelling for every section: `一、title`."""
+    return f"{numeral}、{rest.strip()}"
+
+
+class Numbering:
+    """Task numbers must run 1, 2, 3 … : a repeat or a gap is an error naming the line."""
+
+    def __init__(self, path: Path, what: str = "line") -> None:
+        self.path = path
+        self.what = what
+        self.seen: dict[int, int] = {}
+        self.last = 0
+
+    def check(self, number: int, line: int) -> None:
+        if number in self.seen:
+            raise TableError(
+                self.path,
+                line,
+                f"task number {number} is repeated (first at {self.what} {self.seen[number]})",
+            )
+        expected = self.last + 1
+        if number != expected:
+            kind = "out of order" if number < expected else "skips a number"
+            raise TableError(
+                self.path,
+                line,
+                f"task number {number} {kind}: expected {expected} after {self.last}",
+            )
+        self.seen[number] = line
+        self.last = number
+
+
+def require_lead(path: Path, task: ParsedTask) -> None:
+    if not task.leads:
+        raise TableError(path, task.line, f"task {task.number} has no lead unit (牵头单位)")

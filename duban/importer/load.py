@@ -1,0 +1,77 @@
+"""Read a table file of any supported kind: detect the format and the text encoding."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from pathlib import Path
+
+from duban.importer.errors import TableError
+from duban.importer.layout import HEADER_LEAD, HEADER_TASK
+from duban.importer.parse_sheet import parse_rows, read_csv, read_xlsx
+from duban.importer.parse_text import parse_text
+from duban.importer.table import ParsedTable
+
+XLSX_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls / .doc
+
+
+def load_table(path: Path | str) -> ParsedTable:
+    """Parse a task table: the published text layout, XLSX or CSV (UTF-8, with or without BOM,
+    GB18030, or UTF-16 with BOM). Raises TableError naming the file and line."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TableError(path, None, f"cannot read the file: {exc.strerror}") from exc
+    if not data.strip():
+        raise TableError(path, 1, "the file is empty")
+    suffix = path.suffix.lower()
+    if data.startswith(XLSX_MAGIC) or suffix in (".xlsx", ".xlsm"):
+        table = parse_rows(read_xlsx(path), path, "xlsx")
+    elif data.startswith(OLE_MAGIC) or suffix == ".xls":
+        raise TableError(
+            path, None, "old binary Excel (.xls) is not supported: save it as XLSX or CSV"
+        )
+    else:
+        text = decode(data, path)
+        if not text.strip():
+            raise TableError(path, 1, "the file is empty")
+        if suffix in (".csv", ".tsv") or _looks_like_csv(text):
+            table = parse_rows(read_csv(text, path), path, "csv")
+        else:
+            table = parse_text(text, path)
+    table.sha256 = hashlib.sha256(data).hexdigest()
+    return table
+
+
+def decode(data: bytes, path: Path) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise TableError(
+            path,
+            data.count(b"\n", 0, nul) + 1,
+            f"binary data (a NUL byte at byte {nul}): expected a text, CSV or XLSX table",
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            bad = utf8_error.start
+            raise TableError(
+                path,
+                data.count(b"\n", 0, bad) + 1,
+                f"not UTF-8 or GB18030 text (undecodable byte 0x{data[bad]:02x} at byte {bad})",
+            ) from None
+
+
+def _looks_like_csv(text: str) -> bool:
+    """A header line holding both column names, separated by a comma or a tab."""
+    for line in text.splitlines()[:60]:
+        if HEADER_TASK in line and HEADER_LEAD in line and ("," in line or "\t" in line):
+            return True
+    return False

@@ -1,0 +1,203 @@
+"""Unit names as written → canonical unit and group names.
+
+Spellings come from the database (units, groups, aliases, as `duban init` loaded them from the
+config) or straight from a config. A name that is no known spelling but is two or more known
+spellings glued together (区文旅局古城发展中心) splits into them. Everything unknown is reported
+at once, with its lines and the closest known names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Group, Unit, UnitAlias
+from duban.config import Config
+from duban.importer.errors import UnknownName, UnknownNamesError
+from duban.importer.table import ParsedTable, RawName
+
+
+def _key(name: str) -> str:
+    """Lookup key: NFKC (full-width brackets and digits) without any whitespace."""
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
+@dataclass
+class NameIndex:
+    spellings: dict[str, str]  # every spelling → canonical unit or group name
+    groups: set[str] = field(default_factory=set)  # canonical group names
+
+    def __post_init__(self) -> None:
+        self._by_key = {_key(s): c for s, c in self.spellings.items()}
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> NameIndex:
+        return cls(cfg.name_index(), {g.name for g in cfg.groups})
+
+    @classmethod
+    def from_session(cls, session: Session) -> NameIndex:
+        spellings: dict[str, str] = {}
+        for name in session.scalars(select(Unit.name)):
+            spellings[name] = name
+        groups = set(session.scalars(select(Group.name)))
+        for name in groups:
+            spellings[name] = name
+        rows = session.execute(
+            select(UnitAlias.alias, Unit.name, Group.name)
+            .outerjoin(Unit, UnitAlias.unit_id == Unit.id)
+            .outerjoin(Group, UnitAlias.group_id == Group.id)
+        )
+        for alias, unit_name, group_name in rows:
+            target = unit_name or group_name
+            if target:
+                spellings[alias] = target
+        return cls(spellings, groups)
+
+    def lookup(self, name: str) -> str | None:
+        return self.spellings.get(name) or self._by_key.get(_key(name))
+
+    def segment(self, name: str) -> list[str] | None:
+        """Split a glued name into two or more known spellings, longest first; None unless the
+        whole name splits cleanly."""
+        key = _key(name)
+        keys = sorted(self._by_key, key=len, reverse=True)
+
+        @cache
+        def rest(start: int) -> tuple[str, ...] | None:
+            if start == len(key):
+                return ()
+            for k in keys:
+                if k and key.startswith(k, start):
+                    tail = rest(start + len(k))
+                    if tail is not None:
+                        return (self._by_key[k], *tail)
+            return None
+
+        parts = rest(0)
+        return list(parts) if parts is not None and len(parts) >= 2 else None
+
+    def closest(self, name: str, n: int = 3) -> tuple[str, ...]:
+        found: list[str] = []
+        contains = [s for s in self.spellings if len(s) > 1 and (s in name or name in s)]
+        similar = difflib.get_close_matches(name, list(self.spellings), n=n + 2, cutoff=0.5)
+        for spelling in [*similar, *sorted(contains, key=len, reverse=True)]:
+            canonical = self.spellings[spelling]
+            if canonical not in found:
+                found.append(canonical)
+        return tuple(found[:n])
+
+    def is_group(self, canonical: str) -> bool:
+        return canonical in self.groups
+
+
+def guess_kind(name: str) -> str:
+    """The kind of a unit registered by --add-units."""
+    if name.endswith(("街道", "街道办事处", "街道办")):
+        return "subdistrict"
+    if name.endswith(("镇", "乡", "镇人民政府", "乡人民政府")):
+        return "township"
+    return "department"
+
+
+@dataclass(frozen=True)
+class NewUnit:
+    name: str
+    kind: str
+    lines: tuple[int, ...]
+
+
+@dataclass
+class ResolvedTask:
+    number: int
+    section: str
+    text: str
+    line: int
+    lead: list[str]  # canonical unit or group names, in table order, no repeats
+    responsible: list[str]
+    deadline_text: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """The dry-run contract: keys in this order, canonical names, groups unexpanded."""
+        return {
+            "number": self.number,
+            "section": self.section,
+            "text": self.text,
+            "lead": list(self.lead),
+            "responsible": list(self.responsible),
+        }
+
+
+@dataclass
+class ResolvedTable:
+    parsed: ParsedTable
+    tasks: list[ResolvedTask]
+    groups: set[str]  # which canonical names are groups
+    new_units: list[NewUnit] = field(default_factory=list)
+
+    def as_json(self) -> list[dict[str, Any]]:
+        return [t.as_json() for t in self.tasks]
+
+
+def resolve_table(
+    parsed: ParsedTable,
+    names: Session | NameIndex | Mapping[str, str] | Config,
+    add_units: bool = False,
+) -> ResolvedTable:
+    """Resolve every name; raise UnknownNamesError listing all unknown names (unless add_units,
+    which turns them into new units, listed in ResolvedTable.new_units)."""
+    index = _as_index(names)
+    unknown: dict[str, list[int]] = {}
+
+    def resolve(raws: list[RawName]) -> list[str]:
+        out: list[str] = []
+        for raw in raws:
+            canonical = index.lookup(raw.name)
+            found = [canonical] if canonical else index.segment(raw.name)
+            if found is None:
+                unknown.setdefault(raw.name, []).append(raw.line)
+                found = [raw.name]
+            out.extend(n for n in found if n not in out)
+        return out
+
+    tasks = [
+        ResolvedTask(
+            number=t.number,
+            section=t.section,
+            text=t.text,
+            line=t.line,
+            lead=resolve(t.leads),
+            responsible=resolve(t.responsible),
+            deadline_text=t.deadline_text,
+        )
+        for t in parsed.tasks
+    ]
+    if unknown and not add_units:
+        raise UnknownNamesError(
+            parsed.path,
+            [
+                UnknownName(name, tuple(dict.fromkeys(lines)), index.closest(name))
+                for name, lines in sorted(unknown.items(), key=lambda item: item[1][0])
+            ],
+        )
+    new_units = [
+        NewUnit(name, guess_kind(name), tuple(dict.fromkeys(lines)))
+        for name, lines in unknown.items()
+    ]
+    return ResolvedTable(parsed, tasks, set(index.groups), new_units)
+
+
+def _as_index(names: Session | NameIndex | Mapping[str, str] | Config) -> NameIndex:
+    if isinstance(names, NameIndex):
+        return names
+    if isinstance(names, Session):
+        return NameIndex.from_session(names)
+    if isinstance(names, Config):
+        return NameIndex.from_config(names)
+    return NameIndex(dict(names))

@@ -1,0 +1,45 @@
+"""The parsed table: what a file says, before any name is looked up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RawName:
+    """One unit or group name as written, with the line (or spreadsheet row) it is on."""
+
+    name: str
+    line: int
+
+
+@dataclass
+class ParsedTask:
+    number: int
+    section: str
+    text: str
+    line: int  # where the task starts
+    leads: list[RawName] = field(default_factory=list)
+    responsible: list[RawName] = field(default_factory=list)
+    deadline_text: str = ""
+
+
+@dataclass
+class ParsedTable:
+    path: Path
+    format: str  # "text" | "xlsx" | "csv"
+    tasks: list[ParsedTask] = field(default_factory=list)
+    title: str = ""
+    note: str = ""  # the closing note (注：…), kept verbatim
+    sha256: str = ""
+
+    @property
+    def sections(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for task in self.tasks:
+            seen.setdefault(task.section, None)
+        return list(seen)
+
+    def where(self, line: int) -> str:
+        return f"{self.path}:{line}"

@@ -1,0 +1,81 @@
+"""The clock: APScheduler 3.x only says "now"; the database says what is due.
+
+One interval job (every minute by default; coalesce, max_instances=1, in the config's time
+zone) calls `tick(now)`. The first run happens at once on start: that one tick catches up
+everything that fell due while duban was down (the planner reads next_check_at from the
+database), so no persistent job store is needed and nothing is replayed twice.
+
+Wiring for `duban run` (the bot helper adds the Telegram application to the same loop):
+
+    async def main():
+        scheduler = start_clock(app_ctx, channel)   # inside the running loop
+        try:
+            await stop_event.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from jobs.channel import Channel
+from jobs.deliverer import recover_stale
+from jobs.tick import AppLike, calendar_for, tick
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "duban-tick"
+DEFAULT_INTERVAL = dt.timedelta(minutes=1)
+
+
+def start_clock(
+    app: AppLike,
+    channel: Channel,
+    *,
+    interval: dt.timedelta = DEFAULT_INTERVAL,
+    cal: Any = None,
+) -> AsyncIOScheduler:
+    """Start the scheduler inside the running asyncio loop and return it (shut it down with
+    `scheduler.shutdown(wait=False)`). Rows left in 'sending' by a killed run are retried."""
+    recover_stale(app.sessions)
+    tz = app.config.tz
+    calendar = cal if cal is not None else calendar_for(app.config)
+
+    async def run_tick() -> None:
+        now = dt.datetime.now(tz)
+        try:
+            report = await tick(app, channel, now, cal=calendar)
+        except Exception:  # keep the clock alive; the next tick retries from the database
+            log.exception("tick at %s failed", now.isoformat(timespec="seconds"))
+            return
+        d = report.delivery
+        if report.intents or d.delivered or d.items_failed or d.items_dead:
+            log.info(
+                "tick %s: %d period(s) checked, %d intent(s), %d message(s) sent, "
+                "%d failed, %d dead",
+                now.isoformat(timespec="seconds"),
+                report.periods_planned,
+                report.intents,
+                len(d.delivered),
+                d.items_failed,
+                d.items_dead,
+            )
+
+    scheduler = AsyncIOScheduler(timezone=tz)
+    scheduler.add_job(
+        run_tick,
+        "interval",
+        seconds=interval.total_seconds(),
+        id=JOB_ID,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=int(interval.total_seconds()),
+        next_run_time=dt.datetime.now(tz),  # the catch-up tick, at once
+    )
+    scheduler.start()
+    return scheduler

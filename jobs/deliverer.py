@@ -1,0 +1,495 @@
+"""The deliverer: drains due outbox rows into one digest per recipient per tick.
+
+Stages (each small, in this order, per recipient):
+1. claim   — UPDATE … SET state='sending' WHERE id IN (…) AND state IN ('pending','failed')
+             RETURNING id: portable (SQLite ≥ 3.35 and PostgreSQL); a row another deliverer
+             claimed first is simply not returned.
+2. resolve — the recipient key becomes chats: unit:<id> → its active, reachable contacts
+             (grouped by locale); office → cfg.office.chat_ids; leader:<i> → cfg.leaders[i].
+3. render  — one digest: headings by kind, most severe first, split only between items above
+             4096 characters (messages/render.py).
+4. send    — through the Channel; exceptions count as temporary errors.
+5. record  — sent: state 'sent', message ids, SentMessage rows (for reply capture);
+             temporary error: attempts+1, state 'failed', next_attempt_at with exponential
+             backoff (or the server's retry_after), moved into office hours; after
+             cfg.escalation.max_attempts the row is 'dead' (listed by `duban outbox`);
+             unreachable chats: Contact.unreachable_at/reason set, the office told (kind
+             `unreachable`).
+
+A recipient nobody can receive for (a unit with no active reachable contact, or the office /
+a leader without chat ids) is *undeliverable*: its rows become 'dead' at once with the reason
+in last_error (never retried forever, never silently dropped) and, for a unit, the office gets
+one `unreachable` item per unit per day in its next digest. Channels with `needs_chats = False`
+(console, memory) deliver by name and never hit this case.
+
+Crash safety: a row is 'sending' only between claim and record. A process killed in between
+leaves it so; `recover_stale()` (called on start by `duban run`, `duban tick` and simulate)
+puts such rows back to 'pending'. That window — the channel sent, the 'sent' mark was not yet
+committed — is the only way a message can go out twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import transaction
+from db.models import Contact, OutboxItem, SentMessage, Unit
+from db.models.outbox import DEAD, FAILED, PENDING, SENDING, SENT
+from duban.config import Config
+from jobs.channel import Channel, ItemRef, Outgoing, Recipient, SendResult
+from jobs.outbox import enqueue
+from messages.render import Renderer, normalise_locale, severity
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 60.0
+BACKOFF_MAX_SECONDS = 3600.0
+RETRYABLE = (PENDING, FAILED)
+
+
+@dataclass(frozen=True)
+class DeliveredMessage:
+    """One digest that went out (to all chats of one recipient and locale)."""
+
+    at: dt.datetime
+    recipient: str  # key: unit:5 | office | leader:0
+    recipient_name: str
+    role: str
+    kind: str
+    items: tuple[dict[str, Any], ...]  # {"task", "unit", "due", "kind", …}
+    parts: tuple[str, ...]
+    outbox_ids: tuple[int, ...]
+
+
+@dataclass
+class DeliveryReport:
+    delivered: list[DeliveredMessage] = field(default_factory=list)
+    items_sent: int = 0
+    items_failed: int = 0
+    items_dead: int = 0
+    undeliverable: int = 0
+    unreachable_contacts: int = 0
+
+    def merge(self, other: DeliveryReport) -> None:
+        self.delivered.extend(other.delivered)
+        self.items_sent += other.items_sent
+        self.items_failed += other.items_failed
+        self.items_dead += other.items_dead
+        self.undeliverable += other.undeliverable
+        self.unreachable_contacts += other.unreachable_contacts
+
+
+@dataclass
+class _Target:
+    """Where one recipient's digest goes: (locale, chat ids) groups and a display name."""
+
+    name: str
+    groups: list[tuple[str, tuple[int, ...]]]
+    unit_id: int | None = None
+    reason: str = ""  # why nobody can receive it (empty: fine)
+
+
+def recover_stale(session_factory: sessionmaker[Session]) -> int:
+    """Put rows left in 'sending' by a killed process back to 'pending'. Call once on start,
+    before any delivery (a second deliverer running at the same time would double-send)."""
+    with transaction(session_factory) as session:
+        result = session.execute(
+            update(OutboxItem).where(OutboxItem.state == SENDING).values(state=PENDING)
+        )
+        count = int(result.rowcount or 0)
+    if count:
+        log.warning("outbox: %d item(s) were being sent when the last run stopped; retrying", count)
+    return count
+
+
+def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
+    """60 s, 120 s, 240 s … capped at one hour; at least what the server asked for."""
+    delay = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS)
+    return max(delay, retry_after or 0.0)
+
+
+async def deliver(
+    session_factory: sessionmaker[Session],
+    channel: Channel,
+    cfg: Config,
+    now: dt.datetime,
+    *,
+    cal: Any = None,
+) -> DeliveryReport:
+    """Send every due outbox row: one digest per recipient (and locale). Returns what went out.
+
+    cal (a jobs.workdays.WorkCalendar) moves retries into office hours; without it retries are
+    scheduled at the plain backoff time.
+    """
+    report = DeliveryReport()
+    with session_factory() as session:
+        rows = session.execute(
+            select(OutboxItem.recipient)
+            .where(OutboxItem.state.in_(RETRYABLE), OutboxItem.next_attempt_at <= now)
+            .distinct()
+        ).all()
+    recipients = sorted({r[0] for r in rows}, key=_recipient_order)
+    if "office" not in recipients:
+        recipients.append("office")  # unit failures below may tell the office something
+    for key in recipients:
+        with session_factory() as session:
+            ids = list(
+                session.scalars(
+                    select(OutboxItem.id)
+                    .where(
+                        OutboxItem.recipient == key,
+                        OutboxItem.state.in_(RETRYABLE),
+                        OutboxItem.next_attempt_at <= now,
+                    )
+                    .order_by(OutboxItem.id)
+                )
+            )
+        if ids:
+            report.merge(
+                await _deliver_recipient(session_factory, channel, cfg, now, cal, key, ids)
+            )
+    return report
+
+
+def _recipient_order(key: str) -> tuple[int, int, str]:
+    """Units first, then leaders, the office last (it may receive `unreachable` notes)."""
+    kind, _, rest = key.partition(":")
+    rank = {"unit": 0, "leader": 1, "office": 2}.get(kind, 1)
+    return (rank, int(rest) if rest.isdigit() else 0, key)
+
+
+async def _deliver_recipient(
+    session_factory: sessionmaker[Session],
+    channel: Channel,
+    cfg: Config,
+    now: dt.datetime,
+    cal: Any,
+    key: str,
+    ids: Sequence[int],
+) -> DeliveryReport:
+    report = DeliveryReport()
+    with transaction(session_factory) as session:
+        claimed = set(
+            session.scalars(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(ids), OutboxItem.state.in_(RETRYABLE))
+                .values(state=SENDING)
+                .returning(OutboxItem.id)
+            )
+        )
+        if not claimed:
+            return report
+        items = list(
+            session.scalars(
+                select(OutboxItem).where(OutboxItem.id.in_(claimed)).order_by(OutboxItem.id)
+            )
+        )
+        target = _resolve(session, cfg, key)
+
+    needs_chats = bool(getattr(channel, "needs_chats", True))
+    if needs_chats and not any(chats for _, chats in target.groups):
+        with transaction(session_factory) as session:
+            _undeliverable(session, cfg, now, key, target, items, target.reason)
+        report.undeliverable += len(items)
+        report.items_dead += len(items)
+        return report
+
+    items.sort(key=_item_order)
+    role = str(items[0].payload.get("role", "unit"))
+    kind = items[0].kind
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in items:
+        groups[row.kind].append(dict(row.payload.get("item", {})))
+    ordered = sorted(groups.items(), key=lambda kv: severity(kv[0]))
+    refs = tuple(_item_ref(row) for row in items)
+
+    combined = SendResult()
+    outgoing: list[Outgoing] = []
+    for locale, chats in target.groups:
+        parts = Renderer(locale).render_digest(
+            recipient_name=target.name, role=role, groups=ordered, now=now.astimezone(cfg.tz)
+        )
+        message = Outgoing(
+            recipient=Recipient(
+                key=key, name=target.name, role=role, chat_ids=chats, locale=locale
+            ),
+            kind=kind,
+            parts=tuple(parts),
+            items=refs,
+            actionable=role in ("unit", "lead"),
+        )
+        try:
+            result = await channel.send(message)
+        except Exception as exc:  # a channel bug or network error: retry later
+            log.warning("outbox: sending to %s failed: %s", key, type(exc).__name__)
+            result = SendResult(temporary_error=f"{type(exc).__name__}: {exc}"[:500])
+        combined.sent.extend(result.sent)
+        combined.unreachable.update(result.unreachable)
+        if result.temporary_error:
+            combined.temporary_error = result.temporary_error
+            combined.retry_after = max(combined.retry_after or 0, result.retry_after or 0) or None
+        elif result.sent or not chats:
+            outgoing.append(message)
+
+    with transaction(session_factory) as session:
+        rows = list(session.scalars(select(OutboxItem).where(OutboxItem.id.in_(claimed))))
+        rows.sort(key=_item_order)
+        if combined.unreachable:
+            report.unreachable_contacts += _mark_unreachable(
+                session, cfg, now, target, combined.unreachable
+            )
+        if combined.sent:
+            _record_sent_messages(session, key, kind, combined.sent)
+        if combined.temporary_error:
+            _schedule_retry(session, cfg, now, cal, rows, combined, report)
+        elif combined.sent or (outgoing and not needs_chats):
+            pairs = [[chat, msg] for chat, msg, _ in combined.sent]
+            for row in rows:
+                row.state = SENT
+                row.sent_at = now
+                row.attempts += 1
+                row.message_ids = pairs
+                row.last_error = ""
+            report.items_sent += len(rows)
+        else:  # every chat turned out unreachable
+            _undeliverable(session, cfg, now, key, target, rows, "all chats unreachable")
+            report.undeliverable += len(rows)
+            report.items_dead += len(rows)
+
+    if not combined.temporary_error:
+        for message in outgoing:
+            report.delivered.append(
+                DeliveredMessage(
+                    at=now,
+                    recipient=key,
+                    recipient_name=target.name,
+                    role=role,
+                    kind=kind,
+                    items=tuple(
+                        {**_public_item(row.payload.get("item", {})), "kind": row.kind}
+                        for row in items
+                    ),
+                    parts=message.parts,
+                    outbox_ids=tuple(row.id for row in items),
+                )
+            )
+    return report
+
+
+def _item_order(row: OutboxItem) -> tuple[int, str, int, str, int]:
+    item = row.payload.get("item", {})
+    task = item.get("task")
+    return (
+        severity(row.kind),
+        "、".join(item.get("leads") or ()),
+        task if isinstance(task, int) else 0,
+        str(item.get("unit", "")),
+        row.id,
+    )
+
+
+def _public_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {"task": item.get("task"), "unit": item.get("unit"), "due": item.get("due")}
+
+
+def _item_ref(row: OutboxItem) -> ItemRef:
+    item = row.payload.get("item", {})
+    task = item.get("task")
+    return ItemRef(
+        period_id=row.period_id,
+        task_number=task if isinstance(task, int) else 0,
+        unit=str(item.get("unit", "")),
+        due=str(item.get("due", "")),
+        kind=row.kind,
+        ref_id=item.get("ref_id"),
+    )
+
+
+def _resolve(session: Session, cfg: Config, key: str) -> _Target:
+    default_locale = normalise_locale(cfg.duban.locale)
+    kind, _, rest = key.partition(":")
+    if kind == "unit" and rest.isdigit():
+        unit = session.get(Unit, int(rest))
+        name = unit.name if unit else key
+        contacts = session.scalars(
+            select(Contact)
+            .where(
+                Contact.unit_id == int(rest),
+                Contact.revoked_at.is_(None),
+                Contact.unreachable_at.is_(None),
+            )
+            .order_by(Contact.id)
+        ).all()
+        by_locale: dict[str, list[int]] = defaultdict(list)
+        for contact in contacts:
+            loc = normalise_locale(contact.locale) if contact.locale else default_locale
+            if contact.chat_id not in by_locale[loc]:
+                by_locale[loc].append(contact.chat_id)
+        groups = [(loc, tuple(chats)) for loc, chats in sorted(by_locale.items())]
+        return _Target(
+            name=name,
+            groups=groups or [(default_locale, ())],
+            unit_id=int(rest),
+            reason="" if groups else "no active, reachable contact (invite one with duban invite)",
+        )
+    if kind == "office":
+        chats = tuple(cfg.office.chat_ids)
+        return _Target(
+            cfg.office.name,
+            [(default_locale, chats)],
+            reason="" if chats else "office.chat_ids is empty in the config",
+        )
+    if kind == "leader" and rest.isdigit() and int(rest) < len(cfg.leaders):
+        leader = cfg.leaders[int(rest)]
+        chats = tuple(leader.chat_ids)
+        return _Target(
+            leader.name,
+            [(default_locale, chats)],
+            reason="" if chats else f"leaders[{rest}].chat_ids is empty in the config",
+        )
+    return _Target(key, [(default_locale, ())], reason=f"unknown recipient {key!r}")
+
+
+def _undeliverable(
+    session: Session,
+    cfg: Config,
+    now: dt.datetime,
+    key: str,
+    target: _Target,
+    rows: Sequence[OutboxItem],
+    reason: str,
+) -> None:
+    """Nobody can receive these: dead at once (visible in `duban outbox`), office told."""
+    ids = [row.id for row in rows]
+    session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id.in_(ids))
+        .values(state=DEAD, last_error=f"undeliverable: {reason}", attempts=OutboxItem.attempts + 1)
+    )
+    log.warning("outbox: %d item(s) for %s undeliverable: %s", len(ids), target.name, reason)
+    if target.unit_id is None:
+        return  # the office or a leader without chats: nobody else to tell
+    first = min(rows, key=_item_order).payload.get("item", {})
+    local_day = now.astimezone(cfg.tz).date().isoformat()
+    enqueue(
+        session,
+        kind="unreachable",
+        recipient="office",
+        role="office",
+        payload={
+            "recipient_name": cfg.office.name,
+            "item": {
+                "task": first.get("task"),
+                "unit": target.name,
+                "due": first.get("due"),
+                "text": reason,
+                "lost": len(rows),
+            },
+        },
+        dedupe_key=f"unreachable:{key}:{local_day}",
+        due_at=now,
+    )
+
+
+def _mark_unreachable(
+    session: Session, cfg: Config, now: dt.datetime, target: _Target, chats: dict[int, str]
+) -> int:
+    """Permanent chat errors: the contact is marked unreachable and the office told once."""
+    if target.unit_id is None:
+        log.warning("outbox: chats %s of %s unreachable", sorted(chats), target.name)
+        return 0
+    contacts = session.scalars(
+        select(Contact).where(
+            Contact.unit_id == target.unit_id,
+            Contact.chat_id.in_(list(chats)),
+            Contact.unreachable_at.is_(None),
+        )
+    ).all()
+    for contact in contacts:
+        contact.unreachable_at = now
+        contact.unreachable_reason = chats[contact.chat_id][:200]
+        enqueue(
+            session,
+            kind="unreachable",
+            recipient="office",
+            role="office",
+            payload={
+                "recipient_name": cfg.office.name,
+                "item": {
+                    "task": None,
+                    "unit": target.name,
+                    "due": None,
+                    "text": f"{contact.display_name or contact.chat_id}: "
+                    f"{contact.unreachable_reason}",
+                    "contact_id": contact.id,
+                },
+            },
+            dedupe_key=f"unreachable:contact:{contact.id}:{now.date().isoformat()}",
+            due_at=now,
+        )
+    return len(contacts)
+
+
+def _record_sent_messages(
+    session: Session, key: str, kind: str, sent: list[tuple[int, int, tuple[int, ...]]]
+) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for chat, message_id, period_ids in sent:
+        session.execute(
+            insert(SentMessage)
+            .values(
+                chat_id=chat,
+                message_id=message_id,
+                kind=kind,
+                recipient=key,
+                period_ids=list(period_ids),
+            )
+            .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
+        )
+
+
+def _schedule_retry(
+    session: Session,
+    cfg: Config,
+    now: dt.datetime,
+    cal: Any,
+    rows: Sequence[OutboxItem],
+    result: SendResult,
+    report: DeliveryReport,
+) -> None:
+    for row in rows:
+        row.attempts += 1
+        row.last_error = result.temporary_error[:1000]
+        if row.attempts >= cfg.escalation.max_attempts:
+            row.state = DEAD
+            report.items_dead += 1
+            log.error("outbox: item %s dead after %d attempts", row.dedupe_key, row.attempts)
+            continue
+        at = now + dt.timedelta(seconds=backoff_seconds(row.attempts, result.retry_after))
+        if cal is not None:
+            at = cal.next_send_time(at)
+        row.state = FAILED
+        row.next_attempt_at = at
+        report.items_failed += 1
+
+
+def problem_items(session: Session, limit: int = 200) -> list[OutboxItem]:
+    """Dead and failed rows, newest first, for `duban outbox`."""
+    return list(
+        session.scalars(
+            select(OutboxItem)
+            .where(OutboxItem.state.in_((DEAD, FAILED, SENDING)))
+            .order_by(OutboxItem.due_at.desc(), OutboxItem.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,1 @@
+"""User-facing text: Jinja2 templates per locale and the renderer (messages/render.py)."""

@@ -1,0 +1,222 @@
+"""Render user-facing text from the Jinja2 templates in messages/<locale>/.
+
+Autoescape is on: every value a template prints is HTML-escaped unless it is already Markup,
+so user text (report texts, comments, unit names) can never inject Telegram HTML.
+
+Digests are rendered piece by piece (header, one heading per kind, one block per item) so
+they can be split between items — never inside an HTML tag — when they exceed Telegram's
+4096-character limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+TEMPLATES = Path(__file__).resolve().parent
+LOCALES = ("zh_CN", "en")
+DEFAULT_LOCALE = "zh_CN"
+TELEGRAM_LIMIT = 4096
+# User-written text inside one digest item is cut to this many characters so that a single
+# item always fits into one message.
+ITEM_TEXT_LIMIT = 1000
+
+# Most severe first: the order of headings inside a digest and the digest's own kind.
+KIND_ORDER: tuple[str, ...] = (
+    "escalation_leader",
+    "escalation_office",
+    "escalation_lead",
+    "overdue",
+    "due",
+    "reminder",
+    "designate",
+    "unreachable",
+    "returned",
+    "review_request",
+    "review_result",
+    "lead_report",
+    "extension_request",
+    "extension_result",
+    "completion_claim",
+    "completion_result",
+)
+
+
+def severity(kind: str) -> int:
+    """Smaller is more severe; unknown kinds sort last."""
+    try:
+        return KIND_ORDER.index(kind)
+    except ValueError:
+        return len(KIND_ORDER)
+
+
+_WEEKDAYS_ZH = "一二三四五六日"
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def format_date(value: Any, locale: str = DEFAULT_LOCALE) -> str:
+    """3月25日（周一） in Chinese, "Mon 25 Mar" in English."""
+    day = _as_date(value)
+    if day is None:
+        return ""
+    if locale == "en":
+        return day.strftime("%a %-d %b")
+    return f"{day.month}月{day.day}日（周{_WEEKDAYS_ZH[day.weekday()]}）"
+
+
+def format_datetime(value: dt.datetime, locale: str = DEFAULT_LOCALE) -> str:
+    """3月25日（周一）09:00 / Mon 25 Mar 09:00 (in the value's own zone)."""
+    return f"{format_date(value, locale)}{'' if locale != 'en' else ' '}{value:%H:%M}"
+
+
+def normalise_locale(locale: str | None) -> str:
+    if not locale:
+        return DEFAULT_LOCALE
+    if locale in LOCALES:
+        return locale
+    if locale.lower().startswith("zh"):
+        return "zh_CN"
+    if locale.lower().startswith("en"):
+        return "en"
+    return DEFAULT_LOCALE
+
+
+@cache
+def _environment(locale: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES / locale)),
+        autoescape=select_autoescape(enabled_extensions=("j2", "html"), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["date"] = lambda v: format_date(v, locale)
+    env.filters["datetime"] = lambda v: format_datetime(v, locale)
+    env.globals["locale"] = locale
+    return env
+
+
+class Renderer:
+    """Renderer(locale).render("item_overdue.j2", item=...) → HTML text."""
+
+    def __init__(self, locale: str | None = DEFAULT_LOCALE) -> None:
+        self.locale = normalise_locale(locale)
+        self.env = _environment(self.locale)
+
+    def render(self, template_name: str, **ctx: Any) -> str:
+        return self.env.get_template(template_name).render(**ctx).strip()
+
+    def date(self, value: Any) -> str:
+        return format_date(value, self.locale)
+
+    def render_item(self, kind: str, item: dict[str, Any]) -> str:
+        item = {
+            key: (value[:ITEM_TEXT_LIMIT] + "…")
+            if isinstance(value, str) and len(value) > ITEM_TEXT_LIMIT
+            else value
+            for key, value in item.items()
+        }
+        name = f"item_{kind}.j2"
+        if name not in self.env.list_templates():
+            name = "item_event.j2"
+        return self.render(name, kind=kind, item=item)
+
+    def render_digest(
+        self,
+        *,
+        recipient_name: str,
+        role: str,
+        groups: Sequence[tuple[str, Sequence[dict[str, Any]]]],
+        now: dt.datetime | None = None,
+        limit: int = TELEGRAM_LIMIT,
+    ) -> list[str]:
+        """One digest as message parts, each ≤ limit characters, split only between items.
+
+        groups: (kind, items) pairs, already in the order they should appear.
+        """
+        module = self.env.get_template("digest.j2").make_module(
+            {"recipient_name": recipient_name, "role": role, "now": now}
+        )
+        total = sum(len(items) for _, items in groups)
+        header = str(module.header(recipient_name, role, total, now)).strip()  # type: ignore[attr-defined]
+        continued = str(module.continued(recipient_name)).strip()  # type: ignore[attr-defined]
+        footer = str(module.footer(role)).strip()  # type: ignore[attr-defined]
+
+        blocks: list[tuple[str, str]] = []  # (kind, rendered item)
+        for kind, items in groups:
+            for item in items:
+                blocks.append((kind, self.render_item(kind, item)))
+        headings = {
+            kind: str(module.heading(kind, len(items))).strip()  # type: ignore[attr-defined]
+            for kind, items in groups
+        }
+        return _assemble(header, continued, footer, headings, blocks, limit)
+
+
+def _assemble(
+    header: str,
+    continued: str,
+    footer: str,
+    headings: dict[str, str],
+    blocks: Iterable[tuple[str, str]],
+    limit: int,
+) -> list[str]:
+    """Greedy packing of item blocks into parts; a heading repeats at the top of a new part.
+
+    Items of one kind sit on consecutive lines; a blank line separates header, kinds and footer.
+    """
+    parts: list[str] = []
+    current = header
+    current_kind: str | None = None
+    for kind, block in blocks:
+        addition = "\n" + block if kind == current_kind else "\n\n" + headings[kind] + "\n" + block
+        if len(current) + len(addition) > limit and current not in (header, continued):
+            parts.append(current)
+            current = continued + "\n\n" + headings[kind] + "\n" + block
+        else:
+            current += addition
+        current_kind = kind
+    if footer:
+        if len(current) + 2 + len(footer) > limit:
+            parts.append(current)
+            current = continued + "\n\n" + footer
+        else:
+            current += "\n\n" + footer
+    parts.append(current)
+    return [_fit(p, limit) for p in parts]
+
+
+def _fit(part: str, limit: int) -> str:
+    """Last resort for a single oversized block: cut at a line break outside any tag."""
+    if len(part) <= limit:
+        return part
+    cut = part.rfind("\n", 0, limit - 1)
+    while cut > 0 and part.count("<", 0, cut) != part.count(">", 0, cut):
+        cut = part.rfind("\n", 0, cut)
+    return (part[:cut] if cut > 0 else _strip_tags(part)[: limit - 1]) + "…"
+
+
+def _strip_tags(text: str) -> str:
+    import re
+
+    return re.sub(r"<[^>]*>", "", text)
+
+
+def escape(text: str) -> Markup:
+    return Markup.escape(text)

@@ -1,0 +1,142 @@
+"""A bad config fails with the file, the key path and the line; the example config is complete."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from duban.config import ConfigError, example_config_path, load_config, parse_config
+
+EXAMPLE = example_config_path().read_text(encoding="utf-8")
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_of(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text))
+    return str(caught.value)
+
+
+def line_of(text: str, needle: str, nth: int = 1) -> int:
+    hits = [i for i, line in enumerate(text.splitlines(), 1) if needle in line]
+    return hits[nth - 1]
+
+
+def test_example_config_loads_with_every_unit_of_the_seed(seed_path: Path) -> None:
+    cfg = parse_config(EXAMPLE)
+    index = cfg.name_index()
+    text = seed_path.read_text(encoding="utf-8")
+    body = re.split(r"\n\s*注[:：]", text.split("责任单位", 1)[1])[0]
+    unit_lines = [
+        line.strip()
+        for line in body.splitlines()
+        if line.strip() and not re.match(r"^\d+\.|^[一二三四五六七八九十]+、", line.strip())
+    ]
+    names = {n for line in unit_lines for n in line.split("、")}
+    names.discard("区文旅局古城发展中心")  # two names glued together in the table
+    missing = sorted(n for n in names if n not in index)
+    assert missing == []
+    assert index["发改局"] == "区发改局"
+    assert index["民政局"] == "区民政局"
+    assert index["人社局"] == "区人社局"
+    assert index["政府办"] == "区政府办"
+    assert index["街道办事处"] == "各街道办事处"
+    groups = {g.name for g in cfg.groups}
+    assert {
+        "各街道办事处",
+        "各相关街道办事处",
+        "各部门",
+        "各相关部门",
+        "区属各教育单位",
+        "区属各医疗单位",
+        "各区属国有企业",
+    } <= groups
+
+
+def test_placeholder_subdistricts_are_marked() -> None:
+    cfg = parse_config(EXAMPLE)
+    streets = [u for u in cfg.units if u.kind == "subdistrict"]
+    assert streets and all(u.placeholder and "示例" in u.name for u in streets)
+    group = next(g for g in cfg.groups if g.name == "各街道办事处")
+    assert cfg.group_members(group) == [u.name for u in streets]
+
+
+def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    text = EXAMPLE.replace('locale = "zh_CN"', 'locale = "zh_CN', 1)
+    msg = error_of(tmp_path, text)
+    assert "config.toml" in msg and "TOML syntax error" in msg
+    assert f"line {line_of(text, 'locale = ')}" in msg
+
+
+def test_unknown_key_names_path_and_line(tmp_path: Path) -> None:
+    text = EXAMPLE.replace("lead_after = 2", "lead_afterr = 2", 1)
+    msg = error_of(tmp_path, text)
+    assert f"config.toml:{line_of(text, 'lead_afterr')}: escalation.lead_afterr: unknown key" in msg
+
+
+def test_wrong_type_names_path_and_line(tmp_path: Path) -> None:
+    text = EXAMPLE.replace("overdue_times = 3", 'overdue_times = "three"', 1)
+    msg = error_of(tmp_path, text)
+    assert f"config.toml:{line_of(text, 'overdue_times')}: escalation.overdue_times" in msg
+    assert "three" in msg
+
+
+def test_wrong_type_inside_a_unit_names_its_index(tmp_path: Path) -> None:
+    text = EXAMPLE.replace('name = "区税务局"\nkind = "branch"', 'name = "区税务局"\nkind = 5', 1)
+    msg = error_of(tmp_path, text)
+    index = [u for u in re.findall(r'\[\[units\]\]\nname = "([^"]+)"', EXAMPLE)].index("区税务局")
+    assert f"units[{index}].kind" in msg
+    assert f"config.toml:{line_of(text, 'kind = 5')}:" in msg
+
+
+def test_alias_pointing_nowhere(tmp_path: Path) -> None:
+    text = EXAMPLE.replace('"人社局" = "区人社局"', '"人社局" = "区人事局"', 1)
+    msg = error_of(tmp_path, text)
+    assert f"config.toml:{line_of(text, '区人事局')}: aliases.人社局" in msg
+    assert "区人事局" in msg
+
+
+def test_unit_defined_twice_names_both_places(tmp_path: Path) -> None:
+    text = EXAMPLE + '\n[[units]]\nname = "区发改局"\n'
+    msg = error_of(tmp_path, text)
+    count = EXAMPLE.count("[[units]]")
+    assert f"units[{count}].name" in msg and "units[0].name" in msg
+    assert f"config.toml:{len(text.splitlines())}:" in msg
+
+
+def test_alias_that_is_also_a_unit_name(tmp_path: Path) -> None:
+    text = EXAMPLE.replace('"发改局" = "区发改局"', '"区工信局" = "区发改局"', 1)
+    msg = error_of(tmp_path, text)
+    assert "aliases.区工信局" in msg and "already defined" in msg
+
+
+def test_group_member_unknown(tmp_path: Path) -> None:
+    text = EXAMPLE + '\n[[groups]]\nname = "重点单位"\nmembers = ["区发改局", "区外星局"]\n'
+    msg = error_of(tmp_path, text)
+    assert "members[1]" in msg and "区外星局" in msg
+
+
+def test_missing_file_and_non_utf8(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.toml")
+    bad = tmp_path / "gbk.toml"
+    bad.write_bytes('[office]\nname = "督查室"\n'.encode("gb18030"))
+    with pytest.raises(ConfigError, match=r"gbk\.toml: not UTF-8"):
+        load_config(bad)
+
+
+def test_config_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, '[office]\nname = "测试督查室"\n')
+    monkeypatch.setenv("DUBAN_CONFIG", str(path))
+    cfg = load_config()
+    assert cfg.office.name == "测试督查室"
+    assert cfg.database_url == f"sqlite:///{tmp_path / 'data' / 'duban.db'}"
+    assert json.loads(json.dumps(cfg.escalation.model_dump()))["office_after"] == 5

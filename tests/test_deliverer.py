@@ -1,0 +1,254 @@
+"""The deliverer: one digest per recipient per tick, splitting, retries, dead items,
+unreachable chats, crash recovery. Outbox rows are written with jobs.outbox.enqueue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select
+
+from db.engine import transaction
+from db.models import Contact, OutboxItem, SentMessage, Unit
+from db.models.outbox import DEAD, FAILED, PENDING, SENDING, SENT
+from jobs.channels import Failure, MemoryChannel
+from jobs.deliverer import deliver, problem_items, recover_stale
+from jobs.outbox import enqueue
+
+SH = dt.timezone(dt.timedelta(hours=8))
+NOW = dt.datetime(2024, 3, 22, 9, 0, tzinfo=SH)
+
+
+def unit_id(sessions, name: str) -> int:
+    with sessions() as s:
+        return s.scalar(select(Unit.id).where(Unit.name == name))
+
+
+def add_contact(sessions, unit: int, chat: int, locale: str = "") -> int:
+    with transaction(sessions) as s:
+        c = Contact(unit_id=unit, tg_user_id=chat, chat_id=chat, display_name=f"c{chat}")
+        c.locale = locale
+        s.add(c)
+        s.flush()
+        return c.id
+
+
+def put(sessions, kind: str, recipient: str, task: int, unit: str = "区工信局", **extra) -> None:
+    role = extra.pop("role", "unit")
+    with transaction(sessions) as s:
+        enqueue(
+            s,
+            kind=kind,
+            recipient=recipient,
+            role=role,
+            payload={
+                "recipient_name": unit,
+                "item": {"task": task, "unit": unit, "due": "2024-03-22", **extra},
+            },
+            dedupe_key=f"{kind}:{task}:x:0:{recipient}",
+            due_at=NOW,
+        )
+
+
+def states(sessions) -> dict[str, str]:
+    with sessions() as s:
+        return {r.dedupe_key: r.state for r in s.scalars(select(OutboxItem))}
+
+
+async def test_one_digest_per_recipient_most_severe_first(config, sessions):
+    gx = unit_id(sessions, "区工信局")
+    fg = unit_id(sessions, "区发改局")
+    add_contact(sessions, gx, 1001)
+    add_contact(sessions, gx, 1002)
+    add_contact(sessions, fg, 2001)
+    put(sessions, "reminder", f"unit:{gx}", 3)
+    put(sessions, "overdue", f"unit:{gx}", 5, days_late=2)
+    put(sessions, "due", f"unit:{gx}", 4)
+    put(sessions, "escalation_lead", f"unit:{fg}", 5, role="lead")
+    channel = MemoryChannel(needs_chats=True)
+    report = await deliver(sessions, channel, config, NOW)
+
+    assert len(channel.sent) == 2  # one message per recipient, not per item
+    by_name = {m.recipient.name: m for m in channel.sent}
+    gx_msg = by_name["区工信局"]
+    assert gx_msg.kind == "overdue"
+    assert gx_msg.recipient.chat_ids == (1001, 1002)
+    text = gx_msg.parts[0]
+    assert text.index("催办") < text.index("今日到期") < text.index("提醒")
+    assert "3月22日（周五）" in text
+    assert by_name["区发改局"].kind == "escalation_lead"
+    assert set(states(sessions).values()) == {SENT}
+    assert report.items_sent == 4
+    with sessions() as s:
+        sent = s.scalars(select(SentMessage)).all()
+        assert {m.chat_id for m in sent} == {1001, 1002, 2001}
+        row = s.scalar(select(OutboxItem).where(OutboxItem.kind == "overdue"))
+        assert sorted(chat for chat, _ in row.message_ids) == [1001, 1002]
+
+    # The same tick again sends nothing.
+    again = await deliver(sessions, channel, config, NOW)
+    assert again.delivered == [] and len(channel.sent) == 2
+
+
+async def test_long_digest_splits_between_items(config, sessions):
+    gx = unit_id(sessions, "区工信局")
+    add_contact(sessions, gx, 1001)
+    for task in range(1, 121):
+        put(sessions, "overdue", f"unit:{gx}", task, title="推进" * 20, days_late=task % 5 + 1)
+    channel = MemoryChannel(needs_chats=True)
+    await deliver(sessions, channel, config, NOW)
+
+    assert len(channel.sent) == 1
+    parts = channel.sent[0].parts
+    assert len(parts) > 1
+    assert all(len(p) <= 4096 for p in parts)
+    seen = []
+    for part in parts:
+        assert part.count("<b>") == part.count("</b>")  # never cut inside a tag
+        seen += [int(n) for n in re.findall(r"任务(\d+)", part)]
+    assert seen == list(range(1, 121))  # every item once, in order, none cut apart
+
+
+async def test_user_text_is_escaped(config, sessions):
+    gx = unit_id(sessions, "区工信局")
+    add_contact(sessions, gx, 1001)
+    put(sessions, "returned", f"unit:{gx}", 9, comment="<b>不合格</b> & 重报")
+    channel = MemoryChannel(needs_chats=True)
+    await deliver(sessions, channel, config, NOW)
+    text = channel.sent[0].parts[0]
+    assert "&lt;b&gt;不合格&lt;/b&gt; &amp; 重报" in text
+
+
+async def test_contact_locale_gets_english(config, sessions):
+    gx = unit_id(sessions, "区工信局")
+    add_contact(sessions, gx, 1001)
+    add_contact(sessions, gx, 1002, locale="en")
+    put(sessions, "reminder", f"unit:{gx}", 3)
+    channel = MemoryChannel(needs_chats=True)
+    await deliver(sessions, channel, config, NOW)
+    texts = {m.recipient.chat_ids: m.parts[0] for m in channel.sent}
+    assert "3月22日（周五）" in texts[(1001,)]
+    assert "Fri 22 Mar" in texts[(1002,)]
+
+
+async def test_temporary_errors_back_off_then_die(config, sessions):
+    gx = unit_id(sessions, "区工信局")
+    add_contact(sessions, gx, 1001)
+    put(sessions, "overdue", f"unit:{gx}", 5)
+    channel = MemoryChannel(needs_chats=True)
+    channel.fail_next(Failure(temporary="network down"), times=2)
+
+    await deliver(sessions, channel, config, NOW)
+    with sessions() as s:
+        row = s.scalar(select(OutboxItem))
+        assert (row.state, row.attempts) == (FAILED, 1)
+        first_retry = row.next_attempt_at
+    assert first_retry > NOW
+    # Not yet due again: nothing is attempted.
+    await deliver(sessions, channel, config, NOW + dt.timedelta(seconds=10))
+    assert channel.attempts == 1
+    await deliver(sessions, channel, config, first_retry)
+    with sessions() as s:
+        row = s.scalar(select(OutboxItem))
+        assert (row.state, row.attempts) == (FAILED, 2)
+        assert row.next_attempt_at - first_retry > first_retry - NOW  # the wait grows
+    await deliver(sessions, channel, config, row.next_attempt_at)
+    assert states(sessions) == {row.dedupe_key: SENT}
+    assert len(channel.sent) == 1
+
+    # A server's retry_after is respected.
+    put(sessions, "overdue", f"unit:{gx}", 6)
+    channel.fail_next(Failure(temporary="429", retry_after=7200))
+    await deliver(sessions, channel, config, NOW)
+    with sessions() as s:
+        row = s.scalar(select(OutboxItem).where(OutboxItem.state == FAILED))
+        assert row.next_attempt_at >= NOW + dt.timedelta(seconds=7200)
+
+    # After max_attempts the item is dead and listed, never dropped silently.
+    channel.fail_next(Failure(temporary="still down"), times=100)
+    at = NOW
+    for _ in range(config.escalation.max_attempts + 2):
+        at += dt.timedelta(days=1)
+        await deliver(sessions, channel, config, at)
+    with sessions() as s:
+        listed = problem_items(s)
+        assert [(r.kind, r.state) for r in listed] == [("overdue", DEAD)]
+        assert listed[0].attempts == config.escalation.max_attempts
+        assert "still down" in listed[0].last_error
+
+
+async def test_blocked_chat_marks_contact_and_tells_office(config, sessions):
+    gx = unit_id(sessions, "区工信局")
+    c1 = add_contact(sessions, gx, 1001)
+    add_contact(sessions, gx, 1002)
+    put(sessions, "overdue", f"unit:{gx}", 5)
+    channel = MemoryChannel(needs_chats=False)  # the office has no chats in the example config
+    channel.blocked[1001] = "Forbidden: bot was blocked by the user"
+    report = await deliver(sessions, channel, config, NOW)
+
+    assert report.unreachable_contacts == 1
+    with sessions() as s:
+        contact = s.get(Contact, c1)
+        assert contact.unreachable_at is not None
+        assert "blocked" in contact.unreachable_reason
+    # The other contact got it; the office's digest in the same tick names the unit.
+    assert [m.recipient.name for m in channel.sent] == ["区工信局", "区政府督查室"]
+    office = channel.sent[1]
+    assert office.kind == "unreachable" and "区工信局" in office.parts[0]
+
+    # Next time only the reachable contact is addressed.
+    put(sessions, "overdue", f"unit:{gx}", 6)
+    await deliver(sessions, channel, config, NOW + dt.timedelta(hours=1))
+    assert channel.sent[-1].recipient.chat_ids == (1002,)
+
+
+async def test_unit_without_contact_is_undeliverable_not_retried(config, sessions):
+    gx = unit_id(sessions, "区工信局")
+    put(sessions, "overdue", f"unit:{gx}", 5)
+    put(sessions, "due", f"unit:{gx}", 6)
+    channel = MemoryChannel(needs_chats=True)
+    report = await deliver(sessions, channel, config, NOW)
+    # Both items, and the office's note about them: the example config gives the office no chat.
+    assert report.undeliverable == 3
+    assert channel.sent == []
+    with sessions() as s:
+        rows = s.scalars(select(OutboxItem).order_by(OutboxItem.id)).all()
+        assert [r.state for r in rows[:2]] == [DEAD, DEAD]
+        assert "no active, reachable contact" in rows[0].last_error
+        note = rows[2]
+        assert (note.kind, note.recipient) == ("unreachable", "office")
+        assert note.payload["item"]["unit"] == "区工信局"
+        assert note.payload["item"]["lost"] == 2
+        assert note.state == DEAD and "office.chat_ids" in note.last_error
+    # Later ticks don't retry them.
+    await deliver(sessions, channel, config, NOW + dt.timedelta(days=1))
+    assert channel.attempts == 0
+
+
+async def test_office_gets_the_unreachable_note_when_it_has_a_chat(config, sessions):
+    cfg = config.model_copy(
+        update={"office": config.office.model_copy(update={"chat_ids": [9000]})}
+    )
+    gx = unit_id(sessions, "区工信局")
+    put(sessions, "overdue", f"unit:{gx}", 5)
+    channel = MemoryChannel(needs_chats=True)
+    await deliver(sessions, channel, cfg, NOW)
+    assert len(channel.sent) == 1
+    msg = channel.sent[0]
+    assert msg.recipient.chat_ids == (9000,) and msg.kind == "unreachable"
+    assert "区工信局" in msg.parts[0] and "1条消息未能送达" in msg.parts[0]
+
+
+async def test_rows_stuck_in_sending_are_recovered(config, sessions):
+    gx = unit_id(sessions, "区工信局")
+    add_contact(sessions, gx, 1001)
+    put(sessions, "overdue", f"unit:{gx}", 5)
+    with transaction(sessions) as s:  # as if killed between claim and record
+        s.scalar(select(OutboxItem)).state = SENDING
+    channel = MemoryChannel(needs_chats=True)
+    await deliver(sessions, channel, config, NOW)
+    assert channel.sent == []  # a claimed row is not touched by a second deliverer
+    assert recover_stale(sessions) == 1
+    assert set(states(sessions).values()) == {PENDING}
+    await deliver(sessions, channel, config, NOW)
+    assert len(channel.sent) == 1
