@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
-import warnings
 from collections.abc import Callable
 
 from telegram import BotCommand, Update
@@ -24,7 +23,6 @@ from telegram.ext import (
     Defaults,
     TypeHandler,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import extension, office, registration, report, review, status
 from bot.credentials import install_redaction
@@ -34,9 +32,6 @@ from duban.config import Config
 from duban.context import AppContext
 
 log = logging.getLogger(__name__)
-
-# Conversations that start from a button track the chat and user, not the message: intended.
-warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
 
 COMMANDS = {
     "zh_CN": [

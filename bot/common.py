@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 from telegram import Update
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, ConversationHandler
+from telegram.warnings import PTBUserWarning
 
 from bot.auth import Caller, identify, refuse
 from bot.deps import BotDeps, deps
@@ -39,7 +41,14 @@ async def button(
         caller = identify(session, d.config, update)
         resolved = resolve(session, query.data, caller, now)
         if resolved is None:
-            refuse(session, caller, "callback.refused", "callback", now=now, data=query.data[:64] if query.data else "")
+            refuse(
+                session,
+                caller,
+                "callback.refused",
+                "callback",
+                now=now,
+                data=query.data[:64] if query.data else "",
+            )
     if resolved is None:
         await query.answer(render(d.locale, "bot_common.j2", "stale"), show_alert=True)
         return None
@@ -65,3 +74,11 @@ def run_service(d: BotDeps, caller: Caller, fn: Callable[[Session], T]) -> tuple
 def mark_used(session: Session, resolved: Resolved, now: Any) -> None:
     token = session.merge(resolved.token)
     token.used_at = now
+
+
+def conversation(**kwargs: Any) -> ConversationHandler:  # type: ignore[type-arg]
+    """A ConversationHandler keyed by chat and user. Dialogues start from buttons on purpose,
+    so PTB's per_message advice does not apply: its warning is silenced here only."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        return ConversationHandler(**kwargs)

@@ -26,7 +26,7 @@ def load_token(cfg: Config, environ: dict[str, str] | None = None) -> str:
                 f"[telegram] token_file = {tg.token_file!r}: cannot read {path}: {exc.strerror}"
             ) from exc
     if not token:
-        where = f" or put it in the file named by [telegram] token_file" if tg.token_file else ""
+        where = " or put it in the file named by [telegram] token_file" if tg.token_file else ""
         raise UserError(
             f"no bot token: set the environment variable {tg.token_env} to the token "
             f"BotFather gave you{where} (e.g. `export {tg.token_env}=123456:ABC…`)"
@@ -72,6 +72,10 @@ def install_redaction(token: str) -> RedactTokenFilter:
     filt = RedactTokenFilter(token)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # PTB logs whole updates and API results (names, messages) at DEBUG: never go that low.
+    for name in ("telegram.ext.Application", "telegram.ext.ExtBot", "telegram.Bot"):
+        if logging.getLogger(name).getEffectiveLevel() < logging.INFO:
+            logging.getLogger(name).setLevel(logging.INFO)
     if token and token not in _installed:
         _installed.add(token)
         previous = logging.getLogRecordFactory()

@@ -24,6 +24,7 @@ from telegram.ext import (
 from bot import queries
 from bot.auth import led_task_ids
 from bot.common import button, caller_of, mark_used, run_service
+from bot.common import conversation as common_conversation
 from bot.deps import deps
 from bot.keyboards import MAX_ITEM_BUTTONS, markup, new_token, pattern
 from bot.report import cancel
@@ -131,7 +132,11 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             as_office=as_office,
         )
         mark_used(session, resolved, d.now())
-        return {"item": queries.item(session, ext.period_id), "new_due": ext.new_due, "approve": approve}
+        return {
+            "item": queries.item(session, ext.period_id),
+            "new_due": ext.new_due,
+            "approve": approve,
+        }
 
     result, error = run_service(d, caller, call)
     if result:
@@ -151,7 +156,13 @@ async def done_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             [
                 (
                     render(d.locale, T, "task_button", task=t.number),
-                    new_token(session, "done_claim", {"task_id": t.id}, now=d.now(), unit_id=caller.unit_id),
+                    new_token(
+                        session,
+                        "done_claim",
+                        {"task_id": t.id},
+                        now=d.now(),
+                        unit_id=caller.unit_id,
+                    ),
                 )
             ]
             for t in tasks[:MAX_ITEM_BUTTONS]
@@ -207,16 +218,21 @@ async def confirm_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     result, error = run_service(d, caller, call)
     if result:
         await update.effective_message.edit_reply_markup(None)  # type: ignore[union-attr]
-    await update.effective_message.reply_text(error or render(d.locale, T, "completion_decided", **result))  # type: ignore[union-attr, arg-type]
+    await update.effective_message.reply_text(
+        error or render(d.locale, T, "completion_decided", **result)
+    )  # type: ignore[union-attr, arg-type]
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     text = filters.TEXT & ~filters.COMMAND
     return [
-        ConversationHandler(
+        common_conversation(
             name="extension",
             entry_points=[CallbackQueryHandler(start_extension, pattern=pattern("extend"))],
-            states={REASON: [MessageHandler(text, got_reason)], DATE: [MessageHandler(text, got_date)]},
+            states={
+                REASON: [MessageHandler(text, got_reason)],
+                DATE: [MessageHandler(text, got_date)],
+            },
             fallbacks=[CommandHandler("cancel", cancel)],
             allow_reentry=True,
         ),

@@ -79,7 +79,9 @@ class Resolved:
     payload: dict[str, Any]
 
 
-def resolve(session: Session, data: str | None, caller: Caller, now: dt.datetime) -> Resolved | None:
+def resolve(
+    session: Session, data: str | None, caller: Caller, now: dt.datetime
+) -> Resolved | None:
     """The token behind `data` if it exists, is fresh, unused, matches its prefix and the caller
     may press it; otherwise None (the caller refuses politely and audits)."""
     if not data or ":" not in data or len(data.encode()) > 64:
@@ -111,5 +113,8 @@ def markup(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup | 
 
 
 # Fixed in-dialogue choices (not actions on rows: the dialogue state holds what they apply to).
-STATUS_BUTTONS = {"zh_CN": ("进展顺利", "存在困难", "已完成"), "en": ("On track", "Difficulty", "Done")}
+STATUS_BUTTONS = {
+    "zh_CN": ("进展顺利", "存在困难", "已完成"),
+    "en": ("On track", "Difficulty", "Done"),
+}
 STATUS_VALUES = ("on_track", "difficulty", "done")

@@ -113,11 +113,7 @@ def overview(session: Session, today: dt.date) -> tuple[Counter[str], dict[str, 
 
 def overdue(session: Session, today: dt.date) -> dict[str, list[Item]]:
     """Open items past their due date, grouped by the task's lead department(s)."""
-    items = [
-        i
-        for i in _items(session, Period.state.in_(OPEN_STATES))
-        if i.due < today
-    ]
+    items = [i for i in _items(session, Period.state.in_(OPEN_STATES)) if i.due < today]
     leads: dict[int, list[str]] = defaultdict(list)
     for task_id, name in session.execute(
         select(Assignment.task_id, Unit.name)

@@ -30,7 +30,9 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         refuse(session, caller, "unbound", "", now=d.now())
     text = render(d.locale, TEMPLATE, "unbound")
     if update.callback_query is not None:
-        await update.callback_query.answer(render(d.locale, TEMPLATE, "unbound_short"), show_alert=True)
+        await update.callback_query.answer(
+            render(d.locale, TEMPLATE, "unbound_short"), show_alert=True
+        )
     elif msg is not None:
         await msg.reply_text(text)
     raise ApplicationHandlerStop

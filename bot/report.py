@@ -24,6 +24,7 @@ from telegram.ext import (
 
 from bot import queries
 from bot.common import button, caller_of, mark_used, run_service
+from bot.common import conversation as common_conversation
 from bot.deps import deps
 from bot.keyboards import (
     MAX_ITEM_BUTTONS,
@@ -182,7 +183,7 @@ async def report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     d = deps(context)
     with transaction(d.sessions) as session:
         it = queries.item(session, int(resolved.payload["period_id"]))
-        if it is not None and it.state in queries.OPEN_STATES + ("submitted", "accepted"):
+        if it is not None and it.state in (*queries.OPEN_STATES, "submitted", "accepted"):
             context.user_data[DRAFT] = _new_draft(session, it)  # type: ignore[index]
     if it is None or DRAFT not in context.user_data:  # type: ignore[operator]
         await update.effective_message.reply_text(render(d.locale, "bot_common.j2", "stale"))  # type: ignore[union-attr]
@@ -338,9 +339,11 @@ async def reply_to_reminder(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         "files": _files_of(msg),
     }
     with transaction(d.sessions) as session:
-        sent = session.query(SentMessage).filter_by(
-            chat_id=msg.chat_id, message_id=msg.reply_to_message.message_id
-        ).one_or_none()
+        sent = (
+            session.query(SentMessage)
+            .filter_by(chat_id=msg.chat_id, message_id=msg.reply_to_message.message_id)
+            .one_or_none()
+        )
         items = []
         if sent is not None:
             for pid in sent.period_ids:
@@ -422,7 +425,7 @@ async def view_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     files = filters.PHOTO | filters.Document.ALL
     text = filters.TEXT & ~filters.COMMAND
-    conversation = ConversationHandler(
+    conversation = common_conversation(
         name="report",
         entry_points=[
             CommandHandler("report", report_command),
@@ -449,10 +452,17 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         CommandHandler("tasks", tasks_command),
         CallbackQueryHandler(pick_item, pattern=pattern("pick")),
         CallbackQueryHandler(view_item, pattern=pattern("view")),
-        MessageHandler(filters.REPLY & (text | files) & filters.ChatType.PRIVATE, reply_to_reminder),
+        MessageHandler(
+            filters.REPLY & (text | files) & filters.ChatType.PRIVATE, reply_to_reminder
+        ),
     ]
 
 
 def late_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     """Registered after every dialogue: /cancel when no dialogue is under way."""
-    return [CommandHandler("cancel", cancel)]
+    return [CommandHandler("cancel", cancel), CallbackQueryHandler(unknown_button)]
+
+
+async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any button no handler claims (forged or from an old version): refuse and audit."""
+    await button(update, context)  # resolves nothing → polite alert + AuditLog(refused)

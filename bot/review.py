@@ -15,6 +15,7 @@ from telegram.ext import (
 )
 
 from bot.common import button, caller_of, mark_used, run_service
+from bot.common import conversation as common_conversation
 from bot.deps import deps
 from bot.keyboards import pattern
 from bot.report import cancel
@@ -41,7 +42,10 @@ def _review(context: ContextTypes.DEFAULT_TYPE, caller, report_id: int, accept: 
             now=d.now(),
             tz=d.config.tz,
         )
-        return {"task": report.period.assignment.task.number, "unit": report.period.assignment.unit.name}
+        return {
+            "task": report.period.assignment.task.number,
+            "unit": report.period.assignment.unit.name,
+        }
 
     return run_service(d, caller, call)
 
@@ -73,7 +77,14 @@ async def start_return(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     report_id = int(resolved.payload["report_id"])
     with transaction(d.sessions) as session:
         report = session.get(Report, report_id)
-        info = {"task": report.period.assignment.task.number, "unit": report.period.assignment.unit.name} if report else None
+        info = (
+            {
+                "task": report.period.assignment.task.number,
+                "unit": report.period.assignment.unit.name,
+            }
+            if report
+            else None
+        )
     if info is None:
         return ConversationHandler.END
     context.user_data[DRAFT] = {"report_id": report_id, "token": resolved.token.id}  # type: ignore[index]
@@ -96,7 +107,7 @@ async def got_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
-        ConversationHandler(
+        common_conversation(
             name="review_return",
             entry_points=[CallbackQueryHandler(start_return, pattern=pattern("review_ret"))],
             states={COMMENT: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_comment)]},

@@ -28,7 +28,9 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     with transaction(d.sessions) as session:
         by_task = queries.led_items(session, caller.unit_id or 0)
     await update.effective_message.reply_text(  # type: ignore[union-attr]
-        render(d.locale, T, "status", unit=caller.unit_name, tasks=by_task, today=d.local_now().date())[:4096]
+        render(
+            d.locale, T, "status", unit=caller.unit_name, tasks=by_task, today=d.local_now().date()
+        )[:4096]
     )
 
 
@@ -40,20 +42,36 @@ async def designate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     with transaction(d.sessions) as session:
         led = led_task_ids(session, caller.unit_id)
         placeholders = session.scalars(
-            select(Designation).where(
-                Designation.task_id.in_(led), Designation.removed_at.is_(None)
-            ).order_by(Designation.task_id, Designation.position)
+            select(Designation)
+            .where(Designation.task_id.in_(led), Designation.removed_at.is_(None))
+            .order_by(Designation.task_id, Designation.position)
         ).all()
         for des in placeholders:
             units = session.scalars(
                 select(Unit).where(Unit.id.in_(candidates(session, des))).order_by(Unit.name)
             ).all()
             toggles = [
-                (u.id, u.name, new_token(session, "desig", {"designation_id": des.id, "unit_id": u.id}, now=d.now(), unit_id=caller.unit_id))
+                (
+                    u.id,
+                    u.name,
+                    new_token(
+                        session,
+                        "desig",
+                        {"designation_id": des.id, "unit_id": u.id},
+                        now=d.now(),
+                        unit_id=caller.unit_id,
+                    ),
+                )
                 for u in units
             ]
-            save = new_token(session, "desig_ok", {"designation_id": des.id}, now=d.now(), unit_id=caller.unit_id)
-            context.user_data.setdefault(SEL, {})[des.id] = {"units": [], "toggles": toggles, "save": save}  # type: ignore[union-attr]
+            save = new_token(
+                session, "desig_ok", {"designation_id": des.id}, now=d.now(), unit_id=caller.unit_id
+            )
+            context.user_data.setdefault(SEL, {})[des.id] = {
+                "units": [],
+                "toggles": toggles,
+                "save": save,
+            }  # type: ignore[union-attr]
             messages.append((des.task.number, des.group.name, des.id))
     if not messages:
         await update.effective_message.reply_text(render(d.locale, T, "no_placeholders"))  # type: ignore[union-attr]
@@ -71,9 +89,12 @@ def _keyboard(context: ContextTypes.DEFAULT_TYPE, des_id: int):  # type: ignore[
     rows = []
     toggles = sel["toggles"]
     for i in range(0, len(toggles), 2):
-        rows.append([
-            (("✓ " if uid in sel["units"] else "") + name, data) for uid, name, data in toggles[i : i + 2]
-        ])
+        rows.append(
+            [
+                (("✓ " if uid in sel["units"] else "") + name, data)
+                for uid, name, data in toggles[i : i + 2]
+            ]
+        )
     rows.append([(render(d.locale, T, "save_button"), sel["save"])])
     return markup(rows)
 
@@ -104,7 +125,13 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     sel = (context.user_data or {}).get(SEL, {}).get(des_id, {"units": []})
 
     def call(session):  # type: ignore[no-untyped-def]
-        made = designate(session, designation_id=des_id, unit_ids=sel["units"], now=d.now(), contact_id=caller.contact_id)
+        made = designate(
+            session,
+            designation_id=des_id,
+            unit_ids=sel["units"],
+            now=d.now(),
+            contact_id=caller.contact_id,
+        )
         session.flush()
         names = [session.get(Unit, a.unit_id).name for a in made]  # type: ignore[union-attr]
         return {"units": names}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import warnings
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -82,13 +83,22 @@ class TelegramChannel:
                     ]
                 elif kind == "review_request" and unit_id and item.ref_id:
                     p = {"report_id": item.ref_id}
-                    row = [(label("accept"), tok("review_ok", p)), (label("return"), tok("review_ret", p))]
+                    row = [
+                        (label("accept"), tok("review_ok", p)),
+                        (label("return"), tok("review_ret", p)),
+                    ]
                 elif kind == "extension_request" and item.ref_id:
                     p = {"extension_id": item.ref_id}
-                    row = [(label("approve"), tok("ext_ok", p)), (label("reject"), tok("ext_no", p))]
+                    row = [
+                        (label("approve"), tok("ext_ok", p)),
+                        (label("reject"), tok("ext_no", p)),
+                    ]
                 elif kind == "completion_claim" and office and item.ref_id:
                     p = {"completion_id": item.ref_id}
-                    row = [(label("confirm_done"), tok("done_ok", p)), (label("return"), tok("done_no", p))]
+                    row = [
+                        (label("confirm_done"), tok("done_ok", p)),
+                        (label("return"), tok("done_no", p)),
+                    ]
                 if row:
                     rows.append(row)
                     shown += 1
@@ -119,14 +129,19 @@ class TelegramChannel:
                     result.unreachable[chat_id] = f"blocked: {exc.message}"
                     break
                 except BadRequest as exc:
-                    if "chat not found" in exc.message.lower() or "user not found" in exc.message.lower():
+                    if (
+                        "chat not found" in exc.message.lower()
+                        or "user not found" in exc.message.lower()
+                    ):
                         result.unreachable[chat_id] = f"not found: {exc.message}"
                         break
                     result.temporary_error = f"bad request: {exc.message}"
                     return result
                 except RetryAfter as exc:
                     result.temporary_error = "rate limited (429)"
-                    ra = exc.retry_after
+                    with warnings.catch_warnings():  # PTB 22.2+: int now, timedelta later
+                        warnings.simplefilter("ignore")
+                        ra = exc.retry_after
                     result.retry_after = float(
                         ra.total_seconds() if isinstance(ra, dt.timedelta) else ra
                     )
@@ -137,7 +152,9 @@ class TelegramChannel:
                 result.sent.append((chat_id, msg_id, period_ids))
         return result
 
-    async def _send_one(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None) -> int:
+    async def _send_one(
+        self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None
+    ) -> int:
         try:
             sent = await self.bot.send_message(
                 chat_id, text, parse_mode=ParseMode.HTML, reply_markup=reply_markup
@@ -145,7 +162,9 @@ class TelegramChannel:
         except BadRequest as exc:
             if "can't parse entities" not in exc.message.lower():
                 raise
-            log.warning("Telegram rejected the HTML of a message to %s; resending as plain text", chat_id)
+            log.warning(
+                "Telegram rejected the HTML of a message to %s; resending as plain text", chat_id
+            )
             sent = await self.bot.send_message(
                 chat_id, plain(text), parse_mode=None, reply_markup=reply_markup
             )

@@ -160,7 +160,12 @@ class FakeBotAPI:
                 msg["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         if photo:
             msg["photo"] = [
-                {"file_id": photo + "-s", "file_unique_id": photo + "u1", "width": 90, "height": 90},
+                {
+                    "file_id": photo + "-s",
+                    "file_unique_id": photo + "u1",
+                    "width": 90,
+                    "height": 90,
+                },
                 {"file_id": photo, "file_unique_id": photo + "u2", "width": 800, "height": 600},
             ]
         if document:
@@ -212,9 +217,11 @@ class FakeBotAPI:
         self, chat_id: int, *, after: int = 0, contains: str = "", timeout: float = 5.0
     ) -> Call:
         return await self.wait_for(
-            lambda c: c.method in {"sendMessage", "editMessageText", "sendDocument", "sendPhoto"}
-            and c.chat_id == chat_id
-            and contains in c.text,
+            lambda c: (
+                c.method in {"sendMessage", "editMessageText", "sendDocument", "sendPhoto"}
+                and c.chat_id == chat_id
+                and contains in c.text
+            ),
             after=after,
             timeout=timeout,
         )
@@ -370,7 +377,9 @@ class FakeBotAPI:
                 message["document"] = {"file_id": "DOC", "file_unique_id": "DOCU"}
                 message["caption"] = p.get("caption", "")
             else:
-                message["photo"] = [{"file_id": "PH", "file_unique_id": "PHU", "width": 1, "height": 1}]
+                message["photo"] = [
+                    {"file_id": "PH", "file_unique_id": "PHU", "width": 1, "height": 1}
+                ]
             if "reply_markup" in p:
                 message["reply_markup"] = p["reply_markup"]
             self.messages[(chat_id, message_id)] = message
@@ -378,12 +387,15 @@ class FakeBotAPI:
         if call.method in {"editMessageText", "editMessageReplyMarkup"}:
             chat_id, message_id = int(p["chat_id"]), int(p["message_id"])
             p["_message_id"] = message_id
-            message = dict(self.messages.get((chat_id, message_id)) or {
-                "message_id": message_id,
-                "date": 1700000000,
-                "chat": {"id": chat_id, "type": "private"},
-                "from": BOT_USER,
-            })
+            message = dict(
+                self.messages.get((chat_id, message_id))
+                or {
+                    "message_id": message_id,
+                    "date": 1700000000,
+                    "chat": {"id": chat_id, "type": "private"},
+                    "from": BOT_USER,
+                }
+            )
             if "text" in p:
                 message["text"] = p["text"]
             message.pop("reply_markup", None)

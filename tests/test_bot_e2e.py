@@ -1,0 +1,390 @@
+"""End to end: the real python-telegram-bot Application against a fake Bot API server on
+127.0.0.1. What a contact, a lead department and the office see and what ends up stored."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import select
+
+from db.engine import transaction
+from db.models import AuditLog, Contact, Invite, OutboxItem, Period, Report
+from db.models.periods import RETURNED, SUBMITTED
+from duban.config import OfficeConfig, TelegramConfig
+from duban.context import AppContext
+from duban.services.registration import create_invite
+from tests.bot_harness import (
+    CLERK,
+    DEV,
+    IND,
+    NOW,
+    OFFICE,
+    OFFICE_CHAT,
+    OTHER,
+    STRANGER,
+    TOKEN,
+    Env,
+    make_app,
+    make_world,
+)
+from tests.fakebot import FakeBotAPI
+
+
+@pytest.fixture
+async def env(config, engine, sessions, caplog, capsys):  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.DEBUG)
+    server = FakeBotAPI(TOKEN)
+    await server.start()
+    cfg = config.model_copy(
+        update={
+            "office": OfficeConfig(chat_ids=[OFFICE_CHAT]),
+            "telegram": TelegramConfig(
+                base_url=server.base_url, base_file_url=server.base_file_url
+            ),
+        }
+    )
+    ctx = AppContext(cfg, engine, sessions)
+    ids = make_world(sessions)
+    clock = {"now": NOW}
+    app = make_app(ctx, clock)
+    await app.initialize()
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    await app.start()
+    e = Env(server, app, ctx, ids, clock)
+    try:
+        yield e
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        await server.stop()
+    # The token is in every URL the bot requested, and nowhere in what was logged or printed.
+    assert any(TOKEN in p for p in server.raw_paths)
+    out, err = capsys.readouterr()
+    assert TOKEN not in caplog.text and TOKEN not in out and TOKEN not in err
+
+
+def audit(env: Env, action: str | None = None, refused: bool | None = None) -> list[AuditLog]:
+    with env.sessions() as s:
+        q = select(AuditLog)
+        if action:
+            q = q.where(AuditLog.action == action)
+        if refused is not None:
+            q = q.where(AuditLog.refused == refused)
+        return list(s.scalars(q))
+
+
+async def test_registration_good_expired_replayed(env: Env) -> None:
+    with transaction(env.sessions) as s:
+        good = create_invite(s, "区工信局", now=NOW).token
+        old = create_invite(s, "区工信局", now=NOW.replace(day=1)).token  # 7 days: expired
+    mark = await env.say(IND, f"/start {good}")
+    reply = await env.answer(IND["id"], mark)
+    assert "绑定成功" in reply.text and "区工信局" in reply.text
+
+    mark = await env.say(STRANGER, f"/start {good}")
+    assert "已被使用过" in (await env.answer(STRANGER["id"], mark)).text
+    mark = await env.say(STRANGER, f"/start {old}")
+    assert "已过期" in (await env.answer(STRANGER["id"], mark)).text
+    mark = await env.say(STRANGER, "/start not-a-real-token")
+    assert "无法识别" in (await env.answer(STRANGER["id"], mark)).text
+
+    with env.sessions() as s:
+        contacts = list(s.scalars(select(Contact)))
+        invite = s.scalar(select(Invite).where(Invite.token == good))
+    assert [(c.tg_user_id, c.unit_id) for c in contacts] == [(IND["id"], env.ids["ind"])]
+    assert invite.used_at is not None and invite.contact_id == contacts[0].id
+    assert {a.detail["reason"] for a in audit(env, "invite.redeem", refused=True)} == {
+        "used",
+        "expired",
+        "unknown",
+    }
+
+
+async def test_unbound_user_gets_one_explanation_for_anything(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    for text in ("/tasks", "/report", "你好", "/overview"):
+        mark = await env.say(STRANGER, text)
+        reply = await env.answer(STRANGER["id"], mark)
+        assert "仅供已登记的单位联络员使用" in reply.text
+        # Updates are handled in order: once a bound user's command is answered, anything the
+        # bot would have sent the stranger has been sent.
+        barrier = await env.say(IND, "/tasks")
+        await env.answer(IND["id"], barrier)
+        assert len([c for c in env.server.calls[mark:] if c.chat_id == STRANGER["id"]]) == 1
+    assert len(audit(env, "unbound", refused=True)) == 4
+
+
+async def test_reminder_answered_by_reply_with_photo(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    env.remind("ind7")
+    mark = env.server.mark()
+    await env.deliver()
+    reminder = await env.answer(IND["id"], mark, "任务7")
+    assert [label for label, _ in reminder.buttons] == ["报送进展", "申请延期", "查看任务"]
+    assert all(len(data.encode()) <= 64 for _, data in reminder.buttons)
+
+    mark = await env.say(
+        IND, "服务业增加值已完成400亿元", reply_to=env.server.message_of(reminder), photo="PHOTO-1"
+    )
+    reply = await env.answer(IND["id"], mark, "已收到任务7")
+    assert "已转牵头单位审核" in reply.text
+    with env.sessions() as s:
+        report = s.scalar(select(Report))
+        assert report.source == "reply" and "400亿元" in report.text
+        assert [(e.file_id, e.kind) for e in report.evidence] == [("PHOTO-1", "photo")]
+        assert s.get(Period, env.ids["ind7"]).state == SUBMITTED
+        kinds = [
+            (o.kind, o.recipient) for o in s.scalars(select(OutboxItem)) if o.state == "pending"
+        ]
+    assert kinds == [("review_request", f"unit:{env.ids['dev']}")]
+
+
+async def test_reply_to_a_digest_of_two_items_asks_which(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    env.remind("ind7", "ind9")
+    mark = env.server.mark()
+    await env.deliver()
+    digest = await env.answer(IND["id"], mark, "任务9")
+    assert "任务7" in digest.text
+    mark = await env.say(IND, "园区改造已完成招标", reply_to=env.server.message_of(digest))
+    which = await env.answer(IND["id"], mark, "哪一项")
+    labels = [label for label, _ in which.buttons]
+    assert len(labels) == 2 and any("任务9" in label for label in labels)
+    choice = next(label for label in labels if "任务9" in label)
+    mark = await env.press(IND, which, choice)
+    assert "已收到任务9" in (await env.answer(IND["id"], mark, "已收到")).text
+    with env.sessions() as s:
+        report = s.scalar(select(Report))
+        assert report.period_id == env.ids["ind9"] and report.text == "园区改造已完成招标"
+        assert s.get(Period, env.ids["ind7"]).state == "open"
+
+
+async def test_report_dialogue_with_figure_and_file(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    mark = await env.say(IND, "/report")
+    choose = await env.answer(IND["id"], mark, "请选择要报送的事项")
+    mark = await env.press(IND, choose, next(lb for lb, _ in choose.buttons if "任务7" in lb))
+    status = await env.answer(IND["id"], mark, "请选择进展情况")
+    mark = await env.press(IND, status, "存在困难")
+    await env.answer(IND["id"], mark, "请用一段话简要说明")
+    mark = await env.say(IND, "受市场影响，增速放缓")
+    figure = await env.answer(IND["id"], mark, "量化目标")
+    assert "1087亿元" in figure.text
+    mark = await env.say(IND, "大约 520 亿元")
+    await env.answer(IND["id"], mark, "佐证材料")
+    mark = await env.say(IND, "", document=("DOC-9", "进展说明.pdf"))
+    got = await env.answer(IND["id"], mark, "已收到第 1 个附件")
+    mark = await env.press(IND, got, "完成")
+    confirm = await env.answer(IND["id"], mark, "请确认报送内容")
+    assert "存在困难" in confirm.text and "520" in confirm.text and "附件：1 个" in confirm.text
+    mark = await env.press(IND, confirm, "确认报送")
+    await env.answer(IND["id"], mark, "已收到任务7")
+    with env.sessions() as s:
+        report = s.scalar(select(Report))
+    assert (report.status, report.figure, report.source) == ("difficulty", 520.0, "chat")
+    with env.sessions() as s:
+        ev = s.scalar(select(Report)).evidence
+        assert [(e.file_id, e.file_name) for e in ev] == [("DOC-9", "进展说明.pdf")]
+
+
+async def test_report_by_button_then_lead_accepts(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    await env.bind(DEV, "区发改局")
+    env.remind("ind9")
+    mark = env.server.mark()
+    await env.deliver()
+    reminder = await env.answer(IND["id"], mark, "任务9")
+    mark = await env.press(IND, reminder, "报送进展")
+    status = await env.answer(IND["id"], mark, "请选择进展情况")
+    mark = await env.press(IND, status, "进展顺利")
+    await env.answer(IND["id"], mark, "简要说明")
+    mark = await env.say(IND, "已完成园区道路改造")
+    files = await env.answer(IND["id"], mark, "佐证材料")  # task 9 has no numeric target
+    mark = await env.press(IND, files, "完成")
+    confirm = await env.answer(IND["id"], mark, "请确认")
+    mark = await env.press(IND, confirm, "确认报送")
+    await env.answer(IND["id"], mark, "已收到任务9")
+
+    mark = env.server.mark()
+    await env.deliver()
+    review = await env.answer(DEV["id"], mark, "已完成园区道路改造")
+    assert [label for label, _ in review.buttons] == ["通过", "退回"]
+    mark = await env.press(DEV, review, "通过")
+    assert "已通过" in (await env.answer(DEV["id"], mark, "已通过")).text
+    with env.sessions() as s:
+        assert s.get(Period, env.ids["ind9"]).state == "accepted"
+    mark = env.server.mark()
+    await env.deliver()
+    await env.answer(IND["id"], mark, "任务9")  # the unit hears the result
+
+    # The same 通过 again: the token was used; a polite refusal, audited.
+    mark = await env.press(DEV, review, "通过")
+    assert "已失效" in (await env.alert(mark)).params["text"]
+    assert audit(env, "callback.refused", refused=True)
+
+
+async def test_lead_returns_a_report_with_a_comment(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    await env.bind(DEV, "区发改局")
+    env.remind("ind7")
+    mark = env.server.mark()
+    await env.deliver()
+    reminder = await env.answer(IND["id"], mark, "任务7")
+    await env.say(IND, "完成了一部分", reply_to=env.server.message_of(reminder))
+    await env.server.wait_sent(IND["id"], contains="已收到任务7")
+    mark = env.server.mark()
+    await env.deliver()
+    review = await env.answer(DEV["id"], mark, "完成了一部分")
+    mark = await env.press(DEV, review, "退回")
+    await env.answer(DEV["id"], mark, "请写明退回原因")
+    mark = await env.say(DEV, "请补充具体数据和佐证材料")
+    assert "已退回" in (await env.answer(DEV["id"], mark, "已退回")).text
+    with env.sessions() as s:
+        assert s.get(Period, env.ids["ind7"]).state == RETURNED
+    mark = env.server.mark()
+    await env.deliver()
+    notice = await env.answer(IND["id"], mark, "请补充具体数据和佐证材料")
+    assert "报送进展" in [label for label, _ in notice.buttons]
+
+
+async def test_extension_approved_and_rejected(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    await env.bind(DEV, "区发改局")
+    env.remind("ind7", "ind9")
+    mark = env.server.mark()
+    await env.deliver()
+    digest = await env.answer(IND["id"], mark, "任务7")
+    for task, answer, date in (("7", "批准", "4月30日"), ("9", "驳回", "2024-04-15")):
+        mark = await env.press(IND, digest, f"申请延期 {task}")
+        await env.answer(IND["id"], mark, "请说明延期原因")
+        mark = await env.say(IND, "等待上级批复资金")
+        await env.answer(IND["id"], mark, "申请延至的日期")
+        mark = await env.say(IND, "下个月吧")
+        await env.answer(IND["id"], mark, "无法识别日期")
+        mark = await env.say(IND, date)
+        await env.answer(IND["id"], mark, "已提交延期申请")
+        mark = env.server.mark()
+        await env.deliver()
+        request = await env.answer(DEV["id"], mark, "等待上级批复资金")
+        mark = await env.press(DEV, request, answer)
+        await env.answer(DEV["id"], mark, "已通知该单位")
+    with env.sessions() as s:
+        assert s.get(Period, env.ids["ind7"]).effective_due.isoformat() == "2024-04-30"
+        assert s.get(Period, env.ids["ind9"]).extended_to is None
+    await env.deliver()
+    results = [c.text for c in env.server.sent_to(IND["id"]) if "延期申请审批结果" in c.text]
+    assert any("任务7" in t and "4月30日" in t for t in results)  # approved, with the new date
+    assert any("任务9" in t for t in results)  # rejected
+
+
+async def test_forged_and_foreign_buttons_are_refused(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    await env.bind(OTHER, "区商务局")
+    env.remind("ind7")
+    mark = env.server.mark()
+    await env.deliver()
+    reminder = await env.answer(IND["id"], mark, "任务7")
+    # Another unit's contact presses 区工信局's button; someone forges callback data.
+    for who, data in (
+        (OTHER, reminder.button("报送进展")),
+        (IND, "rp:AAAAAAAAAAA"),
+        (IND, "ra:" + reminder.button("报送进展").split(":")[1]),  # right code, wrong action
+        (IND, "x" * 64),
+    ):
+        mark = await env.press_data(who, data, reminder)
+        assert "已失效或无权操作" in (await env.alert(mark)).params["text"]
+    assert len(audit(env, "callback.refused", refused=True)) == 4
+    with env.sessions() as s:
+        assert s.scalar(select(Report)) is None
+
+
+async def test_office_commands_only_in_office_chat(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    mark = await env.say(CLERK, "/overview", chat=OFFICE)
+    overview = await env.answer(OFFICE_CHAT, mark, "总体情况")
+    assert "待报送 4" in overview.text
+    env.clock["now"] = NOW.replace(month=4, day=1)
+    mark = await env.say(CLERK, "/overdue", chat=OFFICE)
+    overdue = await env.answer(OFFICE_CHAT, mark, "逾期事项")
+    assert "区发改局" in overdue.text and "任务7 区工信局" in overdue.text
+    mark = await env.say(IND, "/overview")
+    assert "仅限区政府督查室" in (await env.answer(IND["id"], mark)).text
+
+
+async def test_status_and_tasks(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    await env.bind(DEV, "区发改局")
+    mark = await env.say(IND, "/tasks")
+    tasks = await env.answer(IND["id"], mark, "区工信局")
+    assert "任务7（责任）" in tasks.text and "3月25日（周一）" in tasks.text
+    mark = await env.say(DEV, "/status")
+    status = await env.answer(DEV["id"], mark, "牵头的任务")
+    assert "任务7" in status.text and "区工信局（责任）" in status.text
+
+
+async def test_delivery_errors_are_sorted(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    await env.bind(DEV, "区发改局")
+    server = env.server
+    # Telegram rejects the HTML once: the same text goes out as plain text.
+    server.fail(
+        "sendMessage",
+        chat_id=IND["id"],
+        code=400,
+        description="Bad Request: can't parse entities: unsupported start tag",
+    )
+    env.remind("ind7")
+    mark = server.mark()
+    report = await env.deliver()
+    sent = await server.wait_for(
+        lambda c: (
+            c.method == "sendMessage" and c.chat_id == IND["id"] and "_failed" not in c.params
+        ),
+        after=mark,
+    )
+    assert "parse_mode" not in sent.params and "任务7" in sent.text and "<b>" not in sent.text
+    assert len(report.delivered) == 1
+
+    # 429: nothing lost, retried after the time the server gave.
+    server.fail(
+        "sendMessage", chat_id=IND["id"], code=429, description="Too Many Requests", retry_after=30
+    )
+    env.remind("ind9")
+    await env.deliver()
+    with env.sessions() as s:
+        row = s.scalar(select(OutboxItem).where(OutboxItem.period_id == env.ids["ind9"]))
+        assert row.state == "failed" and (row.next_attempt_at - NOW).total_seconds() >= 30
+
+    # Blocked by the user: the contact is marked unreachable.
+    server.fail(
+        "sendMessage",
+        chat_id=IND["id"],
+        code=403,
+        description="Forbidden: bot was blocked by the user",
+        times=5,
+    )
+    env.clock["now"] = NOW.replace(hour=11)
+    await env.deliver()
+    with env.sessions() as s:
+        contact = s.scalar(select(Contact).where(Contact.tg_user_id == IND["id"]))
+        assert contact.unreachable_at is not None and "blocked" in contact.unreachable_reason
+    # Chat not found: the same for the lead's contact.
+    server.fail(
+        "sendMessage", chat_id=DEV["id"], code=400, description="Bad Request: chat not found"
+    )
+    env.remind("lead7")
+    await env.deliver()
+    with env.sessions() as s:
+        contact = s.scalar(select(Contact).where(Contact.tg_user_id == DEV["id"]))
+        assert contact.unreachable_at is not None and "not found" in contact.unreachable_reason
+
+
+async def test_token_is_redacted_even_from_debug_http_logs(env: Env, caplog) -> None:  # type: ignore[no-untyped-def]
+    logging.getLogger("httpx").setLevel(logging.DEBUG)
+    try:
+        await env.bind(IND, "区工信局")
+    finally:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    assert "<token>" in caplog.text  # httpx did log request URLs, with the token replaced
