@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 
 import pytest
 from sqlalchemy import select
@@ -59,6 +61,19 @@ async def env(config, engine, sessions, caplog, capsys):  # type: ignore[no-unty
         await app.stop()
         await app.shutdown()
         await server.stop()
+    dump = os.environ.get("DUBAN_DUMP_TRAFFIC")  # docs/bot.md's walk-through comes from this
+    if dump:
+        with open(dump, "a", encoding="utf-8") as fh:
+            for c in server.calls:
+                if c.method in {"sendMessage", "editMessageText", "answerCallbackQuery"}:
+                    fh.write(
+                        json.dumps(
+                            [c.method, c.chat_id, c.text, c.buttons, c.params.get("text")],
+                            ensure_ascii=False,
+                        )
+                        + "\n"
+                    )
+            fh.write("----\n")
     # The token is in every URL the bot requested, and nowhere in what was logged or printed.
     assert any(TOKEN in p for p in server.raw_paths)
     out, err = capsys.readouterr()

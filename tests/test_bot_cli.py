@@ -1,0 +1,74 @@
+"""`duban invite`, `duban contacts`, `duban run`/`tick` from the command line, against the fake
+Bot API server (run in a thread: the commands own their event loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from duban.cli import main
+from duban.config import example_config_path
+from tests.bot_harness import TOKEN
+from tests.fakebot import FakeBotAPI
+
+
+@pytest.fixture
+def fake_server():  # type: ignore[no-untyped-def]
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = FakeBotAPI(TOKEN)
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(5)
+    yield server
+    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(5)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+def write_config(tmp_path: Path, base_url: str = "", file_url: str = "") -> Path:
+    text = example_config_path().read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^base_url = ""', f'base_url = "{base_url}"', text)
+    text = re.sub(r'(?m)^base_file_url = ""', f'base_file_url = "{file_url}"', text)
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["--config", str(path), "init"]) == 0
+    return path
+
+
+def test_invite_prints_a_deep_link_with_the_bot_name_from_getme(
+    tmp_path, fake_server, monkeypatch, capsys
+):  # type: ignore[no-untyped-def]
+    cfg = write_config(tmp_path, fake_server.base_url, fake_server.base_file_url)
+    monkeypatch.setenv("DUBAN_BOT_TOKEN", TOKEN)
+    capsys.readouterr()
+    assert main(["--config", str(cfg), "invite", "发改局", "--expires", "2d"]) == 0
+    out = capsys.readouterr().out
+    link = re.search(r"https://t\.me/duban_test_bot\?start=([A-Za-z0-9_-]{16,64})", out)
+    assert link, out
+    assert "区发改局" in out and TOKEN not in out
+    assert [c.method for c in fake_server.calls][:1] == ["getMe"]
+
+    # Unknown unit: a clear error naming it.
+    assert main(["--config", str(cfg), "invite", "区不存在局"]) == 2
+    assert "区不存在局" in capsys.readouterr().err
+    assert main(["--config", str(cfg), "contacts"]) == 0
+    assert "no contacts yet" in capsys.readouterr().out
+
+
+def test_without_a_token_commands_say_what_to_set(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    cfg = write_config(tmp_path)
+    monkeypatch.delenv("DUBAN_BOT_TOKEN", raising=False)
+    for argv in (["invite", "区发改局"], ["run"]):
+        capsys.readouterr()
+        assert main(["--config", str(cfg), *argv]) == 2
+        assert "DUBAN_BOT_TOKEN" in capsys.readouterr().err
+
+
+def test_contacts_revoke_unknown_id_is_a_clear_error(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    cfg = write_config(tmp_path)
+    assert main(["--config", str(cfg), "contacts", "revoke", "99"]) == 2
+    assert "no contact with id 99" in capsys.readouterr().err
