@@ -37,6 +37,8 @@ def main() -> int:
     step(*cfg, "init")
     step(*cfg, "import", str(SEED))
     step(*cfg, "summary")
+    step(*cfg, "export", "ledger", "-o", str(OUT / "台账.xlsx"), "--at", "2024-12-31")
+    step(*cfg, "export", "charts", "-o", str(OUT / "charts"), "--at", "2024-12-31")
     print(f"\ndemo: done; everything is under {OUT}")
     return 0
 

@@ -50,6 +50,8 @@ class Target(Base):
     unit_label: Mapped[str] = mapped_column(String(20))
     label: Mapped[str] = mapped_column(String(200), default="")  # what is measured
     raw: Mapped[str] = mapped_column(String(200))
+    # The text no longer states it but a report points to it: kept, at ordinal -id.
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     task: Mapped[Task] = relationship(back_populates="targets")
 

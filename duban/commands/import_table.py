@@ -89,27 +89,33 @@ def render_text(result: ImportResult, compared: bool = True) -> str:
         f"{parsed.path}: {parsed.format}, {len(parsed.tasks)} tasks in "
         f"{len(parsed.sections)} sections"
     ]
-    for unit in diff.units_added or result.resolved.new_units:
-        out.append(f"  new unit (--add-units): {unit.name} [{unit.kind}]")
+    for unit in result.resolved.new_units:
+        like = f" — a typo of {'、'.join(unit.closest)}?" if unit.closest else ""
+        out.append(f"  new unit (--add-units): {unit.name} [{unit.kind}]{like}")
     added = set(diff.tasks_added)
     for number in diff.tasks_added:
         n = sum(1 for a in diff.assignments_added if a.task == number)
         out.append(f"  + task {number} ({n} assignments)")
+    gone = set(diff.tasks_removed)
     for number in diff.tasks_removed:
-        out.append(f"  - task {number}")
+        n = sum(1 for a in diff.assignments_removed if a.task == number)
+        out.append(f"  - task {number} ({n} assignments)")
     for change in diff.tasks_changed:
         fields = ", ".join(change.changes)
         out.append(f"  ~ task {change.number}: {fields} changed")
+        for old, new in change.changes.values():
+            out.append(f"      was: {old}")
+            out.append(f"      now: {new}")
     for a in (a for a in diff.assignments_added if a.task not in added):
         via = f" (via {a.via_group})" if a.via_group else ""
         out.append(f"  + task {a.task} {a.role}: {a.unit}{via}")
-    for a in diff.assignments_removed:
+    for a in (a for a in diff.assignments_removed if a.task not in gone):
         via = f" (via {a.via_group})" if a.via_group else ""
         out.append(f"  - task {a.task} {a.role}: {a.unit}{via}")
     for d in (d for d in diff.designations_added if d.task not in added):
         state = "designated by config" if d.designated else "to be designated by the lead"
         out.append(f"  + task {d.task} {d.role}: {d.group} ({state})")
-    for d in diff.designations_removed:
+    for d in (d for d in diff.designations_removed if d.task not in gone):
         out.append(f"  - task {d.task} {d.role}: {d.group}")
     for warning in diff.warnings:
         out.append(f"  warning: {warning}")
@@ -124,6 +130,6 @@ def render_text(result: ImportResult, compared: bool = True) -> str:
         f"{verb}: tasks +{s['tasks_added']} -{s['tasks_removed']} ~{s['tasks_changed']}, "
         f"assignments +{s['assignments_added']} -{s['assignments_removed']}, "
         f"placeholders +{s['designations_added']} -{s['designations_removed']}, "
-        f"units +{len(diff.units_added or result.resolved.new_units)}"
+        f"units +{len(result.resolved.new_units)}"
     )
     return "\n".join(out)

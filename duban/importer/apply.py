@@ -18,6 +18,7 @@ from db.models import Assignment, Designation, Group, GroupMember, Period, Task,
 from db.models.periods import CANCELLED, OPEN, RETURNED
 from db.models.tasks import LEAD, RESPONSIBLE
 from duban.config import Config
+from duban.importer.deadline import parse_deadline
 from duban.importer.diff import (
     AssignmentChange,
     DesignationChange,
@@ -62,6 +63,7 @@ def apply_table(
     configured = _configured_designations(cfg, units, groups)
 
     tasks = {t.number: t for t in session.scalars(select(Task))}
+    active = sum(1 for t in tasks.values() if t.removed_at is None)
     seen_numbers: set[int] = set()
     for rt in table.tasks:
         seen_numbers.add(rt.number)
@@ -78,6 +80,11 @@ def apply_table(
         _sync_designations(session, task, {}, configured, groups, group_names, now, diff)
         _sync_assignments(session, task, {}, unit_names, group_names, now, diff)
     session.flush()
+    if len(diff.tasks_removed) * 2 > max(active, 1):
+        diff.warnings.append(
+            f"this table removes {len(diff.tasks_removed)} of the {active} current tasks: "
+            "is it the right file?"
+        )
     return diff
 
 
@@ -91,6 +98,7 @@ def _upsert_task(
             section=rt.section,
             text=rt.text,
             deadline_text=rt.deadline_text,
+            deadline=parse_deadline(rt.deadline_text),
             created_at=now,
             updated_at=now,
         )
@@ -113,6 +121,7 @@ def _upsert_task(
     }
     if changes:
         task.section, task.text, task.deadline_text = rt.section, rt.text, rt.deadline_text
+        task.deadline = parse_deadline(rt.deadline_text)
         task.updated_at = now
         diff.tasks_changed.append(TaskChange(rt.number, changes))
     return task
@@ -202,6 +211,9 @@ def _sync_designations(
         des.position = position
         if by_config and des.designated_by != CONFIG_DESIGNATOR:
             des.designated_by, des.designated_at = CONFIG_DESIGNATOR, now
+        elif not by_config and des.designated_by == CONFIG_DESIGNATOR:
+            # the config no longer settles it: back to waiting for the lead
+            des.designated_by, des.designated_at = "", None
     for key, des in existing.items():
         if key not in placeholders and des.removed_at is None:
             des.removed_at = now
@@ -221,7 +233,11 @@ def _sync_assignments(
 ) -> None:
     existing = {
         (a.unit_id, a.role): a
-        for a in session.scalars(select(Assignment).where(Assignment.task_id == task.id))
+        for a in session.scalars(
+            select(Assignment)
+            .where(Assignment.task_id == task.id)
+            .order_by(Assignment.position, Assignment.id)
+        )
     }
     # Units a lead designated in chat for a 各相关X placeholder that the table still names
     # are not the table's to remove.

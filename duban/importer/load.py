@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 
 from duban.importer.errors import TableError
+from duban.importer.html_text import html_to_lines, looks_like_html
 from duban.importer.layout import HEADER_LEAD, HEADER_TASK
 from duban.importer.parse_sheet import parse_rows, read_csv, read_xlsx
 from duban.importer.parse_text import parse_text
@@ -17,8 +18,9 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls / .doc
 
 
 def load_table(path: Path | str) -> ParsedTable:
-    """Parse a task table: the published text layout, XLSX or CSV (UTF-8, with or without BOM,
-    GB18030, or UTF-16 with BOM). Raises TableError naming the file and line."""
+    """Parse a task table: the published text layout (or the web page itself, HTML), XLSX or
+    CSV (UTF-8, with or without BOM, GB18030, or UTF-16 with BOM). Raises TableError naming the
+    file and line."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -37,7 +39,13 @@ def load_table(path: Path | str) -> ParsedTable:
         text = decode(data, path)
         if not text.strip():
             raise TableError(path, 1, "the file is empty")
-        if suffix in (".csv", ".tsv") or _looks_like_csv(text):
+        if suffix not in (".csv", ".tsv") and (
+            suffix in (".html", ".htm") or looks_like_html(text)
+        ):
+            # line numbers refer to the page's visible text, one line per block or cell
+            table = parse_text(html_to_lines(text), path)
+            table.format = "html"
+        elif suffix in (".csv", ".tsv") or _looks_like_csv(text):
             table = parse_rows(read_csv(text, path), path, "csv")
         else:
             table = parse_text(text, path)

@@ -40,6 +40,7 @@ Row = tuple[int, list[str]]  # (row number, cell texts)
 
 
 def read_xlsx(path: Path) -> list[Row]:
+    """The rows of the first worksheet that has the header (else of the first worksheet)."""
     from openpyxl import load_workbook
 
     try:
@@ -47,11 +48,16 @@ def read_xlsx(path: Path) -> list[Row]:
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise TableError(path, None, f"not a readable XLSX workbook ({exc})") from exc
     try:
-        sheet = book.worksheets[0]
-        rows: list[Row] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            rows.append((number, [_cell_text(v) for v in values]))
-        return rows
+        sheets: list[list[Row]] = []
+        for sheet in book.worksheets:
+            rows = [
+                (number, [_cell_text(v) for v in values])
+                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+            ]
+            if _header_index(rows) is not None:
+                return rows
+            sheets.append(rows)
+        return sheets[0] if sheets else []
     finally:
         book.close()
 
@@ -104,6 +110,8 @@ def parse_rows(rows: Iterable[Row], path: Path, fmt: str) -> ParsedTable:
         if not any(c.strip() for c in cells):
             continue
         first = next(c.strip() for c in cells if c.strip())
+        if "".join(seq.split()) == HEADER_NUMBER or "".join(text.split()) == HEADER_TASK:
+            continue  # the header repeated (a printed table's second page)
         if NOTE_RE.match(first):
             table.note = first
             break
@@ -156,19 +164,28 @@ def parse_rows(rows: Iterable[Row], path: Path, fmt: str) -> ParsedTable:
     return table
 
 
-def _find_header(rows: list[Row], path: Path) -> tuple[int, dict[str, int]]:
-    wanted = (HEADER_NUMBER, HEADER_TASK, HEADER_LEAD, HEADER_RESPONSIBLE, HEADER_DEADLINE)
+_WANTED = (HEADER_NUMBER, HEADER_TASK, HEADER_LEAD, HEADER_RESPONSIBLE, HEADER_DEADLINE)
+
+
+def _header_index(rows: list[Row]) -> tuple[int, dict[str, int]] | None:
     for index, (_, cells) in enumerate(rows[:50]):
         names = ["".join(c.split()) for c in cells]
-        columns = {name: names.index(name) for name in wanted if name in names}
+        columns = {name: names.index(name) for name in _WANTED if name in names}
         if all(k in columns for k in (HEADER_TASK, HEADER_LEAD, HEADER_RESPONSIBLE)):
             return index, columns
-    raise TableError(
-        path,
-        rows[0][0] if rows else 1,
-        "no header row found: expected columns 序号, 主要工作任务, 牵头单位, 责任单位 "
-        "(and optionally 完成时限) in the first 50 rows",
-    )
+    return None
+
+
+def _find_header(rows: list[Row], path: Path) -> tuple[int, dict[str, int]]:
+    found = _header_index(rows)
+    if found is None:
+        raise TableError(
+            path,
+            rows[0][0] if rows else 1,
+            "no header row found: expected columns 序号, 主要工作任务, 牵头单位, 责任单位 "
+            "(and optionally 完成时限) in the first 50 rows",
+        )
+    return found
 
 
 def _title_before(rows: list[Row], header_at: int) -> str:

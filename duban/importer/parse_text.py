@@ -46,13 +46,14 @@ CHROME_RE = re.compile(
     r"^(文件链接|相关链接|相关文件|附件[:：]|主办[:：]|承办[:：]|技术支持|政府网站标识码|网站标识码|"
     r"上一篇|下一篇|【?打印|【?关闭|扫一扫|分享到|ICP备案)"
 )
+PAGE_NUMBER_RE = re.compile(r"^(第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?|[-—–]\s*\d+\s*[-—–])$")
 _LONGEST_NAME = 30  # characters; a longer "name" on the line after a task is wrapped task text
 _HEADER_WORDS = (HEADER_NUMBER, HEADER_TASK, HEADER_LEAD, HEADER_RESPONSIBLE, HEADER_DEADLINE)
 
 
 def parse_text(text: str, path: Path) -> ParsedTable:
     lines = text.splitlines()
-    header_end, title = _find_header(lines, path)
+    header_end, header_line, title = _find_header(lines, path)
     table = ParsedTable(path=path, format="text", title=title)
     numbering = Numbering(path)
     section = ""
@@ -75,8 +76,8 @@ def parse_text(text: str, path: Path) -> ParsedTable:
         number = index + 1
         line = normalise_digits(lines[index].strip().strip("\u3000\ufeff").strip())
         index += 1
-        if not line:
-            continue
+        if not line or PAGE_NUMBER_RE.match(line) or _is_header(line):
+            continue  # blank, a page number, or the header repeated on a new page
         if NOTE_RE.match(line):
             note = [line]
             while index < len(lines) and not CHROME_RE.match(lines[index].strip()):
@@ -93,6 +94,12 @@ def parse_text(text: str, path: Path) -> ParsedTable:
             task, unit_lines = None, []
             section = section_title(section_match.group(1), section_match.group(2))
             continue
+        if line.isdigit() and int(line) == numbering.last + 1:
+            # 序号 in a cell of its own (a web page's table): the task text is the next line
+            following = _next_text(lines, index)
+            if following is not None:
+                index, text_line = following
+                line = f"{line}.{text_line}"
         task_match = TASK_RE.match(line)
         wrapped = task is not None and not unit_lines and _continues(line)
         if task_match and (int(task_match.group(1)) == numbering.last + 1 or not wrapped):
@@ -112,8 +119,26 @@ def parse_text(text: str, path: Path) -> ParsedTable:
         unit_lines.append((number, line))
     finish()
     if not table.tasks:
-        raise TableError(path, header_end + 1, "the table has a header but no numbered task")
+        raise TableError(path, header_line, "the table has a header but no numbered task")
     return table
+
+
+def _is_header(line: str) -> bool:
+    return all(word in _HEADER_WORDS for word in line.split())
+
+
+def _next_text(lines: list[str], index: int) -> tuple[int, str] | None:
+    """The next non-blank line from index if it is plain text (not a section, task, note or
+    chrome), with the index after it."""
+    while index < len(lines):
+        line = normalise_digits(lines[index].strip())
+        index += 1
+        if not line:
+            continue
+        if any(p.match(line) for p in (SECTION_RE, TASK_RE, NOTE_RE, CHROME_RE)):
+            return None
+        return index, line
+    return None
 
 
 def _continues(line: str) -> bool:
@@ -121,8 +146,8 @@ def _continues(line: str) -> bool:
     return "。" in line or any(len(part.name) > _LONGEST_NAME for part in split_names(line, 0))
 
 
-def _find_header(lines: list[str], path: Path) -> tuple[int, str]:
-    """The index of the first line after the header, and the title line above it."""
+def _find_header(lines: list[str], path: Path) -> tuple[int, int, str]:
+    """The index of the first line after the header, the header's last line, and the title."""
     for start, raw in enumerate(lines):
         words = raw.split()
         if not words or words[0] not in (HEADER_NUMBER, HEADER_TASK):
@@ -140,13 +165,14 @@ def _find_header(lines: list[str], path: Path) -> tuple[int, str]:
                 HEADER_LEAD,
                 HEADER_RESPONSIBLE,
             ]:
+                header_line = index  # 1-based: the line holding 责任单位
                 # an optional 完成时限 column header may follow (on the same or the next line)
                 while index < len(lines) and lines[index].split() in ([], [HEADER_DEADLINE]):
                     if lines[index].split() == [HEADER_DEADLINE]:
                         index += 1
                         break
                     index += 1
-                return index, _title_before(lines, start)
+                return index, header_line, _title_before(lines, start)
     first_task = next(
         (i + 1 for i, raw in enumerate(lines) if TASK_RE.match(normalise_digits(raw.strip()))),
         1,

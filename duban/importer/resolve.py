@@ -83,10 +83,12 @@ class NameIndex:
         parts = rest(0)
         return list(parts) if parts is not None and len(parts) >= 2 else None
 
-    def closest(self, name: str, n: int = 3) -> tuple[str, ...]:
+    def closest(self, name: str, n: int = 3, cutoff: float = 0.5) -> tuple[str, ...]:
+        """Known names that look like name: similar spellings (difflib), then spellings that
+        contain it or that it contains."""
         found: list[str] = []
         contains = [s for s in self.spellings if len(s) > 1 and (s in name or name in s)]
-        similar = difflib.get_close_matches(name, list(self.spellings), n=n + 2, cutoff=0.5)
+        similar = difflib.get_close_matches(name, list(self.spellings), n=n + 2, cutoff=cutoff)
         for spelling in [*similar, *sorted(contains, key=len, reverse=True)]:
             canonical = self.spellings[spelling]
             if canonical not in found:
@@ -111,6 +113,7 @@ class NewUnit:
     name: str
     kind: str
     lines: tuple[int, ...]
+    closest: tuple[str, ...] = ()  # known names it resembles: a typo rather than a new unit?
 
 
 @dataclass
@@ -182,12 +185,14 @@ def resolve_table(
         raise UnknownNamesError(
             parsed.path,
             [
-                UnknownName(name, tuple(dict.fromkeys(lines)), index.closest(name))
+                UnknownName(name, tuple(dict.fromkeys(lines)), index.closest(name, cutoff=0.7))
                 for name, lines in sorted(unknown.items(), key=lambda item: item[1][0])
             ],
         )
     new_units = [
-        NewUnit(name, guess_kind(name), tuple(dict.fromkeys(lines)))
+        NewUnit(
+            name, guess_kind(name), tuple(dict.fromkeys(lines)), index.closest(name, cutoff=0.7)
+        )
         for name, lines in unknown.items()
     ]
     return ResolvedTable(parsed, tasks, set(index.groups), new_units)

@@ -28,7 +28,7 @@ class ParsedTask:
 @dataclass
 class ParsedTable:
     path: Path
-    format: str  # "text" | "xlsx" | "csv"
+    format: str  # "text" | "html" | "xlsx" | "csv"
     tasks: list[ParsedTask] = field(default_factory=list)
     title: str = ""
     note: str = ""  # the closing note (注：…), kept verbatim

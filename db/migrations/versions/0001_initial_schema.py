@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 10:25:58.075423
+Create Date: 2026-11-25 10:30:26.125580
 """
 
 from collections.abc import Sequence
@@ -152,6 +152,7 @@ def upgrade() -> None:
     sa.Column('unit_label', sa.String(length=20), nullable=False),
     sa.Column('label', sa.String(length=200), nullable=False),
     sa.Column('raw', sa.String(length=200), nullable=False),
+    sa.Column('removed_at', db.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], name=op.f('fk_targets_task_id_tasks'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_targets')),
     sa.UniqueConstraint('task_id', 'ordinal', name=op.f('uq_targets_task_id_ordinal'))

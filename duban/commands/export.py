@@ -1,0 +1,58 @@
+"""`duban export ledger -o 台账.xlsx` and `duban export charts -o DIR`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from duban import context
+from duban.errors import UserError
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--at: not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("export", help="export the ledger (台账, XLSX) or its charts (PNG)")
+    what = p.add_subparsers(dest="what", metavar="WHAT", required=True)
+    ledger = what.add_parser("ledger", help="the 台账 workbook")
+    ledger.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
+    charts = what.add_parser("charts", help="PNG charts into a directory")
+    charts.add_argument("-o", "--output", required=True, metavar="DIR")
+    for q in (ledger, charts):
+        q.add_argument(
+            "--at", type=_date, metavar="DATE", help="as of this date (default: today, local)"
+        )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    ctx = context.load(args)
+    as_of = args.at or dt.datetime.now(ctx.config.tz).date()
+    out = Path(args.output)
+    if args.what == "ledger":
+        from duban.ledger import build_ledger
+
+        if out.suffix.lower() != ".xlsx":
+            raise UserError(f"{out}: the ledger is an .xlsx workbook; name the file *.xlsx")
+        if not out.parent.is_dir():
+            raise UserError(f"{out.parent}: no such directory")
+        with ctx.sessions() as session:
+            build_ledger(session, ctx.config, as_of, dest=out)
+        print(f"ledger as of {as_of}: {out}")
+        return 0
+    from duban.charts import write_charts
+
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: not a directory")
+    with ctx.sessions() as session:
+        paths = write_charts(session, ctx.config, as_of, out)
+    print(f"charts as of {as_of}:")
+    for path in paths:
+        print(f"  {path}")
+    return 0

@@ -1,0 +1,28 @@
+"""完成时限 as a date, where the text says one plainly. Anything else stays text only."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+
+_FULL = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(前|之前)?$")
+_MONTH_END = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(底|末|份|前|之前)?$")
+_YEAR_END = re.compile(r"^(\d{4})\s*年\s*(底|末|年底|年末)$")
+
+
+def parse_deadline(text: str) -> dt.date | None:
+    """2024-06-30, 2024/6/30, 2024年6月30日(前) → that day; 2024年6月底/末 → the month's last
+    day; 2024年底 → 31 December. Ranges, 长期坚持, 持续推进 … → None."""
+    text = text.strip()
+    try:
+        if m := _FULL.match(text):
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        if m := _MONTH_END.match(text):
+            year, month = int(m[1]), int(m[2])
+            return dt.date(year, month, calendar.monthrange(year, month)[1])
+        if m := _YEAR_END.match(text):
+            return dt.date(int(m[1]), 12, 31)
+    except ValueError:
+        return None
+    return None
