@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 from telegram import Update
@@ -15,6 +16,7 @@ from bot.texts import render
 from db.engine import transaction
 
 T = "bot_office.j2"
+CHART = "overdue_by_lead"  # a key of duban.charts.CHARTS
 
 
 async def _office_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -57,25 +59,28 @@ async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/export: the ledger XLSX and a chart.
-    INTEGRATION POINT (ledger branch): uses duban.ledger.build_ledger and
-    duban.charts.render_chart when they are merged; until then says so."""
+    """/export: the 台账 workbook (duban.ledger) and the overdue-by-lead chart (duban.charts)."""
     if not await _office_only(update, context):
         return
+    from duban.charts import render_ledger_chart
+    from duban.ledger import collect_ledger, write_ledger
+
     d = deps(context)
-    try:
-        from duban.charts import render_chart  # type: ignore[import-not-found]
-        from duban.ledger import build_ledger  # type: ignore[import-not-found]
-    except ImportError:
-        await update.effective_message.reply_text(render(d.locale, T, "export_missing"))  # type: ignore[union-attr]
-        return
     today = d.local_now().date()
     with transaction(d.sessions) as session:
-        xlsx = build_ledger(session, d.config, today=today)
-        png = render_chart(session, d.config, today=today)
+        ledger = collect_ledger(session, d.config, today)
+    xlsx = io.BytesIO()
+    write_ledger(ledger, xlsx)
+    # Drawing takes a moment: off the event loop, so other chats are not kept waiting.
+    png = await asyncio.to_thread(render_ledger_chart, CHART, ledger)
     chat = update.effective_chat.id  # type: ignore[union-attr]
-    await context.bot.send_document(chat, io.BytesIO(xlsx), filename=f"duban-{today}.xlsx")
-    await context.bot.send_photo(chat, io.BytesIO(png))
+    await context.bot.send_document(
+        chat,
+        xlsx.getvalue(),
+        filename=f"duban-{today.isoformat()}.xlsx",
+        caption=render(d.locale, T, "export_caption", today=today),
+    )
+    await context.bot.send_photo(chat, png, caption=render(d.locale, T, "chart_caption"))
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

@@ -403,3 +403,16 @@ async def test_token_is_redacted_even_from_debug_http_logs(env: Env, caplog) -> 
     finally:
         logging.getLogger("httpx").setLevel(logging.WARNING)
     assert "<token>" in caplog.text  # httpx did log request URLs, with the token replaced
+
+
+async def test_office_export_sends_the_ledger_and_a_chart(env: Env) -> None:
+    mark = await env.say(CLERK, "/export", chat=OFFICE)
+    doc = await env.server.wait_for(lambda c: c.method == "sendDocument", after=mark, timeout=30)
+    photo = await env.server.wait_for(lambda c: c.method == "sendPhoto", after=mark, timeout=30)
+    assert doc.chat_id == OFFICE_CHAT and "督办台账" in doc.text
+    (xlsx,) = doc.files.values()
+    (png,) = photo.files.values()
+    assert xlsx[:2] == b"PK" and png[:8] == b"\x89PNG\r\n\x1a\n"
+    await env.bind(DEV, "区发改局")
+    mark = await env.say(DEV, "/export")  # not the office: refused, nothing sent
+    assert "仅限区政府督查室" in (await env.answer(DEV["id"], mark)).text
