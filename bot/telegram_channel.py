@@ -47,7 +47,7 @@ class TelegramChannel:
     # ------------------------------------------------------------------ buttons
     def _buttons(self, message: Outgoing) -> tuple[InlineKeyboardMarkup | None, bool]:
         """The keyboard for a message, and whether some items were left without buttons."""
-        if not message.actionable or not message.items:
+        if not message.items:
             return None, False
         rec = message.recipient
         unit_id = int(rec.key.split(":", 1)[1]) if rec.key.startswith("unit:") else None
@@ -74,7 +74,9 @@ class TelegramChannel:
                     return render(loc, T, key, item=item, many=many)
 
                 row: list[tuple[str, str]] = []
-                if kind in OWN_ITEM_KINDS and unit_id and item.period_id:
+                # A unit's own items get buttons when the deliverer says they are actionable;
+                # decisions (review, extension, completion) always do, for units and office.
+                if kind in OWN_ITEM_KINDS and unit_id and item.period_id and message.actionable:
                     p = {"period_id": item.period_id}
                     row = [
                         (label("report"), tok("report", p)),

@@ -416,3 +416,87 @@ async def test_office_export_sends_the_ledger_and_a_chart(env: Env) -> None:
     await env.bind(DEV, "区发改局")
     mark = await env.say(DEV, "/export")  # not the office: refused, nothing sent
     assert "仅限区政府督查室" in (await env.answer(DEV["id"], mark)).text
+
+
+async def test_completion_claimed_by_lead_and_confirmed_by_office(env: Env) -> None:
+    await env.bind(DEV, "区发改局")
+    mark = await env.say(DEV, "/done")
+    choose = await env.answer(DEV["id"], mark, "申请办结")
+    mark = await env.press(DEV, choose, "任务7 办结")
+    await env.answer(DEV["id"], mark, "已提交任务7的办结申请")
+    mark = env.server.mark()
+    await env.deliver()
+    claim = await env.answer(OFFICE_CHAT, mark, "任务7")
+    assert [label for label, _ in claim.buttons] == ["确认办结", "退回"]
+    # The lead copies the office's button data into its own chat: not the office, refused.
+    mark = await env.press_data(DEV, claim.button("确认办结"), choose)
+    assert "已失效或无权操作" in (await env.alert(mark)).params["text"]
+    mark = await env.press(CLERK, claim, "确认办结")
+    await env.answer(OFFICE_CHAT, mark, "已确认任务7办结")
+    with env.sessions() as s:
+        assert {s.get(Period, env.ids[k]).state for k in ("lead7", "ind7")} == {"done"}
+        assert s.get(Period, env.ids["ind9"]).state == "open"
+
+
+async def test_lead_own_extension_is_decided_by_the_office(env: Env) -> None:
+    await env.bind(DEV, "区发改局")
+    env.remind("lead7")
+    mark = env.server.mark()
+    await env.deliver()
+    reminder = await env.answer(DEV["id"], mark, "任务7")
+    mark = await env.press(DEV, reminder, "申请延期")
+    await env.answer(DEV["id"], mark, "请说明延期原因")
+    mark = await env.say(DEV, "统计数据4月中旬才发布")
+    await env.answer(DEV["id"], mark, "日期")
+    mark = await env.say(DEV, "4/20")
+    await env.answer(DEV["id"], mark, "已提交延期申请")
+    mark = env.server.mark()
+    await env.deliver()
+    request = await env.answer(OFFICE_CHAT, mark, "统计数据4月中旬才发布")
+    mark = await env.press(CLERK, request, "批准")
+    await env.answer(OFFICE_CHAT, mark, "已批准任务7")
+    with env.sessions() as s:
+        assert s.get(Period, env.ids["lead7"]).effective_due.isoformat() == "2024-04-20"
+
+
+async def test_lead_designates_units_for_a_placeholder(env: Env) -> None:
+    from db.models import Assignment, Designation, Group, GroupMember, Unit
+
+    with transaction(env.sessions) as s:
+        group = s.scalar(select(Group).where(Group.name == "各相关街道办事处"))
+        s.add(Designation(task_id=env.ids["task9"], group_id=group.id))
+        names = sorted(
+            s.scalars(
+                select(Unit.name)
+                .join(GroupMember, Unit.id == GroupMember.unit_id)
+                .where(GroupMember.group_id == group.relevant_of_id)
+            )
+        )
+    await env.bind(DEV, "区发改局")
+    mark = await env.say(DEV, "/designate")
+    ask = await env.answer(DEV["id"], mark, "各相关街道办事处")
+    assert sorted(label for label, _ in ask.buttons if label != "保存") == names
+    mark = await env.press(DEV, ask, names[0])
+    edited = await env.server.wait_for(
+        lambda c: c.method == "editMessageReplyMarkup" and c.chat_id == DEV["id"], after=mark
+    )
+    assert f"✓ {names[0]}" in [label for label, _ in edited.buttons]
+    mark = await env.press(DEV, ask, "保存")
+    done = await env.answer(DEV["id"], mark, "已保存")
+    assert names[0] in done.text
+    with env.sessions() as s:
+        units = [
+            a.unit.name
+            for a in s.scalars(select(Assignment).where(Assignment.task_id == env.ids["task9"]))
+        ]
+    assert names[0] in units and names[1] not in units
+
+
+async def test_unbound_user_pressing_a_button_is_refused(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    env.remind("ind7")
+    mark = env.server.mark()
+    await env.deliver()
+    reminder = await env.answer(IND["id"], mark, "任务7")
+    mark = await env.press(STRANGER, reminder, "报送进展")
+    assert "尚未绑定单位" in (await env.alert(mark)).params["text"]
