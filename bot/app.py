@@ -84,13 +84,17 @@ def build_application(
     now: Callable[[], dt.datetime] | None = None,
     set_commands: bool = True,
 ) -> Application:  # type: ignore[type-arg]
-    """The bot's Application; run it with `duban run` (bot + clock) or in tests."""
+    """The bot's Application; run it with `duban run` (bot + clock) or in tests. Who starts
+    the parts by hand (not run_polling) must await `app.post_init(app)` after initialize."""
     install_redaction(token)
     cfg = ctx.config
     clock = now or (lambda: dt.datetime.now(cfg.tz))
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
-        me = await app.bot.get_me()
+        try:
+            me = app.bot.bot  # initialize() already asked getMe
+        except RuntimeError:
+            me = await app.bot.get_me()
         deps(app).username = me.username or ""
         if set_commands:
             await app.bot.set_my_commands(

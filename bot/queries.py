@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Assignment, Period, Target, Task, Unit
-from db.models.periods import OPEN, RETURNED
+from db.models.periods import ACCEPTED, OPEN, RETURNED, SUBMITTED
 from db.models.tasks import LEAD
 
 OPEN_STATES = (OPEN, RETURNED)
+REPORTABLE_STATES = (OPEN, RETURNED, SUBMITTED, ACCEPTED)  # as duban.services.reports
 
 
 @dataclass(frozen=True)

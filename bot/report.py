@@ -183,7 +183,7 @@ async def report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     d = deps(context)
     with transaction(d.sessions) as session:
         it = queries.item(session, int(resolved.payload["period_id"]))
-        if it is not None and it.state in (*queries.OPEN_STATES, "submitted", "accepted"):
+        if it is not None and it.state in queries.REPORTABLE_STATES:
             context.user_data[DRAFT] = _new_draft(session, it)  # type: ignore[index]
     if it is None or DRAFT not in context.user_data:  # type: ignore[operator]
         await update.effective_message.reply_text(render(d.locale, "bot_common.j2", "stale"))  # type: ignore[union-attr]
@@ -348,7 +348,8 @@ async def reply_to_reminder(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         if sent is not None:
             for pid in sent.period_ids:
                 it = queries.item(session, int(pid))
-                if it is not None and it.state in queries.OPEN_STATES:
+                # A later report supersedes an earlier one: reported items still take replies.
+                if it is not None and it.state in queries.REPORTABLE_STATES:
                     items.append(it)
         items = [i for i in items if _unit_matches(session, i, caller.unit_id)]
         rows = []

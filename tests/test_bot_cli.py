@@ -72,3 +72,34 @@ def test_contacts_revoke_unknown_id_is_a_clear_error(tmp_path, capsys) -> None: 
     cfg = write_config(tmp_path)
     assert main(["--config", str(cfg), "contacts", "revoke", "99"]) == 2
     assert "no contact with id 99" in capsys.readouterr().err
+
+
+async def test_run_serves_the_bot_until_stopped(config, engine, sessions):  # type: ignore[no-untyped-def]
+    """`duban run`'s serve(): the bot answers updates in the same loop, then stops cleanly."""
+    from duban.commands.run import serve
+    from duban.config import TelegramConfig
+    from duban.context import AppContext
+    from tests.bot_harness import IND, make_app
+
+    server = FakeBotAPI(TOKEN)
+    await server.start()
+    cfg = config.model_copy(
+        update={
+            "telegram": TelegramConfig(base_url=server.base_url, base_file_url=server.base_file_url)
+        }
+    )
+    ctx = AppContext(cfg, engine, sessions)
+    from tests.bot_harness import NOW
+
+    app = make_app(ctx, {"now": NOW})
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(ctx, None, app=app, stop=stop, clock=False))
+    await server.send_text(IND, "/start")
+    reply = await server.wait_sent(IND["id"], contains="仅供已登记的单位联络员使用")
+    assert reply.text
+    methods = [c.method for c in server.calls]
+    assert methods[0] == "getMe" and "setMyCommands" in methods
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    assert not app.running
+    await server.stop()

@@ -51,6 +51,7 @@ async def env(config, engine, sessions, caplog, capsys):  # type: ignore[no-unty
     clock = {"now": NOW}
     app = make_app(ctx, clock)
     await app.initialize()
+    await app.post_init(app)
     await app.updater.start_polling(poll_interval=0, timeout=1)
     await app.start()
     e = Env(server, app, ctx, ids, clock)
@@ -500,3 +501,30 @@ async def test_unbound_user_pressing_a_button_is_refused(env: Env) -> None:
     reminder = await env.answer(IND["id"], mark, "任务7")
     mark = await env.press(STRANGER, reminder, "报送进展")
     assert "尚未绑定单位" in (await env.alert(mark)).params["text"]
+
+
+async def test_a_long_digest_gets_buttons_for_the_first_eight_items(env: Env) -> None:
+    from bot.telegram_channel import TelegramChannel
+    from jobs.channel import ItemRef, Outgoing, Recipient
+
+    await env.bind(IND, "区工信局")
+    items = tuple(
+        ItemRef(
+            period_id=1000 + n, task_number=n, unit="区工信局", due="2024-03-25", kind="overdue"
+        )
+        for n in range(1, 13)
+    )
+    message = Outgoing(
+        recipient=Recipient(f"unit:{env.ids['ind']}", "区工信局", "unit", (IND["id"],)),
+        kind="overdue",
+        parts=("<b>催办</b>\n" + "\n".join(f"· 任务{i.task_number}" for i in items),),
+        items=items,
+    )
+    channel = TelegramChannel(env.app.bot, env.sessions, env.now)
+    result = await channel.send(message)
+    assert result.ok and len(result.sent) == 1
+    sent = env.server.sent_to(IND["id"])[-1]
+    rows = sent.params["reply_markup"]["inline_keyboard"]
+    assert len(rows) == 8 and rows[0][0]["text"] == "报送进展 1"
+    assert "/report" in sent.text
+    assert all(len(b["callback_data"].encode()) <= 64 for row in rows for b in row)

@@ -30,7 +30,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
-async def serve(ctx: context.AppContext, channel, interval: int = 60, app=None) -> None:  # type: ignore[no-untyped-def]
+async def serve(  # type: ignore[no-untyped-def]
+    ctx: context.AppContext,
+    channel,
+    interval: int = 60,
+    app=None,
+    *,
+    stop: asyncio.Event | None = None,
+    clock: bool = True,
+) -> None:
     """Start the bot (when given) and the clock in this loop; wait for SIGINT/SIGTERM; stop in
     reverse order. PTB: `async with app` → updater.start_polling (or start_webhook) →
     app.start(); the clock sends through the same Bot (one HTTP client, one rate limiter)."""
@@ -38,26 +46,33 @@ async def serve(ctx: context.AppContext, channel, interval: int = 60, app=None) 
 
     from jobs.clock import start_clock
 
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # Windows has no signal handlers
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows; not main thread
             loop.add_signal_handler(sig, stop.set)
     async with contextlib.AsyncExitStack() as stack:
         if app is not None:
             await stack.enter_async_context(app)
+            if app.post_init:  # run_polling would call it; we start the parts ourselves
+                await app.post_init(app)
             await _start_updates(ctx, app)
             await app.start()
             stack.push_async_callback(_stop_bot, app)
             log.info("duban: bot @%s receiving updates", app.bot.username)
-        scheduler = start_clock(ctx, channel, interval=dt.timedelta(seconds=interval))
-        log.info(
-            "duban: clock running every %d s (time zone %s)", interval, ctx.config.duban.timezone
-        )
+        scheduler = None
+        if clock:
+            scheduler = start_clock(ctx, channel, interval=dt.timedelta(seconds=interval))
+            log.info(
+                "duban: clock running every %d s (time zone %s)",
+                interval,
+                ctx.config.duban.timezone,
+            )
         try:
             await stop.wait()
         finally:
-            scheduler.shutdown(wait=False)
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
 
 
 async def _start_updates(ctx: context.AppContext, app) -> None:  # type: ignore[no-untyped-def]
