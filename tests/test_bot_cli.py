@@ -103,3 +103,49 @@ async def test_run_serves_the_bot_until_stopped(config, engine, sessions):  # ty
     await asyncio.wait_for(task, 10)
     assert not app.running
     await server.stop()
+
+
+def test_tick_with_a_token_sends_through_the_configured_server(
+    tmp_path, fake_server, monkeypatch, capsys
+):  # type: ignore[no-untyped-def]
+    """`duban tick --at …` with DUBAN_BOT_TOKEN set delivers the outbox through Telegram (here:
+    the fake server named by base_url). Planning is the engine's part and is stubbed out."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from db.engine import make_engine, make_sessionmaker, transaction
+    from db.models import Contact, SentMessage, Unit
+    from duban.config import load_config
+    from jobs import tick as tick_module
+    from jobs.outbox import enqueue
+
+    cfg_path = write_config(tmp_path, fake_server.base_url, fake_server.base_file_url)
+    cfg = load_config(str(cfg_path))
+    sessions = make_sessionmaker(make_engine(cfg.database_url))
+    at = dt.datetime(2024, 3, 20, 10, 0, tzinfo=cfg.tz)
+    with transaction(sessions) as s:
+        unit = s.scalar(select(Unit).where(Unit.name == "区工信局"))
+        s.add(Contact(unit_id=unit.id, tg_user_id=501, chat_id=501, display_name="王工信"))
+        enqueue(
+            s,
+            kind="reminder",
+            recipient=f"unit:{unit.id}",
+            role="unit",
+            payload={
+                "recipient_name": "区工信局",
+                "item": {"task": 7, "unit": "区工信局", "due": "2024-03-25"},
+            },
+            dedupe_key="reminder:1:1:1:unit",
+            due_at=at,
+        )
+    monkeypatch.setattr(tick_module, "plan_due", lambda *a, **k: (0, 0, 0))
+    monkeypatch.setattr(tick_module, "calendar_for", lambda cfg: None)
+    monkeypatch.setenv("DUBAN_BOT_TOKEN", TOKEN)
+    capsys.readouterr()
+    assert main(["--config", str(cfg_path), "tick", "--at", "2024-03-20T10:00"]) == 0
+    assert "1 message(s) sent" in capsys.readouterr().out
+    sent = [c for c in fake_server.calls if c.method == "sendMessage"]
+    assert len(sent) == 1 and sent[0].chat_id == 501 and "任务7" in sent[0].text
+    with sessions() as s:
+        assert s.scalar(select(SentMessage)).chat_id == 501

@@ -528,3 +528,21 @@ async def test_a_long_digest_gets_buttons_for_the_first_eight_items(env: Env) ->
     assert len(rows) == 8 and rows[0][0]["text"] == "报送进展 1"
     assert "/report" in sent.text
     assert all(len(b["callback_data"].encode()) <= 64 for row in rows for b in row)
+
+
+async def test_a_handler_error_reaches_the_user_briefly_and_the_log_without_the_update(
+    env: Env, monkeypatch, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    from bot import queries
+
+    await env.bind(IND, "区工信局")
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("database is locked <b>")
+
+    monkeypatch.setattr(queries, "current_items", broken)
+    mark = await env.say(IND, "/tasks")
+    reply = await env.answer(IND["id"], mark, "出错了")
+    assert "RuntimeError" in reply.text and "<b>" not in reply.text
+    assert "error while handling an update" in caplog.text
+    assert "王工信" not in caplog.text  # no names or messages from the update in the log
