@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import signal
 
@@ -29,38 +30,100 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
-async def serve(ctx: context.AppContext, channel, interval: int = 60) -> None:  # type: ignore[no-untyped-def]
-    """Start the clock in this loop and wait for SIGINT/SIGTERM. Integration point for the bot:
-    start the Telegram application here too (`async with app:` …) and pass its channel."""
+async def serve(  # type: ignore[no-untyped-def]
+    ctx: context.AppContext,
+    channel,
+    interval: int = 60,
+    app=None,
+    *,
+    stop: asyncio.Event | None = None,
+    clock: bool = True,
+) -> None:
+    """Start the bot (when given) and the clock in this loop; wait for SIGINT/SIGTERM; stop in
+    reverse order. PTB: `async with app` → updater.start_polling (or start_webhook) →
+    app.start(); the clock sends through the same Bot (one HTTP client, one rate limiter)."""
     import datetime as dt
 
     from jobs.clock import start_clock
 
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # Windows has no signal handlers
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows; not main thread
             loop.add_signal_handler(sig, stop.set)
-    scheduler = start_clock(ctx, channel, interval=dt.timedelta(seconds=interval))
-    log.info("duban: clock running every %d s (time zone %s)", interval, ctx.config.duban.timezone)
-    try:
-        await stop.wait()
-    finally:
-        scheduler.shutdown(wait=False)
+    async with contextlib.AsyncExitStack() as stack:
+        if app is not None:
+            await stack.enter_async_context(app)
+            if app.post_init:  # run_polling would call it; we start the parts ourselves
+                await app.post_init(app)
+            await _start_updates(ctx, app)
+            await app.start()
+            stack.push_async_callback(_stop_bot, app)
+            log.info("duban: bot @%s receiving updates", app.bot.username)
+        scheduler = None
+        if clock:
+            scheduler = start_clock(ctx, channel, interval=dt.timedelta(seconds=interval))
+            log.info(
+                "duban: clock running every %d s (time zone %s)",
+                interval,
+                ctx.config.duban.timezone,
+            )
+        try:
+            await stop.wait()
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+
+
+async def _start_updates(ctx: context.AppContext, app) -> None:  # type: ignore[no-untyped-def]
+    tg = ctx.config.telegram
+    if tg.mode == "webhook" and tg.webhook is not None:
+        import os
+        from urllib.parse import urlparse
+
+        secret = os.environ.get(tg.webhook.secret_token_env, "")
+        if not secret:
+            raise UserError(
+                f"webhook mode needs a secret: set the environment variable "
+                f"{tg.webhook.secret_token_env} (letters, digits, _ and -)"
+            )
+        try:
+            await app.updater.start_webhook(
+                listen=tg.webhook.listen,
+                port=tg.webhook.port,
+                url_path=urlparse(tg.webhook.url).path.lstrip("/"),
+                webhook_url=tg.webhook.url,
+                secret_token=secret,
+            )
+        except RuntimeError as exc:  # PTB says so when the [webhooks] extra is missing
+            raise UserError(f"webhook mode: {exc} (pip install 'duban[webhooks]')") from exc
+    else:
+        await app.updater.start_polling(drop_pending_updates=False)
+
+
+async def _stop_bot(app) -> None:  # type: ignore[no-untyped-def]
+    if app.updater and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
 
 
 def run(args: argparse.Namespace) -> int:
     from duban.commands.tick import make_channel
 
     ctx = context.load(args)
-    if not args.console:
-        # Integration point for the bot helper: build the Telegram channel here (it owns the
-        # message naming cfg.telegram.token_env when no token is set).
-        raise UserError(
-            "the Telegram bot is not part of this build yet; run `duban run --console` to "
-            f"print the digests (later: set the bot token in ${ctx.config.telegram.token_env})"
-        )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line a minute otherwise
-    channel = make_channel(ctx, args.console)
-    asyncio.run(serve(ctx, channel, args.interval))
+    if args.console:
+        asyncio.run(serve(ctx, make_channel(ctx, True), args.interval))
+        return 0
+    from bot.app import build_application
+    from bot.credentials import load_token
+    from bot.telegram_channel import TelegramChannel
+
+    token = load_token(ctx.config)  # without one: says exactly which variable to set
+    app = build_application(ctx, token)
+    channel = TelegramChannel(
+        app.bot, ctx.sessions, lambda: dt.datetime.now(ctx.config.tz), ctx.config.duban.locale
+    )
+    asyncio.run(serve(ctx, channel, args.interval, app=app))
     return 0

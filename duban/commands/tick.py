@@ -39,11 +39,41 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def make_channel(ctx: context.AppContext, console: bool):  # type: ignore[no-untyped-def]
-    """The configured channel. Telegram is added by the bot (bot/telegram_channel.py); until
-    then, and with --console, digests are printed."""
+    """The configured channel: with --console, or without a bot token, digests are printed;
+    with a token, they go through Telegram (the configured Bot API server)."""
     from jobs.channels import ConsoleChannel
 
-    return ConsoleChannel()
+    if console or not has_token(ctx):
+        return ConsoleChannel()
+    from telegram import Bot
+
+    from bot.credentials import install_redaction, load_token
+    from bot.telegram_channel import TelegramChannel
+
+    token = load_token(ctx.config)
+    install_redaction(token)
+    tg = ctx.config.telegram
+    from telegram.request import HTTPXRequest
+
+    bot = Bot(
+        token,
+        base_url=tg.base_url or "https://api.telegram.org/bot",
+        base_file_url=tg.base_file_url or "https://api.telegram.org/file/bot",
+        request=HTTPXRequest(proxy=tg.proxy or None),
+    )
+    return TelegramChannel(
+        bot, ctx.sessions, lambda: dt.datetime.now(ctx.config.tz), ctx.config.duban.locale
+    )
+
+
+def has_token(ctx: context.AppContext) -> bool:
+    from bot.credentials import load_token
+
+    try:
+        load_token(ctx.config)
+    except UserError:
+        return False
+    return True
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,8 +86,16 @@ def run(args: argparse.Namespace) -> int:
         now = now.replace(tzinfo=ctx.config.tz)
     channel = make_channel(ctx, args.console)
     recover_stale(ctx.sessions)
+
+    async def one_tick():  # type: ignore[no-untyped-def]
+        bot = getattr(channel, "bot", None)
+        if bot is None:
+            return await tick(ctx, channel, now)
+        async with bot:  # initialise/close the Bot's HTTP client around the tick
+            return await tick(ctx, channel, now)
+
     try:
-        report = asyncio.run(tick(ctx, channel, now))
+        report = asyncio.run(one_tick())
     except Exception as exc:
         if type(exc).__name__ == "CalendarGapError":
             raise UserError(str(exc)) from exc

@@ -1,0 +1,135 @@
+"""All wiring of the Telegram bot in one place: `build_application(ctx, token)`.
+
+One ConversationHandler per dialogue, plain CallbackQueryHandlers for reminder buttons, a gate
+in group -1 that turns away anyone not bound (the same short explanation for every command),
+and one error handler. `post_init` asks getMe for the bot's username (works against any Bot API
+server: `[telegram] base_url`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+from collections.abc import Callable
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    Defaults,
+    TypeHandler,
+)
+
+from bot import extension, office, registration, report, review, status
+from bot.credentials import install_redaction
+from bot.deps import DEPS_KEY, BotDeps, deps
+from bot.texts import render
+from duban.config import Config
+from duban.context import AppContext
+
+log = logging.getLogger(__name__)
+
+COMMANDS = {
+    "zh_CN": [
+        ("tasks", "我单位的任务"),
+        ("report", "报送进展"),
+        ("status", "我牵头的任务（逐单位）"),
+        ("designate", "指定“各相关”单位"),
+        ("done", "申请办结（牵头单位）"),
+        ("overview", "总体情况（督查室）"),
+        ("overdue", "逾期事项（督查室）"),
+        ("export", "导出台账（督查室）"),
+        ("cancel", "取消当前操作"),
+    ],
+    "en": [
+        ("tasks", "my unit's tasks"),
+        ("report", "report progress"),
+        ("status", "tasks I lead, unit by unit"),
+        ("designate", "designate units for a placeholder"),
+        ("done", "mark a task I lead as done"),
+        ("overview", "counts (office)"),
+        ("overdue", "overdue items (office)"),
+        ("export", "ledger export (office)"),
+        ("cancel", "cancel the current dialogue"),
+    ],
+}
+
+
+def builder_for(cfg: Config, token: str) -> ApplicationBuilder:
+    """ApplicationBuilder with the token, server URLs, proxy, rate limiter and defaults."""
+    tg = cfg.telegram
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .rate_limiter(AIORateLimiter())
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=cfg.tz))
+    )
+    if tg.base_url:
+        builder = builder.base_url(tg.base_url)
+    if tg.base_file_url:
+        builder = builder.base_file_url(tg.base_file_url)
+    if tg.proxy:
+        builder = builder.proxy(tg.proxy).get_updates_proxy(tg.proxy)
+    return builder
+
+
+def build_application(
+    ctx: AppContext,
+    token: str,
+    *,
+    now: Callable[[], dt.datetime] | None = None,
+    set_commands: bool = True,
+) -> Application:  # type: ignore[type-arg]
+    """The bot's Application; run it with `duban run` (bot + clock) or in tests. Who starts
+    the parts by hand (not run_polling) must await `app.post_init(app)` after initialize."""
+    install_redaction(token)
+    cfg = ctx.config
+    clock = now or (lambda: dt.datetime.now(cfg.tz))
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        try:
+            me = app.bot.bot  # initialize() already asked getMe
+        except RuntimeError:
+            me = await app.bot.get_me()
+        deps(app).username = me.username or ""
+        if set_commands:
+            await app.bot.set_my_commands(
+                [BotCommand(c, d) for c, d in COMMANDS.get(cfg.duban.locale, COMMANDS["en"])]
+            )
+        log.info("bot @%s ready", me.username)
+
+    app = builder_for(cfg, token).post_init(post_init).build()
+    app.bot_data[DEPS_KEY] = BotDeps(config=cfg, sessions=ctx.sessions, now=clock)
+
+    app.add_handler(TypeHandler(Update, registration.gate), group=-1)
+    for handler in (
+        *registration.handlers(),
+        *report.handlers(),
+        *review.handlers(),
+        *extension.handlers(),
+        *status.handlers(),
+        *office.handlers(),
+        *report.late_handlers(),
+    ):
+        app.add_handler(handler)
+    app.add_error_handler(error_handler)
+    return app
+
+
+async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error (never the whole update) and tell the user something went wrong, in
+    escaped HTML under Telegram's 4096-character limit."""
+    err = context.error
+    log.error("error while handling an update: %s", type(err).__name__, exc_info=err)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        d = deps(context)
+        text = render(d.locale, "bot_common.j2", "error", detail=html.escape(type(err).__name__))
+        await context.bot.send_message(update.effective_chat.id, text[:4096])
+    except Exception:  # the error handler must never raise
+        log.warning("could not tell the user about the error", exc_info=True)

@@ -1,0 +1,84 @@
+"""Small helpers the dialogue modules share: resolve a button, refuse politely, run a service."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+from telegram import Update
+from telegram.ext import ContextTypes, ConversationHandler
+from telegram.warnings import PTBUserWarning
+
+from bot.auth import Caller, identify, refuse
+from bot.deps import BotDeps, deps
+from bot.keyboards import Resolved, resolve
+from bot.texts import render
+from db.engine import transaction
+from duban.services import NotFound, PermissionDenied, ServiceError
+from duban.services.audit import record_refusal
+
+T = TypeVar("T")
+
+
+def caller_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Caller:
+    d = deps(context)
+    with transaction(d.sessions) as session:
+        return identify(session, d.config, update)
+
+
+async def button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[Caller, Resolved] | None:
+    """Resolve the pressed button for this caller, or refuse (alert + audit) and return None.
+    The query is answered either way."""
+    d = deps(context)
+    query = update.callback_query
+    assert query is not None
+    now = d.now()
+    with transaction(d.sessions) as session:
+        caller = identify(session, d.config, update)
+        resolved = resolve(session, query.data, caller, now)
+        if resolved is None:
+            refuse(
+                session,
+                caller,
+                "callback.refused",
+                "callback",
+                now=now,
+                data=query.data[:64] if query.data else "",
+            )
+    if resolved is None:
+        await query.answer(render(d.locale, "bot_common.j2", "stale"), show_alert=True)
+        return None
+    await query.answer()
+    return caller, resolved
+
+
+def run_service(d: BotDeps, caller: Caller, fn: Callable[[Session], T]) -> tuple[T | None, str]:
+    """Run fn in one transaction. On a ServiceError the refusal is audited (in a fresh
+    transaction) and a user-facing message comes back instead of a result."""
+    try:
+        with transaction(d.sessions) as session:
+            return fn(session), ""
+    except ServiceError as exc:
+        record_refusal(d.sessions, exc, now=d.now(), actor=caller.actor)
+        if isinstance(exc, PermissionDenied):
+            return None, render(d.locale, "bot_common.j2", "not_allowed")
+        if isinstance(exc, NotFound):
+            return None, render(d.locale, "bot_common.j2", "stale")
+        return None, render(d.locale, "bot_common.j2", "refused", reason=str(exc))
+
+
+def mark_used(session: Session, resolved: Resolved, now: Any) -> None:
+    token = session.merge(resolved.token)
+    token.used_at = now
+
+
+def conversation(**kwargs: Any) -> ConversationHandler:  # type: ignore[type-arg]
+    """A ConversationHandler keyed by chat and user. Dialogues start from buttons on purpose,
+    so PTB's per_message advice does not apply: its warning is silenced here only."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        return ConversationHandler(**kwargs)

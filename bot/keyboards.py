@@ -1,0 +1,120 @@
+"""Inline keyboards and their opaque callback data.
+
+Every actionable button carries `<prefix>:<code>`: the code is a random id of a CallbackToken
+row holding the action, its payload and who may press it; the prefix only routes the update to
+a handler and must agree with the stored action. Data is ≤ 64 bytes and never trusted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.auth import Caller
+from db.models import CallbackToken
+
+# action → callback prefix (routing only; the token row is the truth)
+PREFIX = {
+    "report": "rp",  # 报送进展 for a period
+    "extend": "ex",  # 申请延期 for a period
+    "view": "vw",  # 查看任务
+    "review_ok": "ra",  # 通过
+    "review_ret": "rr",  # 退回 (asks for a comment)
+    "ext_ok": "ea",  # 批准
+    "ext_no": "en",  # 驳回
+    "done_ok": "ca",  # 确认办结 (office)
+    "done_no": "cn",  # 退回 a completion claim (office)
+    "done_claim": "dc",  # a lead marks its task 办结
+    "pick": "pk",  # which item a reply was about
+    "desig": "dg",  # toggle a unit in /designate
+    "desig_ok": "dk",  # save a designation
+}
+ACTION_OF = {v: k for k, v in PREFIX.items()}
+TOKEN_TTL = dt.timedelta(days=60)
+MAX_ITEM_BUTTONS = 8
+
+
+def pattern(*actions: str) -> str:
+    return "^(" + "|".join(PREFIX[a] for a in actions) + "):"
+
+
+def new_token(
+    session: Session,
+    action: str,
+    payload: dict[str, Any],
+    *,
+    now: dt.datetime,
+    contact_id: int | None = None,
+    unit_id: int | None = None,
+    ttl: dt.timedelta = TOKEN_TTL,
+) -> str:
+    """Store a token and return its callback data (`rp:Xy12…`, 14 bytes)."""
+    code = secrets.token_urlsafe(8)
+    session.add(
+        CallbackToken(
+            id=code,
+            action=action,
+            payload=payload,
+            contact_id=contact_id,
+            unit_id=unit_id,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    data = f"{PREFIX[action]}:{code}"
+    assert len(data.encode()) <= 64
+    return data
+
+
+@dataclass(frozen=True)
+class Resolved:
+    token: CallbackToken
+    action: str
+    payload: dict[str, Any]
+
+
+def resolve(
+    session: Session, data: str | None, caller: Caller, now: dt.datetime
+) -> Resolved | None:
+    """The token behind `data` if it exists, is fresh, unused, matches its prefix and the caller
+    may press it; otherwise None (the caller refuses politely and audits)."""
+    if not data or ":" not in data or len(data.encode()) > 64:
+        return None
+    prefix, code = data.split(":", 1)
+    token = session.get(CallbackToken, code)
+    if token is None or ACTION_OF.get(prefix) != token.action:
+        return None
+    if token.used_at is not None or (token.expires_at is not None and token.expires_at <= now):
+        return None
+    if token.contact_id is not None:
+        allowed = caller.contact_id == token.contact_id
+    elif token.unit_id is not None:
+        allowed = caller.unit_id == token.unit_id
+    else:
+        allowed = caller.is_office
+    if not allowed:
+        return None
+    return Resolved(token, token.action, dict(token.payload or {}))
+
+
+def markup(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
+    rows = [r for r in rows if r]
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+# Fixed in-dialogue choices (not actions on rows: the dialogue state holds what they apply to).
+STATUS_BUTTONS = {
+    "zh_CN": ("进展顺利", "存在困难", "已完成"),
+    "en": ("On track", "Difficulty", "Done"),
+}
+STATUS_VALUES = ("on_track", "difficulty", "done")

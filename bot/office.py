@@ -1,0 +1,91 @@
+"""District office (督查室) chats: /overview, /overdue, /export. Only chats listed in
+[office] chat_ids may use them."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes
+
+from bot import queries
+from bot.common import caller_of
+from bot.deps import deps
+from bot.texts import render
+from db.engine import transaction
+
+T = "bot_office.j2"
+CHART = "overdue_by_lead"  # a key of duban.charts.CHARTS
+
+
+async def _office_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    caller = caller_of(update, context)
+    if caller.is_office:
+        return True
+    d = deps(context)
+    from bot.auth import refuse
+
+    with transaction(d.sessions) as session:
+        refuse(session, caller, "office.command", "office", now=d.now())
+    await update.effective_message.reply_text(render(d.locale, "bot_common.j2", "office_only"))  # type: ignore[union-attr]
+    return False
+
+
+async def overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/overview: counts by state, overall and by section."""
+    if not await _office_only(update, context):
+        return
+    d = deps(context)
+    today = d.local_now().date()
+    with transaction(d.sessions) as session:
+        total, sections = queries.overview(session, today)
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        render(d.locale, T, "overview", total=total, sections=sections, today=today)[:4096]
+    )
+
+
+async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/overdue: open items past due, grouped by lead department."""
+    if not await _office_only(update, context):
+        return
+    d = deps(context)
+    today = d.local_now().date()
+    with transaction(d.sessions) as session:
+        grouped = queries.overdue(session, today)
+    text = render(d.locale, T, "overdue", grouped=grouped, today=today)
+    for start in range(0, len(text), 4000):  # long lists: several messages, split at lines
+        await update.effective_message.reply_text(text[start : start + 4000])  # type: ignore[union-attr]
+
+
+async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/export: the 台账 workbook (duban.ledger) and the overdue-by-lead chart (duban.charts)."""
+    if not await _office_only(update, context):
+        return
+    from duban.charts import render_ledger_chart
+    from duban.ledger import collect_ledger, write_ledger
+
+    d = deps(context)
+    today = d.local_now().date()
+    with transaction(d.sessions) as session:
+        ledger = collect_ledger(session, d.config, today)
+    xlsx = io.BytesIO()
+    write_ledger(ledger, xlsx)
+    # Drawing takes a moment: off the event loop, so other chats are not kept waiting.
+    png = await asyncio.to_thread(render_ledger_chart, CHART, ledger)
+    chat = update.effective_chat.id  # type: ignore[union-attr]
+    await context.bot.send_document(
+        chat,
+        xlsx.getvalue(),
+        filename=f"duban-{today.isoformat()}.xlsx",
+        caption=render(d.locale, T, "export_caption", today=today),
+    )
+    await context.bot.send_photo(chat, png, caption=render(d.locale, T, "chart_caption"))
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [
+        CommandHandler("overview", overview),
+        CommandHandler("overdue", overdue),
+        CommandHandler("export", export),
+    ]

@@ -1,0 +1,469 @@
+"""Reports (进展报送): the /report dialogue, the 报送进展 button, replies to reminders, /tasks.
+
+/report (or the button) → status (进展顺利 / 存在困难 / 已完成) → progress text → a figure when
+the task has a numeric target → optional files → confirm. /cancel anywhere.
+A plain *reply* to a reminder is recorded at once as the report for its item (if the reminder
+covered several of my items, the bot asks which).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from telegram import Message, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import queries
+from bot.common import button, caller_of, mark_used, run_service
+from bot.common import conversation as common_conversation
+from bot.deps import deps
+from bot.keyboards import (
+    MAX_ITEM_BUTTONS,
+    STATUS_BUTTONS,
+    STATUS_VALUES,
+    markup,
+    new_token,
+    pattern,
+)
+from bot.texts import render
+from db.engine import transaction
+from db.models import SentMessage
+from duban.services.reports import EvidenceFile, submit_report
+
+T = "bot_report.j2"
+STATUS, TEXT, FIGURE, FILES, CONFIRM = range(5)
+DRAFT = "report_draft"
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _files_of(message: Message) -> list[dict[str, str]]:
+    """Evidence in a message, kept by Telegram file_id."""
+    if message.photo:
+        p = message.photo[-1]
+        return [{"file_id": p.file_id, "file_unique_id": p.file_unique_id, "kind": "photo"}]
+    if message.document:
+        doc = message.document
+        return [
+            {
+                "file_id": doc.file_id,
+                "file_unique_id": doc.file_unique_id,
+                "kind": "document",
+                "file_name": doc.file_name or "",
+                "mime_type": doc.mime_type or "",
+            }
+        ]
+    return []
+
+
+def _submit(context: ContextTypes.DEFAULT_TYPE, caller, draft: dict[str, Any], source: str):  # type: ignore[no-untyped-def]
+    d = deps(context)
+
+    def call(session):  # type: ignore[no-untyped-def]
+        report = submit_report(
+            session,
+            period_id=draft["period_id"],
+            contact_id=caller.contact_id,
+            status=draft.get("status", "on_track"),
+            text=draft.get("text", ""),
+            figure=draft.get("figure"),
+            target_id=draft.get("target_id"),
+            files=[EvidenceFile(**f) for f in draft.get("files", [])],
+            source=source,
+            now=d.now(),
+            office_name=d.config.office.name,
+            tz=d.config.tz,
+        )
+        it = queries.item(session, draft["period_id"])
+        return {"report_id": report.id, "late": report.late, "item": it, "lead": it.role == "lead"}
+
+    return run_service(d, caller, call)
+
+
+def _done_text(context: ContextTypes.DEFAULT_TYPE, result: dict[str, Any], files: int) -> str:
+    it = result["item"]
+    return render(
+        deps(context).locale,
+        T,
+        "submitted",
+        task=it.task_number,
+        unit=it.unit,
+        lead=result["lead"],
+        late=result["late"],
+        files=files,
+    )
+
+
+# ---------------------------------------------------------------- /tasks
+async def tasks_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/tasks: my unit's tasks with due dates and state."""
+    d = deps(context)
+    caller = caller_of(update, context)
+    with transaction(d.sessions) as session:
+        items = queries.current_items(session, caller.unit_id or 0)
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        render(d.locale, T, "tasks", unit=caller.unit_name, items=items)
+    )
+
+
+# ---------------------------------------------------------------- /report dialogue
+async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """/report: pick one of my unit's open items (or go straight on if there is one)."""
+    d = deps(context)
+    caller = caller_of(update, context)
+    msg = update.effective_message
+    assert msg is not None
+    with transaction(d.sessions) as session:
+        items = queries.open_items(session, caller.unit_id or 0)
+        if len(items) == 1:
+            context.user_data[DRAFT] = _new_draft(session, items[0])  # type: ignore[index]
+            label = items[0]
+        else:
+            rows = [
+                [
+                    (
+                        render(d.locale, T, "item_button", item=i),
+                        new_token(
+                            session,
+                            "report",
+                            {"period_id": i.period_id},
+                            now=d.now(),
+                            unit_id=caller.unit_id,
+                        ),
+                    )
+                ]
+                for i in items[:MAX_ITEM_BUTTONS]
+            ]
+    if not items:
+        await msg.reply_text(render(d.locale, T, "nothing_open"))
+        return ConversationHandler.END
+    if len(items) > 1:
+        await msg.reply_text(
+            render(d.locale, T, "choose_item", items=items, more=len(items) > MAX_ITEM_BUTTONS),
+            reply_markup=markup(rows),
+        )
+        return ConversationHandler.END
+    await _ask_status(msg, context, label)
+    return STATUS
+
+
+def _new_draft(session, item: queries.Item) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    tgts = queries.targets(session, item.task_id)
+    target = tgts[0] if tgts else None
+    return {
+        "period_id": item.period_id,
+        "files": [],
+        "target_id": target.id if target else None,
+        "target": f"{target.comparator}{target.value:g}{target.unit_label}" if target else "",
+        "target_label": target.label if target else "",
+    }
+
+
+async def _ask_status(msg: Message, context: ContextTypes.DEFAULT_TYPE, item: queries.Item) -> None:
+    d = deps(context)
+    labels = STATUS_BUTTONS.get(d.locale, STATUS_BUTTONS["zh_CN"])
+    rows = [[(label, f"st:{value}") for label, value in zip(labels, STATUS_VALUES, strict=True)]]
+    await msg.reply_text(render(d.locale, T, "ask_status", item=item), reply_markup=markup(rows))
+
+
+async def report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """报送进展 under a reminder, or an item chosen from /report."""
+    got = await button(update, context)
+    if got is None:
+        return ConversationHandler.END
+    _caller, resolved = got
+    d = deps(context)
+    with transaction(d.sessions) as session:
+        it = queries.item(session, int(resolved.payload["period_id"]))
+        if it is not None and it.state in queries.REPORTABLE_STATES:
+            context.user_data[DRAFT] = _new_draft(session, it)  # type: ignore[index]
+    if it is None or DRAFT not in context.user_data:  # type: ignore[operator]
+        await update.effective_message.reply_text(render(d.locale, "bot_common.j2", "stale"))  # type: ignore[union-attr]
+        return ConversationHandler.END
+    await _ask_status(update.effective_message, context, it)  # type: ignore[arg-type]
+    return STATUS
+
+
+async def got_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    query = update.callback_query
+    assert query is not None
+    d = deps(context)
+    value = (query.data or "").removeprefix("st:")
+    await query.answer()
+    if value not in STATUS_VALUES or DRAFT not in context.user_data:  # type: ignore[operator]
+        return STATUS
+    context.user_data[DRAFT]["status"] = value  # type: ignore[index]
+    labels = STATUS_BUTTONS.get(d.locale, STATUS_BUTTONS["zh_CN"])
+    chosen = labels[STATUS_VALUES.index(value)]
+    await query.edit_message_reply_markup(None)
+    await query.message.reply_text(render(d.locale, T, "ask_text", status=chosen))  # type: ignore[union-attr]
+    return TEXT
+
+
+async def got_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    d = deps(context)
+    msg = update.effective_message
+    assert msg is not None
+    draft = context.user_data[DRAFT]  # type: ignore[index]
+    draft["text"] = (msg.text or "").strip()[:4000]
+    if draft.get("target_id"):
+        rows = [[(render(d.locale, T, "skip_button"), "rf:skip")]]
+        await msg.reply_text(
+            render(d.locale, T, "ask_figure", target=draft["target"], label=draft["target_label"]),
+            reply_markup=markup(rows),
+        )
+        return FIGURE
+    return await _ask_files(msg, context)
+
+
+async def got_figure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    d = deps(context)
+    msg = update.effective_message
+    assert msg is not None
+    found = _NUMBER.search((msg.text or "").replace(",", "").replace("，", ""))
+    if not found:
+        await msg.reply_text(render(d.locale, T, "bad_figure"))
+        return FIGURE
+    context.user_data[DRAFT]["figure"] = float(found.group())  # type: ignore[index]
+    return await _ask_files(msg, context)
+
+
+async def skip_figure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    context.user_data[DRAFT]["target_id"] = None  # type: ignore[index]
+    return await _ask_files(query.message, context)  # type: ignore[arg-type]
+
+
+async def _ask_files(msg: Message, context: ContextTypes.DEFAULT_TYPE) -> int:
+    d = deps(context)
+    rows = [[(render(d.locale, T, "files_done_button"), "rf:done")]]
+    await msg.reply_text(render(d.locale, T, "ask_files"), reply_markup=markup(rows))
+    return FILES
+
+
+async def got_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    d = deps(context)
+    msg = update.effective_message
+    assert msg is not None
+    draft = context.user_data[DRAFT]  # type: ignore[index]
+    draft["files"].extend(_files_of(msg))
+    rows = [[(render(d.locale, T, "files_done_button"), "rf:done")]]
+    await msg.reply_text(
+        render(d.locale, T, "file_received", n=len(draft["files"])), reply_markup=markup(rows)
+    )
+    return FILES
+
+
+async def files_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    d = deps(context)
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    draft = context.user_data[DRAFT]  # type: ignore[index]
+    with transaction(d.sessions) as session:
+        it = queries.item(session, draft["period_id"])
+    labels = STATUS_BUTTONS.get(d.locale, STATUS_BUTTONS["zh_CN"])
+    rows = [
+        [
+            (render(d.locale, T, "confirm_button"), "rc:yes"),
+            (render(d.locale, T, "cancel_button"), "rc:no"),
+        ]
+    ]
+    await query.message.reply_text(  # type: ignore[union-attr]
+        render(
+            d.locale,
+            T,
+            "confirm",
+            item=it,
+            status=labels[STATUS_VALUES.index(draft.get("status", "on_track"))],
+            text=draft.get("text", ""),
+            figure=draft.get("figure"),
+            files=len(draft["files"]),
+        ),
+        reply_markup=markup(rows),
+    )
+    return CONFIRM
+
+
+async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    d = deps(context)
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    draft = context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
+    if query.data != "rc:yes" or draft is None:
+        await query.message.reply_text(render(d.locale, "bot_common.j2", "cancelled"))  # type: ignore[union-attr]
+        return ConversationHandler.END
+    caller = caller_of(update, context)
+    result, error = _submit(context, caller, draft, "chat")
+    text = error or _done_text(context, result, len(draft["files"]))  # type: ignore[arg-type]
+    await query.message.reply_text(text)  # type: ignore[union-attr]
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """/cancel: drop whatever dialogue is under way."""
+    for key in list(context.user_data or {}):
+        if key.endswith("_draft"):
+            context.user_data.pop(key, None)  # type: ignore[union-attr]
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        render(deps(context).locale, "bot_common.j2", "cancelled")
+    )
+    return ConversationHandler.END
+
+
+# ---------------------------------------------------------------- replies to reminders
+async def reply_to_reminder(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A contact replied to a reminder: record it as the report for the item."""
+    d = deps(context)
+    msg = update.effective_message
+    if msg is None or msg.reply_to_message is None:
+        return
+    caller = caller_of(update, context)
+    if not caller.bound:
+        return
+    draft_base = {
+        "status": "on_track",
+        "text": (msg.text or msg.caption or "").strip()[:4000],
+        "files": _files_of(msg),
+    }
+    with transaction(d.sessions) as session:
+        sent = (
+            session.query(SentMessage)
+            .filter_by(chat_id=msg.chat_id, message_id=msg.reply_to_message.message_id)
+            .one_or_none()
+        )
+        items = []
+        if sent is not None:
+            for pid in sent.period_ids:
+                it = queries.item(session, int(pid))
+                # A later report supersedes an earlier one: reported items still take replies.
+                if it is not None and it.state in queries.REPORTABLE_STATES:
+                    items.append(it)
+        items = [i for i in items if _unit_matches(session, i, caller.unit_id)]
+        rows = []
+        if len(items) > 1:
+            rows = [
+                [
+                    (
+                        render(d.locale, T, "item_button", item=i),
+                        new_token(
+                            session,
+                            "pick",
+                            {**draft_base, "period_id": i.period_id},
+                            now=d.now(),
+                            contact_id=caller.contact_id,
+                        ),
+                    )
+                ]
+                for i in items[:MAX_ITEM_BUTTONS]
+            ]
+    if sent is None:
+        await msg.reply_text(render(d.locale, T, "reply_unknown"))
+        return
+    if not items:
+        await msg.reply_text(render(d.locale, T, "nothing_open"))
+        return
+    if len(items) > 1:
+        await msg.reply_text(render(d.locale, T, "which_item"), reply_markup=markup(rows))
+        return
+    draft = {**draft_base, "period_id": items[0].period_id}
+    result, error = _submit(context, caller, draft, "reply")
+    await msg.reply_text(error or _done_text(context, result, len(draft["files"])))  # type: ignore[arg-type]
+
+
+def _unit_matches(session, item: queries.Item, unit_id: int | None) -> bool:  # type: ignore[no-untyped-def]
+    from db.models import Period
+
+    period = session.get(Period, item.period_id)
+    return period is not None and period.assignment.unit_id == unit_id
+
+
+async def pick_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The contact chose which item their reply was about."""
+    got = await button(update, context)
+    if got is None:
+        return
+    caller, resolved = got
+    d = deps(context)
+    with transaction(d.sessions) as session:
+        mark_used(session, resolved, d.now())
+    result, error = _submit(context, caller, resolved.payload, "reply")
+    await update.effective_message.edit_reply_markup(None)  # type: ignore[union-attr]
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        error or _done_text(context, result, len(resolved.payload.get("files", [])))  # type: ignore[arg-type]
+    )
+
+
+async def view_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """查看任务: the task's full text, due date and state."""
+    got = await button(update, context)
+    if got is None:
+        return
+    _caller, resolved = got
+    d = deps(context)
+    with transaction(d.sessions) as session:
+        it = queries.item(session, int(resolved.payload["period_id"]))
+        tgts = [t.raw for t in queries.targets(session, it.task_id)] if it else []
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        render(d.locale, T, "view", item=it, targets=tgts)
+        if it
+        else render(d.locale, "bot_common.j2", "stale")
+    )
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    files = filters.PHOTO | filters.Document.ALL
+    text = filters.TEXT & ~filters.COMMAND
+    conversation = common_conversation(
+        name="report",
+        entry_points=[
+            CommandHandler("report", report_command),
+            CallbackQueryHandler(report_button, pattern=pattern("report")),
+        ],
+        states={
+            STATUS: [CallbackQueryHandler(got_status, pattern="^st:")],
+            TEXT: [MessageHandler(text, got_text)],
+            FIGURE: [
+                MessageHandler(text, got_figure),
+                CallbackQueryHandler(skip_figure, pattern="^rf:skip$"),
+            ],
+            FILES: [
+                MessageHandler(files, got_file),
+                CallbackQueryHandler(files_done, pattern="^rf:done$"),
+            ],
+            CONFIRM: [CallbackQueryHandler(confirm, pattern="^rc:")],
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+        allow_reentry=True,
+    )
+    return [
+        conversation,
+        CommandHandler("tasks", tasks_command),
+        CallbackQueryHandler(pick_item, pattern=pattern("pick")),
+        CallbackQueryHandler(view_item, pattern=pattern("view")),
+        MessageHandler(
+            filters.REPLY & (text | files) & filters.ChatType.PRIVATE, reply_to_reminder
+        ),
+    ]
+
+
+def late_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """Registered after every dialogue: /cancel when no dialogue is under way."""
+    return [CommandHandler("cancel", cancel), CallbackQueryHandler(unknown_button)]
+
+
+async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any button no handler claims (forged or from an old version): refuse and audit."""
+    await button(update, context)  # resolves nothing → polite alert + AuditLog(refused)

@@ -1,0 +1,118 @@
+"""Lead department's review of a responsible unit's report: 通过 / 退回 (退回 asks a comment,
+which reaches the unit and reopens its item — services.review_report does the state change)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.common import button, caller_of, mark_used, run_service
+from bot.common import conversation as common_conversation
+from bot.deps import deps
+from bot.keyboards import pattern
+from bot.report import cancel
+from bot.texts import render
+from db.engine import transaction
+from db.models import Report
+from duban.services.reports import review_report
+
+T = "bot_review.j2"
+COMMENT = 0
+DRAFT = "review_draft"
+
+
+def _review(context: ContextTypes.DEFAULT_TYPE, caller, report_id: int, accept: bool, comment: str):  # type: ignore[no-untyped-def]
+    d = deps(context)
+
+    def call(session):  # type: ignore[no-untyped-def]
+        report = review_report(
+            session,
+            report_id=report_id,
+            reviewer_contact_id=caller.contact_id,
+            accept=accept,
+            comment=comment,
+            now=d.now(),
+            tz=d.config.tz,
+        )
+        return {
+            "task": report.period.assignment.task.number,
+            "unit": report.period.assignment.unit.name,
+        }
+
+    return run_service(d, caller, call)
+
+
+async def accept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """通过."""
+    got = await button(update, context)
+    if got is None:
+        return
+    caller, resolved = got
+    d = deps(context)
+    result, error = _review(context, caller, int(resolved.payload["report_id"]), True, "")
+    if result:
+        with transaction(d.sessions) as session:
+            mark_used(session, resolved, d.now())
+        await update.effective_message.edit_reply_markup(None)  # type: ignore[union-attr]
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        error or render(d.locale, T, "accepted", **result)  # type: ignore[arg-type]
+    )
+
+
+async def start_return(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """退回: ask for the comment the unit will see."""
+    got = await button(update, context)
+    if got is None:
+        return ConversationHandler.END
+    _caller, resolved = got
+    d = deps(context)
+    report_id = int(resolved.payload["report_id"])
+    with transaction(d.sessions) as session:
+        report = session.get(Report, report_id)
+        info = (
+            {
+                "task": report.period.assignment.task.number,
+                "unit": report.period.assignment.unit.name,
+            }
+            if report
+            else None
+        )
+    if info is None:
+        return ConversationHandler.END
+    context.user_data[DRAFT] = {"report_id": report_id, "token": resolved.token.id}  # type: ignore[index]
+    await update.effective_message.reply_text(render(d.locale, T, "ask_comment", **info))  # type: ignore[union-attr]
+    return COMMENT
+
+
+async def got_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    d = deps(context)
+    msg = update.effective_message
+    assert msg is not None
+    draft = context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
+    if draft is None:
+        return ConversationHandler.END
+    caller = caller_of(update, context)
+    result, error = _review(context, caller, draft["report_id"], False, (msg.text or "")[:2000])
+    await msg.reply_text(error or render(d.locale, T, "returned", **result))  # type: ignore[arg-type]
+    return ConversationHandler.END
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [
+        common_conversation(
+            name="review_return",
+            entry_points=[CallbackQueryHandler(start_return, pattern=pattern("review_ret"))],
+            states={COMMENT: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_comment)]},
+            fallbacks=[CommandHandler("cancel", cancel)],
+            allow_reentry=True,
+        ),
+        CallbackQueryHandler(accept, pattern=pattern("review_ok")),
+    ]

@@ -1,0 +1,63 @@
+"""`duban invite UNIT [--expires 7d]`: a single-use deep link that binds a chat account to UNIT.
+
+The bot's username comes from getMe on the configured Bot API server ([telegram] base_url), so
+this works against Telegram and against any compatible server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from db.engine import transaction
+from duban import context
+from duban.errors import UserError
+from duban.services.registration import RegistrationError, create_invite, parse_duration
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("invite", help="print a single-use registration link for a unit")
+    p.add_argument("unit", help="the unit's name (or an alias), e.g. 区发改局")
+    p.add_argument("--expires", default="7d", help="how long the link works: 7d, 12h, 30m")
+    p.set_defaults(func=run)
+
+
+async def bot_username(cfg, token: str) -> str:  # type: ignore[no-untyped-def]
+    """getMe through the configured server, proxy and all."""
+    from telegram.error import TelegramError
+
+    from bot.app import builder_for
+
+    app = builder_for(cfg, token).updater(None).build()
+    try:
+        async with app:
+            return app.bot.username
+    except TelegramError as exc:
+        raise UserError(f"cannot reach the Bot API server to read the bot's name: {exc}") from exc
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.credentials import install_redaction, load_token
+
+    ctx = context.load(args)
+    token = load_token(ctx.config)
+    install_redaction(token)
+    try:
+        expires = parse_duration(args.expires)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    username = asyncio.run(bot_username(ctx.config, token))
+    import datetime as dt
+
+    now = dt.datetime.now(ctx.config.tz)
+    try:
+        with transaction(ctx.sessions) as session:
+            invite = create_invite(session, args.unit, now=now, expires=expires)
+            unit, token_text, until = invite.unit.name, invite.token, invite.expires_at
+    except RegistrationError as exc:
+        raise UserError(str(exc)) from exc
+    print(f"https://t.me/{username}?start={token_text}")
+    print(
+        f"# {unit}: single use, valid until {until.astimezone(ctx.config.tz):%Y-%m-%d %H:%M}",
+    )
+    return 0

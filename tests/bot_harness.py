@@ -1,0 +1,174 @@
+"""Harness for the bot's end-to-end tests: the example config, a small world (two tasks led by
+区发改局 with 区工信局 responsible), the fake Bot API server and the real PTB Application."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.app import build_application
+from bot.telegram_channel import TelegramChannel
+from db.engine import transaction
+from db.models import Assignment, Period, Target, Task, Unit
+from db.models.periods import OPEN
+from db.models.tasks import LEAD, RESPONSIBLE
+from duban.services.registration import create_invite
+from jobs.deliverer import deliver
+from jobs.outbox import enqueue
+from tests.fakebot import Call, FakeBotAPI
+
+TOKEN = "7000001:AAH-fake-secret-token_for-tests-xyz"
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = dt.datetime(2024, 3, 20, 10, 0, tzinfo=TZ)
+OFFICE_CHAT = -100777
+
+
+def user(uid: int, name: str) -> dict[str, Any]:
+    return {"id": uid, "is_bot": False, "first_name": name}
+
+
+IND = user(501, "王工信")  # 区工信局 (responsible unit)
+DEV = user(502, "李发改")  # 区发改局 (lead unit)
+OTHER = user(503, "赵商务")  # 区商务局 (no part in these tasks)
+STRANGER = user(504, "路人甲")  # never registered
+CLERK = user(505, "督查室小张")  # writes in the office group
+OFFICE = {"id": OFFICE_CHAT, "type": "group", "title": "区政府督查室"}
+
+
+@dataclass
+class Env:
+    server: FakeBotAPI
+    app: Any
+    ctx: Any
+    ids: dict[str, int]
+    clock: dict[str, dt.datetime] = field(default_factory=lambda: {"now": NOW})
+
+    @property
+    def sessions(self):  # type: ignore[no-untyped-def]
+        return self.ctx.sessions
+
+    @property
+    def config(self):  # type: ignore[no-untyped-def]
+        return self.ctx.config
+
+    def now(self) -> dt.datetime:
+        return self.clock["now"]
+
+    async def say(self, who: dict[str, Any], text: str, **kw: Any) -> int:
+        mark = self.server.mark()
+        await self.server.send_text(who, text, **kw)
+        return mark
+
+    async def answer(self, chat_id: int, after: int, contains: str = "") -> Call:
+        try:
+            return await self.server.wait_sent(chat_id, after=after, contains=contains)
+        except TimeoutError:
+            seen = [(c.method, c.chat_id, c.text[:80]) for c in self.server.calls[after:]]
+            raise AssertionError(f"no message to {chat_id} with {contains!r}; saw {seen}") from None
+
+    async def press(self, who: dict[str, Any], call: Call, label: str) -> int:
+        mark = self.server.mark()
+        await self.server.press(who, call.button(label), self.server.message_of(call))
+        return mark
+
+    async def press_data(self, who: dict[str, Any], data: str, call: Call) -> int:
+        mark = self.server.mark()
+        await self.server.press(who, data, self.server.message_of(call))
+        return mark
+
+    async def alert(self, after: int) -> Call:
+        return await self.server.wait_for(
+            lambda c: c.method == "answerCallbackQuery" and bool(c.params.get("text")), after=after
+        )
+
+    async def bind(self, who: dict[str, Any], unit: str) -> None:
+        with transaction(self.sessions) as s:
+            token = create_invite(s, unit, now=self.now()).token
+        mark = await self.say(who, f"/start {token}")
+        await self.answer(who["id"], mark, "绑定成功")
+
+    async def deliver(self) -> Any:
+        channel = TelegramChannel(self.app.bot, self.sessions, self.now, "zh_CN")
+        return await deliver(self.sessions, channel, self.config, self.now())
+
+    def remind(self, *keys: str, kind: str = "reminder", stage: int = 1) -> None:
+        """Put reminders for these periods (world keys) in the outbox, as the planner would."""
+        with transaction(self.sessions) as s:
+            for key in keys:
+                period = s.get(Period, self.ids[key])
+                a = period.assignment
+                enqueue(
+                    s,
+                    kind=kind,
+                    recipient=f"unit:{a.unit_id}",
+                    role="unit",
+                    payload={
+                        "recipient_name": a.unit.name,
+                        "item": {
+                            "task": a.task.number,
+                            "unit": a.unit.name,
+                            "due": period.effective_due.isoformat(),
+                            "days_left": 3,
+                        },
+                    },
+                    dedupe_key=f"{kind}:{a.id}:{period.id}:{stage}:unit:{a.unit_id}",
+                    due_at=self.now(),
+                    stage=stage,
+                    assignment_id=a.id,
+                    period_id=period.id,
+                )
+
+
+def make_world(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Task 7 (a numeric target) and task 9, both led by 区发改局, 区工信局 responsible."""
+    ids: dict[str, int] = {}
+    with transaction(sessions) as s:
+        units = {u.name: u for u in s.scalars(select(Unit))}
+        ids["dev"], ids["ind"], ids["com"] = (
+            units["区发改局"].id,
+            units["区工信局"].id,
+            units["区商务局"].id,
+        )
+        for number, text in (
+            (7, "服务业增加值达到1087亿元。"),
+            (9, "推进产业园区提档升级。"),
+        ):
+            task = Task(number=number, section="一、着力推动经济高质量发展", text=text)
+            s.add(task)
+            s.flush()
+            ids[f"task{number}"] = task.id
+            if number == 7:
+                s.add(
+                    Target(
+                        task_id=task.id,
+                        ordinal=0,
+                        comparator=">=",
+                        value=1087,
+                        unit_label="亿元",
+                        label="服务业增加值",
+                        raw="服务业增加值达到1087亿元",
+                    )
+                )
+            for unit, role, key in ((ids["dev"], LEAD, "lead"), (ids["ind"], RESPONSIBLE, "ind")):
+                a = Assignment(task_id=task.id, unit_id=unit, role=role)
+                s.add(a)
+                s.flush()
+                p = Period(
+                    assignment_id=a.id,
+                    label="2024-03",
+                    starts_on=dt.date(2024, 3, 1),
+                    due_on=dt.date(2024, 3, 25),
+                    state=OPEN,
+                )
+                s.add(p)
+                s.flush()
+                ids[f"{key}{number}"] = p.id
+    return ids
+
+
+def make_app(ctx, env_clock):  # type: ignore[no-untyped-def]
+    return build_application(ctx, TOKEN, now=lambda: env_clock["now"])

@@ -1,0 +1,151 @@
+"""`duban invite`, `duban contacts`, `duban run`/`tick` from the command line, against the fake
+Bot API server (run in a thread: the commands own their event loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from duban.cli import main
+from duban.config import example_config_path
+from tests.bot_harness import TOKEN
+from tests.fakebot import FakeBotAPI
+
+
+@pytest.fixture
+def fake_server():  # type: ignore[no-untyped-def]
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = FakeBotAPI(TOKEN)
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(5)
+    yield server
+    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(5)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+def write_config(tmp_path: Path, base_url: str = "", file_url: str = "") -> Path:
+    text = example_config_path().read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^base_url = ""', f'base_url = "{base_url}"', text)
+    text = re.sub(r'(?m)^base_file_url = ""', f'base_file_url = "{file_url}"', text)
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["--config", str(path), "init"]) == 0
+    return path
+
+
+def test_invite_prints_a_deep_link_with_the_bot_name_from_getme(
+    tmp_path, fake_server, monkeypatch, capsys
+):  # type: ignore[no-untyped-def]
+    cfg = write_config(tmp_path, fake_server.base_url, fake_server.base_file_url)
+    monkeypatch.setenv("DUBAN_BOT_TOKEN", TOKEN)
+    capsys.readouterr()
+    assert main(["--config", str(cfg), "invite", "发改局", "--expires", "2d"]) == 0
+    out = capsys.readouterr().out
+    link = re.search(r"https://t\.me/duban_test_bot\?start=([A-Za-z0-9_-]{16,64})", out)
+    assert link, out
+    assert "区发改局" in out and TOKEN not in out
+    assert [c.method for c in fake_server.calls][:1] == ["getMe"]
+
+    # Unknown unit: a clear error naming it.
+    assert main(["--config", str(cfg), "invite", "区不存在局"]) == 2
+    assert "区不存在局" in capsys.readouterr().err
+    assert main(["--config", str(cfg), "contacts"]) == 0
+    assert "no contacts yet" in capsys.readouterr().out
+
+
+def test_without_a_token_commands_say_what_to_set(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    cfg = write_config(tmp_path)
+    monkeypatch.delenv("DUBAN_BOT_TOKEN", raising=False)
+    for argv in (["invite", "区发改局"], ["run"]):
+        capsys.readouterr()
+        assert main(["--config", str(cfg), *argv]) == 2
+        assert "DUBAN_BOT_TOKEN" in capsys.readouterr().err
+
+
+def test_contacts_revoke_unknown_id_is_a_clear_error(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    cfg = write_config(tmp_path)
+    assert main(["--config", str(cfg), "contacts", "revoke", "99"]) == 2
+    assert "no contact with id 99" in capsys.readouterr().err
+
+
+async def test_run_serves_the_bot_until_stopped(config, engine, sessions):  # type: ignore[no-untyped-def]
+    """`duban run`'s serve(): the bot answers updates in the same loop, then stops cleanly."""
+    from duban.commands.run import serve
+    from duban.config import TelegramConfig
+    from duban.context import AppContext
+    from tests.bot_harness import IND, make_app
+
+    server = FakeBotAPI(TOKEN)
+    await server.start()
+    cfg = config.model_copy(
+        update={
+            "telegram": TelegramConfig(base_url=server.base_url, base_file_url=server.base_file_url)
+        }
+    )
+    ctx = AppContext(cfg, engine, sessions)
+    from tests.bot_harness import NOW
+
+    app = make_app(ctx, {"now": NOW})
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(ctx, None, app=app, stop=stop, clock=False))
+    await server.send_text(IND, "/start")
+    reply = await server.wait_sent(IND["id"], contains="仅供已登记的单位联络员使用")
+    assert reply.text
+    methods = [c.method for c in server.calls]
+    assert methods[0] == "getMe" and "setMyCommands" in methods
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    assert not app.running
+    await server.stop()
+
+
+def test_tick_with_a_token_sends_through_the_configured_server(
+    tmp_path, fake_server, monkeypatch, capsys
+):  # type: ignore[no-untyped-def]
+    """`duban tick --at …` with DUBAN_BOT_TOKEN set delivers the outbox through Telegram (here:
+    the fake server named by base_url). Planning is the engine's part and is stubbed out."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from db.engine import make_engine, make_sessionmaker, transaction
+    from db.models import Contact, SentMessage, Unit
+    from duban.config import load_config
+    from jobs import tick as tick_module
+    from jobs.outbox import enqueue
+
+    cfg_path = write_config(tmp_path, fake_server.base_url, fake_server.base_file_url)
+    cfg = load_config(str(cfg_path))
+    sessions = make_sessionmaker(make_engine(cfg.database_url))
+    at = dt.datetime(2024, 3, 20, 10, 0, tzinfo=cfg.tz)
+    with transaction(sessions) as s:
+        unit = s.scalar(select(Unit).where(Unit.name == "区工信局"))
+        s.add(Contact(unit_id=unit.id, tg_user_id=501, chat_id=501, display_name="王工信"))
+        enqueue(
+            s,
+            kind="reminder",
+            recipient=f"unit:{unit.id}",
+            role="unit",
+            payload={
+                "recipient_name": "区工信局",
+                "item": {"task": 7, "unit": "区工信局", "due": "2024-03-25"},
+            },
+            dedupe_key="reminder:1:1:1:unit",
+            due_at=at,
+        )
+    monkeypatch.setattr(tick_module, "plan_due", lambda *a, **k: (0, 0, 0))
+    monkeypatch.setattr(tick_module, "calendar_for", lambda cfg: None)
+    monkeypatch.setenv("DUBAN_BOT_TOKEN", TOKEN)
+    capsys.readouterr()
+    assert main(["--config", str(cfg_path), "tick", "--at", "2024-03-20T10:00"]) == 0
+    assert "1 message(s) sent" in capsys.readouterr().out
+    sent = [c for c in fake_server.calls if c.method == "sendMessage"]
+    assert len(sent) == 1 and sent[0].chat_id == 501 and "任务7" in sent[0].text
+    with sessions() as s:
+        assert s.scalar(select(SentMessage)).chat_id == 501
