@@ -18,6 +18,7 @@ from bot.texts import render
 from db.engine import transaction
 from duban.services import NotFound, PermissionDenied, ServiceError
 from duban.services.audit import record_refusal
+from messages.render import Renderer
 
 T = TypeVar("T")
 
@@ -68,7 +69,12 @@ def run_service(d: BotDeps, caller: Caller, fn: Callable[[Session], T]) -> tuple
             return None, render(d.locale, "bot_common.j2", "not_allowed")
         if isinstance(exc, NotFound):
             return None, render(d.locale, "bot_common.j2", "stale")
-        return None, render(d.locale, "bot_common.j2", "refused", reason=str(exc))
+        reason = (
+            Renderer(d.locale)
+            .render("service_errors.j2", code=exc.code, params=exc.params, message=str(exc))
+            .strip()
+        )
+        return None, render(d.locale, "bot_common.j2", "refused", reason=reason)
 
 
 def mark_used(session: Session, resolved: Resolved, now: Any) -> None:

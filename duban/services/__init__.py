@@ -19,6 +19,13 @@ class ServiceError(Exception):
     action: str = ""
     subject: str = ""
 
+    def __init__(self, message: str, *, code: str = "", **params: object) -> None:
+        super().__init__(message)
+        # `code` picks the user's-language text in messages/<locale>/service_errors.j2;
+        # str(exc) stays English for logs, the CLI and the audit log.
+        self.code = code
+        self.params = params
+
 
 class PermissionDenied(ServiceError):
     pass

@@ -31,14 +31,20 @@ def claim_completion(
     try:
         require_lead_of(session, task, contact_id)
         if is_completed(session, task.id):
-            raise ServiceError(f"task {task.number} is already completed")
+            raise ServiceError(
+                f"task {task.number} is already completed", code="task_completed", task=task.number
+            )
         pending = session.scalar(
             select(Completion).where(
                 Completion.task_id == task.id, Completion.state == COMPLETION_CLAIMED
             )
         )
         if pending is not None:
-            raise ServiceError(f"task {task.number} already awaits the office's confirmation")
+            raise ServiceError(
+                f"task {task.number} already awaits the office's confirmation",
+                code="completion_pending",
+                task=task.number,
+            )
     except ServiceError as exc:
         audit.refused(exc, actor, "completion.claim", f"task:{task_id}")
         raise
@@ -67,7 +73,7 @@ def decide_completion(
         raise NotFound(f"no completion claim {completion_id}")
     if completion.state != COMPLETION_CLAIMED:
         raise audit.refused(
-            ServiceError("this completion claim was already decided"),
+            ServiceError("this completion claim was already decided", code="already_decided"),
             decided_by,
             "completion.decide",
             f"completion:{completion_id}",

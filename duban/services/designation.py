@@ -37,11 +37,15 @@ def designate(
     try:
         require_lead_of(session, designation.task, contact_id)
         if not unit_ids:
-            raise ServiceError("choose at least one unit")
+            raise ServiceError("choose at least one unit", code="choose_units")
         allowed = set(candidates(session, designation))
         stray = [u for u in unit_ids if u not in allowed]
         if stray:
-            raise ServiceError(f"{designation.group.name} cannot include unit ids {stray}")
+            raise ServiceError(
+                f"{designation.group.name} cannot include unit ids {stray}",
+                code="not_in_group",
+                group=designation.group.name,
+            )
     except ServiceError as exc:
         audit.refused(exc, actor, "designation.set", f"designation:{designation_id}")
         raise

@@ -37,17 +37,24 @@ def request_extension(
     try:
         require_own_period(session, period, contact_id)
         if period.state not in (OPEN, RETURNED):
-            raise ServiceError("this item has been reported or closed; no extension is needed")
+            raise ServiceError(
+                "this item has been reported or closed; no extension is needed",
+                code="extension_not_needed",
+            )
         if not reason.strip():
-            raise ServiceError("an extension request needs a reason")
+            raise ServiceError("an extension request needs a reason", code="reason_needed")
         if new_due <= period.effective_due:
             raise ServiceError(
-                f"the new date must be after the current due date {period.effective_due}"
+                f"the new date must be after the current due date {period.effective_due}",
+                code="date_not_later",
+                due=period.effective_due,
             )
         if new_due <= local_date(now, tz):
-            raise ServiceError("the new date must be in the future")
+            raise ServiceError("the new date must be in the future", code="date_past")
         if any(e.state == EXT_PENDING for e in _extensions(session, period.id)):
-            raise ServiceError("an extension request for this item is already waiting")
+            raise ServiceError(
+                "an extension request for this item is already waiting", code="extension_pending"
+            )
     except ServiceError as exc:
         audit.refused(exc, actor, "extension.request", f"period:{period_id}")
         raise
@@ -118,7 +125,7 @@ def decide_extension(
                 raise PermissionDenied("a lead unit's own extension is decided by the office")
             require_lead_of(session, period.assignment.task, decider_contact_id)
         if ext.state != EXT_PENDING:
-            raise ServiceError("this request was already decided")
+            raise ServiceError("this request was already decided", code="already_decided")
     except ServiceError as exc:
         audit.refused(exc, actor, "extension.decide", f"extension:{extension_id}")
         raise

@@ -67,15 +67,19 @@ def submit_report(
     try:
         require_own_period(session, period, contact_id)
         if status not in STATUSES:
-            raise ServiceError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
+            raise ServiceError(
+                f"unknown status {status!r}; one of {', '.join(STATUSES)}", code="bad_status"
+            )
         if period.state not in REPORTABLE:
-            raise ServiceError("this item is closed (办结) and takes no more reports")
+            raise ServiceError(
+                "this item is closed (办结) and takes no more reports", code="item_closed"
+            )
         if not text.strip() and not files and figure is None:
-            raise ServiceError("a report needs some text, a figure or a file")
+            raise ServiceError("a report needs some text, a figure or a file", code="empty_report")
         if target_id is not None:
             target = session.get(Target, target_id)
             if target is None or target.task_id != period.assignment.task_id:
-                raise ServiceError("that target belongs to another task")
+                raise ServiceError("that target belongs to another task", code="wrong_target")
     except ServiceError as exc:
         audit.refused(exc, actor, "report.submit", f"period:{period_id}")
         raise
@@ -167,9 +171,11 @@ def review_report(
     try:
         require_lead_of(session, period.assignment.task, reviewer_contact_id)
         if report.review_state != REVIEW_PENDING:
-            raise ServiceError("this report was already reviewed")
+            raise ServiceError("this report was already reviewed", code="already_reviewed")
         if not accept and not comment.strip():
-            raise ServiceError("returning a report needs a comment for the unit")
+            raise ServiceError(
+                "returning a report needs a comment for the unit", code="comment_needed"
+            )
     except (ServiceError, PermissionDenied) as exc:
         audit.refused(exc, actor, "report.review", f"report:{report_id}")
         raise
