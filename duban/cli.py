@@ -12,7 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from duban import commands
+from duban.config import ConfigError
 from duban.errors import UserError
+from jobs.workdays import CalendarGapError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"duban: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except (CalendarGapError, ConfigError) as exc:
+        # Raised deep inside ticks and simulations; their messages name the date or key to fix.
+        print(f"duban: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
