@@ -12,7 +12,12 @@ import asyncio
 from db.engine import transaction
 from duban import context
 from duban.errors import UserError
-from duban.services.registration import RegistrationError, create_invite, parse_duration
+from duban.services.registration import (
+    RegistrationError,
+    create_invite,
+    find_unit,
+    parse_duration,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -40,6 +45,11 @@ def run(args: argparse.Namespace) -> int:
     from bot.credentials import install_redaction, load_token
 
     ctx = context.load(args)
+    with ctx.sessions() as session:  # an unknown unit is the first thing to tell
+        try:
+            find_unit(session, args.unit)
+        except RegistrationError as exc:
+            raise UserError(str(exc)) from exc
     token = load_token(ctx.config)
     install_redaction(token)
     try:
