@@ -49,6 +49,7 @@ from db.models import (
     Unit,
 )
 from db.models.outbox import FAILED, PENDING
+from db.models.tasks import LEAD
 from duban.config import Config, ReportingConfig
 from duban.registry import sync_units
 from jobs.channels import MemoryChannel
@@ -273,6 +274,7 @@ async def _run(
         if on_event is not None:
             on_event(event)
 
+    figures = _FigureModel.load(sessions, options)
     stop = dt.datetime.combine(options.end + dt.timedelta(days=1), dt.time(0), tz)
     now = cal.next_send_time(dt.datetime.combine(options.start, dt.time(0), tz))
     pending: list[_Planned] = []
@@ -288,12 +290,15 @@ async def _run(
                     period = session.get(Period, planned.period_id)
                     if period is None or period.state not in ("open", "returned"):
                         continue
+                    target_id, figure = figures.for_report(planned, period.assignment.role)
                     submit_report(
                         session,
                         period_id=planned.period_id,
                         contact_id=planned.contact_id,
                         status=planned.status,
                         text=REPORT_TEXT[planned.status],
+                        target_id=target_id,
+                        figure=figure,
                         now=planned.at,
                         source="simulate",
                         office_name=cfg.office.name,
@@ -324,6 +329,42 @@ async def _run(
             session.scalar(select(func.count(OutboxItem.id)).where(OutboxItem.state == "dead")) or 0
         )
     return result
+
+
+@dataclass
+class _FigureModel:
+    """Lead units report a figure toward their task's first numeric target, growing over the
+    plan roughly in step with time (so the ledger and the progress chart have something to
+    show). Its own random stream: the reporting decisions stay as they were without it."""
+
+    targets: dict[int, tuple[int, float, str]]  # task number → (target id, value, comparator)
+    options: SimOptions
+
+    @classmethod
+    def load(cls, sessions: sessionmaker[Session], options: SimOptions) -> _FigureModel:
+        with sessions() as session:
+            rows = session.execute(
+                select(Task.number, Target.id, Target.value, Target.comparator)
+                .join(Target, Target.task_id == Task.id)
+                .where(Target.removed_at.is_(None))
+                .order_by(Task.number, Target.ordinal)
+            ).all()
+        targets: dict[int, tuple[int, float, str]] = {}
+        for number, target_id, value, comparator in rows:
+            targets.setdefault(number, (target_id, value, comparator))
+        return cls(targets, options)
+
+    def for_report(self, planned: _Planned, role: str) -> tuple[int | None, float | None]:
+        target = self.targets.get(planned.task)
+        if role != LEAD or target is None:
+            return None, None
+        target_id, value, comparator = target
+        rng = random.Random(f"{self.options.seed}:{planned.task}:{planned.unit}:{planned.due}:fig")
+        if comparator in ("<=", "<"):  # a ceiling: mostly within it
+            return target_id, round(value * rng.uniform(0.6, 1.05), 2)
+        span = max((self.options.end - self.options.start).days, 1)
+        elapsed = min(max((planned.due - self.options.start).days, 0), span) / span
+        return target_id, round(value * elapsed * rng.uniform(0.85, 1.15), 2)
 
 
 @dataclass
