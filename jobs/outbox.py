@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from sqlalchemy import insert
@@ -43,23 +44,21 @@ def enqueue(
         "message_ids": [],
         "last_error": "",
     }
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        stmt = (
-            sqlite.insert(OutboxItem)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-    elif dialect == "postgresql":
-        stmt = (
-            postgresql.insert(OutboxItem)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-    else:  # pragma: no cover - other databases are not supported
-        stmt = insert(OutboxItem).values(**values)
-    result = session.execute(stmt)
+    stmt = _insert_one(session.get_bind().dialect.name)
+    result = session.execute(stmt, values)
     return bool(result.rowcount)
+
+
+@functools.cache
+def _insert_one(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (dedupe_key) DO NOTHING on the table (Core), built once: the values
+    come as parameters, so each call skips building and cache-keying a new statement."""
+    table = OutboxItem.__table__
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return insert(table)  # pragma: no cover - other databases are not supported
 
 
 def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> int:

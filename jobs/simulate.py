@@ -51,6 +51,7 @@ from db.models import (
 from db.models.outbox import FAILED, PENDING
 from duban.config import Config, ReportingConfig
 from duban.registry import sync_units
+from duban.services.lookup import PERIOD_WITH_CONTEXT
 from jobs.channels import MemoryChannel
 from jobs.deliverer import DeliveredMessage
 from jobs.tick import calendar_for, tick
@@ -284,8 +285,17 @@ async def _run(
             pending = [p for p in pending if p.at > now]
             made = []
             with transaction(sessions) as session:  # the reports of this hour, one commit
+                # Their periods with assignment, task and unit, in one query.
+                periods = {
+                    p.id: p
+                    for p in session.scalars(
+                        select(Period)
+                        .where(Period.id.in_({p.period_id for p in due_reports}))
+                        .options(*PERIOD_WITH_CONTEXT)
+                    )
+                }
                 for planned in sorted(due_reports, key=lambda p: (p.at, p.task, p.unit)):
-                    period = session.get(Period, planned.period_id)
+                    period = periods.get(planned.period_id)
                     if period is None or period.state not in ("open", "returned"):
                         continue
                     submit_report(
