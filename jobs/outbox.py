@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import JSON, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -104,7 +105,12 @@ def _sqlite_executemany(session: Session, values: list[dict[str, Any]]) -> None:
     table = OutboxItem.__table__
     columns = list(values[0])
     converters = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+        # JSON with the default serializer: the processor is json.dumps plus a wrapper call;
+        # calling json.dumps directly stores the same text.
+        json.dumps
+        if isinstance(table.c[name].type, JSON) and dialect._json_serializer is None
+        else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        for name in columns
     ]
     cache: dict[tuple[int, Any], Any] = {}
 
