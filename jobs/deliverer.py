@@ -30,15 +30,16 @@ committed — is the only way a message can go out twice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -209,30 +210,109 @@ async def deliver(
         due = sorted(session.scalars(_DUE_RECIPIENTS, {"now": now}), key=_recipient_order)
     if not due:
         return report
-    units = [key for key in due if key != "office"]
-    for start in range(0, len(units), CLAIM_GROUP):
-        group = units[start : start + CLAIM_GROUP]
-        claimed = _claim(session_factory, now, group)
-        with session_factory() as session:
-            targets = _resolve_all(session, cfg, list(claimed))
-        for key in group:
-            if key in claimed:
+    with _SentRecorder.open(session_factory) as fast:
+        units = [key for key in due if key != "office"]
+        for start in range(0, len(units), CLAIM_GROUP):
+            group = units[start : start + CLAIM_GROUP]
+            claimed = _claim(session_factory, now, group)
+            with session_factory() as session:
+                targets = _resolve_all(session, cfg, list(claimed))
+            for key in group:
+                if key in claimed:
+                    report.merge(
+                        await _deliver_recipient(
+                            session_factory,
+                            channel,
+                            cfg,
+                            now,
+                            cal,
+                            key,
+                            claimed[key],
+                            targets[key],
+                            fast,
+                        )
+                    )
+        # The office last: its digest in this same tick names the units that could not be
+        # reached.
+        if "office" in due or report.undeliverable or report.unreachable_contacts:
+            rows = _claim(session_factory, now, ["office"]).get("office", [])
+            if rows:
+                target = _resolve_all(None, cfg, ["office"])["office"]
                 report.merge(
                     await _deliver_recipient(
-                        session_factory, channel, cfg, now, cal, key, claimed[key], targets[key]
+                        session_factory, channel, cfg, now, cal, "office", rows, target, fast
                     )
                 )
-    # The office last: its digest in this same tick names the units that could not be reached.
-    if "office" in due or report.undeliverable or report.unreachable_contacts:
-        rows = _claim(session_factory, now, ["office"]).get("office", [])
-        if rows:
-            target = _resolve_all(None, cfg, ["office"])["office"]
-            report.merge(
-                await _deliver_recipient(
-                    session_factory, channel, cfg, now, cal, "office", rows, target
-                )
-            )
     return report
+
+
+class _SentRecorder:
+    """SQLite: the usual outcome of a send (it went out, no chat unreachable) recorded straight
+    through the driver — BEGIN IMMEDIATE, the SentMessage rows, the 'sent' mark, COMMIT — on one
+    connection held for the whole delivery. The same statements and stored values as the
+    Session path below, and still one commit per recipient right after its own send; it only
+    skips the Session/Core layers (≈ 0.5 ms per digest). Other outcomes and other databases use
+    the Session path."""
+
+    def __init__(self, dbapi: Any, dialect: Any) -> None:
+        self.dbapi = dbapi
+        out, sent = _OUTBOX.c, SentMessage.__table__.c
+        self.ts = out.sent_at.type.dialect_impl(dialect).bind_processor(dialect)
+        self.ts_sent = sent.sent_at.type.dialect_impl(dialect).bind_processor(dialect)
+        self.json_out = out.message_ids.type.dialect_impl(dialect).bind_processor(dialect)
+        self.json_sent = sent.period_ids.type.dialect_impl(dialect).bind_processor(dialect)
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, session_factory: sessionmaker[Session]) -> Iterator[_SentRecorder | None]:
+        engine = session_factory.kw.get("bind")
+        if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
+            yield None
+            return
+        raw = engine.raw_connection()
+        try:
+            yield cls(raw.driver_connection, engine.dialect)
+        finally:
+            raw.close()
+
+    def record_sent(
+        self,
+        key: str,
+        kind: str,
+        ids: list[int],
+        sent: list[tuple[int, int, tuple[int, ...]]],
+        now: dt.datetime,
+    ) -> None:
+        cur = self.dbapi.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            if sent:
+                at = self.ts_sent(now)
+                cur.executemany(
+                    f"INSERT INTO {SentMessage.__tablename__} "
+                    "(chat_id, message_id, kind, recipient, period_ids, sent_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO NOTHING",
+                    [
+                        (chat, message_id, kind, key, self.json_sent(list(periods)), at)
+                        for chat, message_id, periods in sent
+                    ],
+                )
+            message_ids = self.json_out([[chat, msg] for chat, msg, _ in sent])
+            at = self.ts(now)
+            for start in range(0, len(ids), 900):  # SQLite's host-parameter limit
+                chunk = ids[start : start + 900]
+                cur.execute(
+                    f"UPDATE {_OUTBOX.name} SET state = ?, sent_at = ?, "
+                    "attempts = attempts + 1, message_ids = ?, last_error = '' "
+                    f"WHERE id IN ({', '.join('?' * len(chunk))})",
+                    (SENT, at, message_ids, *chunk),
+                )
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        finally:
+            cur.close()
 
 
 def _recipient_order(key: str) -> tuple[int, int, str]:
@@ -251,6 +331,7 @@ async def _deliver_recipient(
     key: str,
     items: list[_Row],
     target: _Target,
+    fast: _SentRecorder | None = None,
 ) -> DeliveryReport:
     report = DeliveryReport()
     needs_chats = bool(getattr(channel, "needs_chats", True))
@@ -299,30 +380,14 @@ async def _deliver_recipient(
             outgoing.append(message)
 
     ids = [row.id for row in items]
-    with transaction(session_factory) as session:
-        if combined.unreachable:
-            report.unreachable_contacts += _mark_unreachable(
-                session, cfg, now, target, combined.unreachable
-            )
-        if combined.sent:
-            _record_sent_messages(session, key, kind, combined.sent, now)
-        if combined.temporary_error:
-            _schedule_retry(session, cfg, now, cal, items, combined, report)
-        elif combined.sent or (outgoing and not needs_chats):
-            session.execute(
-                _MARK_SENT,
-                {
-                    "ids": ids,
-                    "sent_at": now,
-                    "message_ids": [[chat, msg] for chat, msg, _ in combined.sent],
-                },
-            )
-            report.items_sent += len(items)
-        else:  # every chat turned out unreachable
-            _undeliverable(session, cfg, now, key, target, items, "all chats unreachable")
-            report.undeliverable += len(items)
-            report.items_dead += len(items)
-
+    went_out = bool(combined.sent or (outgoing and not needs_chats))
+    if fast is not None and went_out and not combined.unreachable and not combined.temporary_error:
+        fast.record_sent(key, kind, ids, combined.sent, now)
+        report.items_sent += len(items)
+    else:
+        _record_outcome(
+            session_factory, cfg, now, cal, key, kind, target, items, combined, report, went_out
+        )
     if not combined.temporary_error:
         for message in outgoing:
             report.delivered.append(
@@ -341,6 +406,46 @@ async def _deliver_recipient(
                 )
             )
     return report
+
+
+def _record_outcome(
+    session_factory: sessionmaker[Session],
+    cfg: Config,
+    now: dt.datetime,
+    cal: Any,
+    key: str,
+    kind: str,
+    target: _Target,
+    items: list[_Row],
+    combined: SendResult,
+    report: DeliveryReport,
+    went_out: bool,
+) -> None:
+    """Record one recipient's send outcome in its own transaction (committed at once)."""
+    ids = [row.id for row in items]
+    with transaction(session_factory) as session:
+        if combined.unreachable:
+            report.unreachable_contacts += _mark_unreachable(
+                session, cfg, now, target, combined.unreachable
+            )
+        if combined.sent:
+            _record_sent_messages(session, key, kind, combined.sent, now)
+        if combined.temporary_error:
+            _schedule_retry(session, cfg, now, cal, items, combined, report)
+        elif went_out:
+            session.execute(
+                _MARK_SENT,
+                {
+                    "ids": ids,
+                    "sent_at": now,
+                    "message_ids": [[chat, msg] for chat, msg, _ in combined.sent],
+                },
+            )
+            report.items_sent += len(items)
+        else:  # every chat turned out unreachable
+            _undeliverable(session, cfg, now, key, target, items, "all chats unreachable")
+            report.undeliverable += len(items)
+            report.items_dead += len(items)
 
 
 _BY_LEAD = frozenset({"escalation_office", "escalation_leader"})

@@ -298,6 +298,10 @@ async def _run(
                         .options(*PERIOD_WITH_CONTEXT)
                     )
                 }
+                # … and their contacts (the service checks each one's unit).
+                reporters = session.scalars(  # held: the identity map keeps weak references
+                    select(Contact).where(Contact.id.in_({p.contact_id for p in due_reports}))
+                ).all()
                 for planned in sorted(due_reports, key=lambda p: (p.at, p.task, p.unit)):
                     period = periods.get(planned.period_id)
                     if period is None or period.state not in ("open", "returned"):
@@ -314,6 +318,7 @@ async def _run(
                         tz=tz,
                     )
                     made.append(planned)
+                del reporters
             for planned in made:
                 result.reports += 1
                 emit(
