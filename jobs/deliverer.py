@@ -165,22 +165,28 @@ CLAIM_GROUP = 100  # recipients claimed per statement: bounds memory on a very b
 
 
 def _claim(
-    session_factory: sessionmaker[Session], now: dt.datetime, recipients: Sequence[str]
+    session_factory: sessionmaker[Session],
+    now: dt.datetime,
+    recipients: Sequence[str],
+    fast: _SentRecorder | None = None,
 ) -> dict[str, list[_Row]]:
     """Claim the due rows of these recipients: one UPDATE … RETURNING (SQLite ≥ 3.35 and
     PostgreSQL). Only rows still pending/failed are taken, so two deliverers never share one."""
-    with transaction(session_factory) as session:
-        result = session.execute(
-            _OUTBOX.update()
-            .where(
-                _OUTBOX.c.state.in_(RETRYABLE),
-                _OUTBOX.c.next_attempt_at <= now,
-                _OUTBOX.c.recipient.in_(list(recipients)),
+    if fast is not None:
+        rows = fast.claim(now, recipients)
+    else:
+        with transaction(session_factory) as session:
+            result = session.execute(
+                _OUTBOX.update()
+                .where(
+                    _OUTBOX.c.state.in_(RETRYABLE),
+                    _OUTBOX.c.next_attempt_at <= now,
+                    _OUTBOX.c.recipient.in_(list(recipients)),
+                )
+                .values(state=SENDING)
+                .returning(*_ROW_COLUMNS)
             )
-            .values(state=SENDING)
-            .returning(*_ROW_COLUMNS)
-        )
-        rows = [_Row(*r) for r in result]
+            rows = [_Row(*r) for r in result]
     out: dict[str, list[_Row]] = defaultdict(list)
     for row in sorted(rows, key=lambda r: r.id):
         out[row.recipient].append(row)
@@ -214,7 +220,7 @@ async def deliver(
         units = [key for key in due if key != "office"]
         for start in range(0, len(units), CLAIM_GROUP):
             group = units[start : start + CLAIM_GROUP]
-            claimed = _claim(session_factory, now, group)
+            claimed = _claim(session_factory, now, group, fast)
             with session_factory() as session:
                 targets = _resolve_all(session, cfg, list(claimed))
             for key in group:
@@ -235,7 +241,7 @@ async def deliver(
         # The office last: its digest in this same tick names the units that could not be
         # reached.
         if "office" in due or report.undeliverable or report.unreachable_contacts:
-            rows = _claim(session_factory, now, ["office"]).get("office", [])
+            rows = _claim(session_factory, now, ["office"], fast).get("office", [])
             if rows:
                 target = _resolve_all(None, cfg, ["office"])["office"]
                 report.merge(
@@ -261,6 +267,32 @@ class _SentRecorder:
         self.ts_sent = sent.sent_at.type.dialect_impl(dialect).bind_processor(dialect)
         self.json_out = out.message_ids.type.dialect_impl(dialect).bind_processor(dialect)
         self.json_sent = sent.period_ids.type.dialect_impl(dialect).bind_processor(dialect)
+        self.ts_next = out.next_attempt_at.type.dialect_impl(dialect).bind_processor(dialect)
+        self.load_payload = out.payload.type.dialect_impl(dialect).result_processor(dialect, None)
+
+    def claim(self, now: dt.datetime, recipients: Sequence[str]) -> list[_Row]:
+        """_claim's UPDATE … RETURNING through the driver (its own committed transaction)."""
+        marks = ", ".join("?" * len(recipients))
+        cur = self.dbapi.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            found = cur.execute(
+                f"UPDATE {_OUTBOX.name} SET state = ? WHERE state IN (?, ?) "
+                f"AND next_attempt_at <= ? AND recipient IN ({marks}) "
+                f"RETURNING {', '.join(c.name for c in _ROW_COLUMNS)}",
+                (SENDING, *RETRYABLE, self.ts_next(now), *recipients),
+            ).fetchall()
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        finally:
+            cur.close()
+        load = self.load_payload or (lambda v: v)
+        return [
+            _Row(rid, recipient, kind, load(payload), period_id, attempts, key)
+            for rid, recipient, kind, payload, period_id, attempts, key in found
+        ]
 
     @classmethod
     @contextlib.contextmanager
