@@ -132,15 +132,26 @@ def _clip(value: str) -> str:
     return value[:ITEM_TEXT_LIMIT] + "…" if len(value) > ITEM_TEXT_LIMIT else value
 
 
-def _clipped(item: dict[str, Any]) -> dict[str, Any]:
-    """The item with its text values clipped; the item itself when none needs it (most)."""
+class _Item(dict[str, Any]):
+    """An item as the item templates see it: a missing key reads as None, so `item["title"]`
+    means `item.get("title")` — one plain subscript instead of a Jinja method call, which is
+    most of the rendering time of a 100 000-item tick."""
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
+def _clipped(item: dict[str, Any]) -> _Item:
+    """The item with its text values clipped."""
     for value in item.values():
         if isinstance(value, str) and (len(value) > ITEM_TEXT_LIMIT or _SEP in value):
-            return {
-                key: _clip(value) if isinstance(value, str) else value
-                for key, value in item.items()
-            }
-    return item
+            return _Item(
+                {
+                    key: _clip(value) if isinstance(value, str) else value
+                    for key, value in item.items()
+                }
+            )
+    return _Item(item)
 
 
 @cache
