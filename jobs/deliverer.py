@@ -30,15 +30,16 @@ committed — is the only way a message can go out twice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -148,26 +149,44 @@ _DUE_RECIPIENTS = (
     .where(_OUTBOX.c.state.in_(RETRYABLE), _OUTBOX.c.next_attempt_at <= bindparam("now"))
     .distinct()
 )
+# The 'sent' mark, built once (a busy tick records 2 000 digests: no per-call statement build).
+_MARK_SENT = (
+    _OUTBOX.update()
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        state=SENT,
+        sent_at=bindparam("sent_at", type_=_OUTBOX.c.sent_at.type),
+        attempts=_OUTBOX.c.attempts + 1,
+        message_ids=bindparam("message_ids", type_=_OUTBOX.c.message_ids.type),
+        last_error="",
+    )
+)
 CLAIM_GROUP = 100  # recipients claimed per statement: bounds memory on a very busy tick
 
 
 def _claim(
-    session_factory: sessionmaker[Session], now: dt.datetime, recipients: Sequence[str]
+    session_factory: sessionmaker[Session],
+    now: dt.datetime,
+    recipients: Sequence[str],
+    fast: _SentRecorder | None = None,
 ) -> dict[str, list[_Row]]:
     """Claim the due rows of these recipients: one UPDATE … RETURNING (SQLite ≥ 3.35 and
     PostgreSQL). Only rows still pending/failed are taken, so two deliverers never share one."""
-    with transaction(session_factory) as session:
-        result = session.execute(
-            _OUTBOX.update()
-            .where(
-                _OUTBOX.c.state.in_(RETRYABLE),
-                _OUTBOX.c.next_attempt_at <= now,
-                _OUTBOX.c.recipient.in_(list(recipients)),
+    if fast is not None:
+        rows = fast.claim(now, recipients)
+    else:
+        with transaction(session_factory) as session:
+            result = session.execute(
+                _OUTBOX.update()
+                .where(
+                    _OUTBOX.c.state.in_(RETRYABLE),
+                    _OUTBOX.c.next_attempt_at <= now,
+                    _OUTBOX.c.recipient.in_(list(recipients)),
+                )
+                .values(state=SENDING)
+                .returning(*_ROW_COLUMNS)
             )
-            .values(state=SENDING)
-            .returning(*_ROW_COLUMNS)
-        )
-        rows = [_Row(*r) for r in result]
+            rows = [_Row(*r) for r in result]
     out: dict[str, list[_Row]] = defaultdict(list)
     for row in sorted(rows, key=lambda r: r.id):
         out[row.recipient].append(row)
@@ -197,30 +216,135 @@ async def deliver(
         due = sorted(session.scalars(_DUE_RECIPIENTS, {"now": now}), key=_recipient_order)
     if not due:
         return report
-    units = [key for key in due if key != "office"]
-    for start in range(0, len(units), CLAIM_GROUP):
-        group = units[start : start + CLAIM_GROUP]
-        claimed = _claim(session_factory, now, group)
-        with session_factory() as session:
-            targets = _resolve_all(session, cfg, list(claimed))
-        for key in group:
-            if key in claimed:
+    with _SentRecorder.open(session_factory) as fast:
+        units = [key for key in due if key != "office"]
+        for start in range(0, len(units), CLAIM_GROUP):
+            group = units[start : start + CLAIM_GROUP]
+            claimed = _claim(session_factory, now, group, fast)
+            with session_factory() as session:
+                targets = _resolve_all(session, cfg, list(claimed))
+            for key in group:
+                if key in claimed:
+                    report.merge(
+                        await _deliver_recipient(
+                            session_factory,
+                            channel,
+                            cfg,
+                            now,
+                            cal,
+                            key,
+                            claimed[key],
+                            targets[key],
+                            fast,
+                        )
+                    )
+        # The office last: its digest in this same tick names the units that could not be
+        # reached.
+        if "office" in due or report.undeliverable or report.unreachable_contacts:
+            rows = _claim(session_factory, now, ["office"], fast).get("office", [])
+            if rows:
+                target = _resolve_all(None, cfg, ["office"])["office"]
                 report.merge(
                     await _deliver_recipient(
-                        session_factory, channel, cfg, now, cal, key, claimed[key], targets[key]
+                        session_factory, channel, cfg, now, cal, "office", rows, target, fast
                     )
                 )
-    # The office last: its digest in this same tick names the units that could not be reached.
-    if "office" in due or report.undeliverable or report.unreachable_contacts:
-        rows = _claim(session_factory, now, ["office"]).get("office", [])
-        if rows:
-            target = _resolve_all(None, cfg, ["office"])["office"]
-            report.merge(
-                await _deliver_recipient(
-                    session_factory, channel, cfg, now, cal, "office", rows, target
-                )
-            )
     return report
+
+
+class _SentRecorder:
+    """SQLite: the usual outcome of a send (it went out, no chat unreachable) recorded straight
+    through the driver — BEGIN IMMEDIATE, the SentMessage rows, the 'sent' mark, COMMIT — on one
+    connection held for the whole delivery. The same statements and stored values as the
+    Session path below, and still one commit per recipient right after its own send; it only
+    skips the Session/Core layers (≈ 0.5 ms per digest). Other outcomes and other databases use
+    the Session path."""
+
+    def __init__(self, dbapi: Any, dialect: Any) -> None:
+        self.dbapi = dbapi
+        out, sent = _OUTBOX.c, SentMessage.__table__.c
+        self.ts = out.sent_at.type.dialect_impl(dialect).bind_processor(dialect)
+        self.ts_sent = sent.sent_at.type.dialect_impl(dialect).bind_processor(dialect)
+        self.json_out = out.message_ids.type.dialect_impl(dialect).bind_processor(dialect)
+        self.json_sent = sent.period_ids.type.dialect_impl(dialect).bind_processor(dialect)
+        self.ts_next = out.next_attempt_at.type.dialect_impl(dialect).bind_processor(dialect)
+        self.load_payload = out.payload.type.dialect_impl(dialect).result_processor(dialect, None)
+
+    def claim(self, now: dt.datetime, recipients: Sequence[str]) -> list[_Row]:
+        """_claim's UPDATE … RETURNING through the driver (its own committed transaction)."""
+        marks = ", ".join("?" * len(recipients))
+        cur = self.dbapi.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            found = cur.execute(
+                f"UPDATE {_OUTBOX.name} SET state = ? WHERE state IN (?, ?) "
+                f"AND next_attempt_at <= ? AND recipient IN ({marks}) "
+                f"RETURNING {', '.join(c.name for c in _ROW_COLUMNS)}",
+                (SENDING, *RETRYABLE, self.ts_next(now), *recipients),
+            ).fetchall()
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        finally:
+            cur.close()
+        load = self.load_payload or (lambda v: v)
+        return [
+            _Row(rid, recipient, kind, load(payload), period_id, attempts, key)
+            for rid, recipient, kind, payload, period_id, attempts, key in found
+        ]
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, session_factory: sessionmaker[Session]) -> Iterator[_SentRecorder | None]:
+        engine = session_factory.kw.get("bind")
+        if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
+            yield None
+            return
+        raw = engine.raw_connection()
+        try:
+            yield cls(raw.driver_connection, engine.dialect)
+        finally:
+            raw.close()
+
+    def record_sent(
+        self,
+        key: str,
+        kind: str,
+        ids: list[int],
+        sent: list[tuple[int, int, tuple[int, ...]]],
+        now: dt.datetime,
+    ) -> None:
+        cur = self.dbapi.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            if sent:
+                at = self.ts_sent(now)
+                cur.executemany(
+                    f"INSERT INTO {SentMessage.__tablename__} "
+                    "(chat_id, message_id, kind, recipient, period_ids, sent_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO NOTHING",
+                    [
+                        (chat, message_id, kind, key, self.json_sent(list(periods)), at)
+                        for chat, message_id, periods in sent
+                    ],
+                )
+            message_ids = self.json_out([[chat, msg] for chat, msg, _ in sent])
+            at = self.ts(now)
+            for start in range(0, len(ids), 900):  # SQLite's host-parameter limit
+                chunk = ids[start : start + 900]
+                cur.execute(
+                    f"UPDATE {_OUTBOX.name} SET state = ?, sent_at = ?, "
+                    "attempts = attempts + 1, message_ids = ?, last_error = '' "
+                    f"WHERE id IN ({', '.join('?' * len(chunk))})",
+                    (SENT, at, message_ids, *chunk),
+                )
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        finally:
+            cur.close()
 
 
 def _recipient_order(key: str) -> tuple[int, int, str]:
@@ -239,6 +363,7 @@ async def _deliver_recipient(
     key: str,
     items: list[_Row],
     target: _Target,
+    fast: _SentRecorder | None = None,
 ) -> DeliveryReport:
     report = DeliveryReport()
     needs_chats = bool(getattr(channel, "needs_chats", True))
@@ -287,33 +412,14 @@ async def _deliver_recipient(
             outgoing.append(message)
 
     ids = [row.id for row in items]
-    with transaction(session_factory) as session:
-        if combined.unreachable:
-            report.unreachable_contacts += _mark_unreachable(
-                session, cfg, now, target, combined.unreachable
-            )
-        if combined.sent:
-            _record_sent_messages(session, key, kind, combined.sent, now)
-        if combined.temporary_error:
-            _schedule_retry(session, cfg, now, cal, items, combined, report)
-        elif combined.sent or (outgoing and not needs_chats):
-            session.execute(
-                _OUTBOX.update()
-                .where(_OUTBOX.c.id.in_(ids))
-                .values(
-                    state=SENT,
-                    sent_at=now,
-                    attempts=_OUTBOX.c.attempts + 1,
-                    message_ids=[[chat, msg] for chat, msg, _ in combined.sent],
-                    last_error="",
-                )
-            )
-            report.items_sent += len(items)
-        else:  # every chat turned out unreachable
-            _undeliverable(session, cfg, now, key, target, items, "all chats unreachable")
-            report.undeliverable += len(items)
-            report.items_dead += len(items)
-
+    went_out = bool(combined.sent or (outgoing and not needs_chats))
+    if fast is not None and went_out and not combined.unreachable and not combined.temporary_error:
+        fast.record_sent(key, kind, ids, combined.sent, now)
+        report.items_sent += len(items)
+    else:
+        _record_outcome(
+            session_factory, cfg, now, cal, key, kind, target, items, combined, report, went_out
+        )
     if not combined.temporary_error:
         for message in outgoing:
             report.delivered.append(
@@ -332,6 +438,46 @@ async def _deliver_recipient(
                 )
             )
     return report
+
+
+def _record_outcome(
+    session_factory: sessionmaker[Session],
+    cfg: Config,
+    now: dt.datetime,
+    cal: Any,
+    key: str,
+    kind: str,
+    target: _Target,
+    items: list[_Row],
+    combined: SendResult,
+    report: DeliveryReport,
+    went_out: bool,
+) -> None:
+    """Record one recipient's send outcome in its own transaction (committed at once)."""
+    ids = [row.id for row in items]
+    with transaction(session_factory) as session:
+        if combined.unreachable:
+            report.unreachable_contacts += _mark_unreachable(
+                session, cfg, now, target, combined.unreachable
+            )
+        if combined.sent:
+            _record_sent_messages(session, key, kind, combined.sent, now)
+        if combined.temporary_error:
+            _schedule_retry(session, cfg, now, cal, items, combined, report)
+        elif went_out:
+            session.execute(
+                _MARK_SENT,
+                {
+                    "ids": ids,
+                    "sent_at": now,
+                    "message_ids": [[chat, msg] for chat, msg, _ in combined.sent],
+                },
+            )
+            report.items_sent += len(items)
+        else:  # every chat turned out unreachable
+            _undeliverable(session, cfg, now, key, target, items, "all chats unreachable")
+            report.undeliverable += len(items)
+            report.items_dead += len(items)
 
 
 _BY_LEAD = frozenset({"escalation_office", "escalation_leader"})

@@ -252,3 +252,59 @@ async def test_rows_stuck_in_sending_are_recovered(config, sessions):
     assert set(states(sessions).values()) == {PENDING}
     await deliver(sessions, channel, config, NOW)
     assert len(channel.sent) == 1
+
+
+async def test_driver_fast_path_stores_what_the_session_path_stores(config, sessions, monkeypatch):
+    """On SQLite a sent digest is claimed and recorded through the driver; the rows it leaves
+    (outbox marks, SentMessage rows) must equal those of the portable Session path."""
+    import jobs.deliverer as deliverer
+
+    gx = unit_id(sessions, "区工信局")
+    fg = unit_id(sessions, "区发改局")
+    add_contact(sessions, gx, 1001)
+    add_contact(sessions, gx, 1002)
+    add_contact(sessions, fg, 2001)
+
+    def snapshot() -> list[tuple]:
+        with sessions() as s:
+            outbox = [
+                (r.dedupe_key, r.state, r.attempts, r.sent_at, r.message_ids, r.last_error)
+                for r in s.scalars(select(OutboxItem).order_by(OutboxItem.dedupe_key))
+            ]
+            sent = [
+                (m.chat_id, m.message_id, m.kind, m.recipient, m.period_ids, m.sent_at)
+                for m in s.scalars(select(SentMessage).order_by(SentMessage.id))
+            ]
+        return [tuple(outbox), tuple(sent)]
+
+    results = []
+    for fast in (True, False):
+        with transaction(sessions) as s:
+            s.execute(SentMessage.__table__.delete())
+            s.execute(OutboxItem.__table__.delete())
+        put(sessions, "reminder", f"unit:{gx}", 3)
+        put(sessions, "overdue", f"unit:{gx}", 5, days_late=2)
+        put(sessions, "escalation_lead", f"unit:{fg}", 5, role="lead")
+        if fast:
+            with deliverer._SentRecorder.open(sessions) as recorder:
+                assert recorder is not None  # the test database is a SQLite file
+        else:
+            monkeypatch.setattr(deliverer._SentRecorder, "open", _no_fast_path)
+        report = await deliver(sessions, MemoryChannel(needs_chats=True), config, NOW)
+        assert report.items_sent == 3
+        results.append(snapshot())
+    assert results[0] == results[1]
+    assert {row[1] for row in results[0][0]} == {SENT}
+    assert len(results[0][1]) == 3  # one SentMessage per chat message
+
+
+class _NoFast:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _no_fast_path(_session_factory):
+    return _NoFast()

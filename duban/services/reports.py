@@ -23,7 +23,7 @@ from db.models.tasks import LEAD
 from duban.services import NotFound, PermissionDenied, ServiceError, audit, notify
 from duban.services.lookup import (
     get_period,
-    lead_unit_ids,
+    lead_units,
     local_date,
     require_lead_of,
     require_own_period,
@@ -136,11 +136,13 @@ def submit_report(
             item=notify.item_for(period, ref_id=report.id, **extra),
         )
     else:
-        for lead_id in lead_unit_ids(session, assignment.task_id):
+        with session.no_autoflush:  # the audit row needs no flush before this read
+            leads = lead_units(session, assignment.task_id)
+        for lead in leads:
             notify.to_unit(
                 session,
                 kind="review_request",
-                unit_id=lead_id,
+                unit_id=lead.id,
                 role="lead",
                 period=period,
                 ref_id=report.id,
