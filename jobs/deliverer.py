@@ -44,12 +44,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import transaction
-from db.models import Contact, OutboxItem, SentMessage, Unit
+from db.models import Contact, OutboxItem, SentMessage, Task, Unit
 from db.models.outbox import DEAD, FAILED, PENDING, SENDING, SENT
 from duban.config import Config
 from jobs.channel import Channel, ItemRef, Outgoing, Recipient, SendResult
 from jobs.outbox import enqueue
-from messages.render import Renderer, normalise_locale, severity
+from messages.render import Renderer, normalise_locale, severity, short_title
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,7 @@ _DUE_RECIPIENTS = (
     .where(_OUTBOX.c.state.in_(RETRYABLE), _OUTBOX.c.next_attempt_at <= bindparam("now"))
     .distinct()
 )
+_TASK_TITLES = select(Task.number, Task.text)
 # The 'sent' mark, built once (a busy tick records 2 000 digests: no per-call statement build).
 _MARK_SENT = (
     _OUTBOX.update()
@@ -214,8 +215,9 @@ async def deliver(
         return report  # nothing goes out at night or on a day off; it waits in the outbox
     with session_factory() as session:
         due = sorted(session.scalars(_DUE_RECIPIENTS, {"now": now}), key=_recipient_order)
-    if not due:
-        return report
+        if not due:
+            return report
+        titles = {number: short_title(text) for number, text in session.execute(_TASK_TITLES).all()}
     with _SentRecorder.open(session_factory) as fast:
         units = [key for key in due if key != "office"]
         for start in range(0, len(units), CLAIM_GROUP):
@@ -236,6 +238,7 @@ async def deliver(
                             claimed[key],
                             targets[key],
                             fast,
+                            titles,
                         )
                     )
         # The office last: its digest in this same tick names the units that could not be
@@ -246,7 +249,16 @@ async def deliver(
                 target = _resolve_all(None, cfg, ["office"])["office"]
                 report.merge(
                     await _deliver_recipient(
-                        session_factory, channel, cfg, now, cal, "office", rows, target, fast
+                        session_factory,
+                        channel,
+                        cfg,
+                        now,
+                        cal,
+                        "office",
+                        rows,
+                        target,
+                        fast,
+                        titles,
                     )
                 )
     return report
@@ -364,6 +376,7 @@ async def _deliver_recipient(
     items: list[_Row],
     target: _Target,
     fast: _SentRecorder | None = None,
+    titles: dict[int, str] | None = None,
 ) -> DeliveryReport:
     report = DeliveryReport()
     needs_chats = bool(getattr(channel, "needs_chats", True))
@@ -378,8 +391,11 @@ async def _deliver_recipient(
     role = str(items[0].payload.get("role", "unit"))
     kind = items[0].kind
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    titles = titles or {}
     for row in items:
-        groups[row.kind].append(dict(row.payload.get("item", {})))
+        item = dict(row.payload.get("item", {}))
+        item.setdefault("title", titles.get(item.get("task")))  # type: ignore[arg-type]
+        groups[row.kind].append(item)
     ordered = sorted(groups.items(), key=lambda kv: severity(kv[0]))
     refs = tuple(_item_ref(row) for row in items)
 

@@ -11,6 +11,7 @@ they can be split between items — never inside an HTML tag — when they excee
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
@@ -46,6 +47,16 @@ KIND_ORDER: tuple[str, ...] = (
     "completion_claim",
     "completion_result",
 )
+
+
+_CLAUSE_END = re.compile(r"[，,。；;：:！!？?]")
+
+
+def short_title(text: str, limit: int = 16) -> str:
+    """A task's first clause for a digest line (构建服务业跨越式发展模式,促进… → its first clause):
+    "任务7" alone means nothing to a contact; the whole text is too long for a digest."""
+    clause = _CLAUSE_END.split(text.strip(), maxsplit=1)[0].strip()
+    return clause if len(clause) <= limit else clause[: limit - 1] + "…"
 
 
 def severity(kind: str) -> int:

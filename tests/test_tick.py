@@ -167,3 +167,16 @@ async def test_a_report_stops_the_ladder(config, sessions):
         for _, _, _, items in after
         for kind, _, unit, _ in items
     )
+
+
+async def test_digest_lines_name_the_task_not_only_its_number(config, sessions):
+    cfg = with_window(config, dt.date(2024, 3, 1), dt.date(2024, 4, 30))
+    add_table(sessions)
+    with transaction(sessions) as s:
+        task = s.scalars(select(Task).order_by(Task.number)).first()
+        task.text = "构建服务业跨越式发展模式,促进现代服务业与金融、商贸、文旅深度融合。"
+        number = task.number
+    channel = MemoryChannel(needs_chats=False)
+    await tick(App(cfg, sessions), channel, dt.datetime(2024, 3, 20, 9, 0, tzinfo=SH))
+    text = "\n".join(part for message in channel.sent for part in message.parts)
+    assert f"任务{number}（构建服务业跨越式发展模式）" in text
