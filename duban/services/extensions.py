@@ -14,7 +14,6 @@ from db.models.tasks import LEAD
 from duban.services import NotFound, PermissionDenied, ServiceError, audit, notify
 from duban.services.lookup import (
     get_period,
-    lead_unit_ids,
     local_date,
     require_lead_of,
     require_own_period,
@@ -77,28 +76,16 @@ def request_extension(
         new_due=new_due.isoformat(),
     )
     extra = {"reason": ext.reason, "new_due": new_due.isoformat()}
-    if period.assignment.role == LEAD:
-        notify.to_office(
-            session,
-            kind="extension_request",
-            office_name=office_name,
-            period=period,
-            ref_id=ext.id,
-            now=now,
-            item=notify.item_for(period, ref_id=ext.id, **extra),
-        )
-    else:
-        for lead_id in lead_unit_ids(session, period.assignment.task_id):
-            notify.to_unit(
-                session,
-                kind="extension_request",
-                unit_id=lead_id,
-                role="lead",
-                period=period,
-                ref_id=ext.id,
-                now=now,
-                **extra,
-            )
+    notify.to_deciders(
+        session,
+        kind="extension_request",
+        office_kind="extension_request",
+        period=period,
+        ref_id=ext.id,
+        now=now,
+        office_name=office_name,
+        **extra,
+    )
     return ext
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.models import Period, Unit
+from db.models.tasks import LEAD
+from duban.services.lookup import lead_units
 from jobs.outbox import enqueue
 
 OFFICE = "office"
@@ -76,3 +78,42 @@ def to_office(
         assignment_id=period.assignment_id if period else None,
         period_id=period.id if period else None,
     )
+
+
+def to_deciders(
+    session: Session,
+    *,
+    kind: str,
+    office_kind: str,
+    period: Period,
+    ref_id: int,
+    now: dt.datetime,
+    office_name: str,
+    **extra: Any,
+) -> None:
+    """A unit's report or request goes to whoever decides on it: each lead unit of the task for
+    a responsible unit (`kind`), the district office for a lead's own item (`office_kind`)."""
+    if period.assignment.role == LEAD:
+        to_office(
+            session,
+            kind=office_kind,
+            office_name=office_name,
+            period=period,
+            ref_id=ref_id,
+            now=now,
+            item=item_for(period, ref_id=ref_id, **extra),
+        )
+        return
+    with session.no_autoflush:  # the caller's new rows need no flush before this read
+        leads = lead_units(session, period.assignment.task_id)
+    for lead in leads:
+        to_unit(
+            session,
+            kind=kind,
+            unit_id=lead.id,
+            role="lead",
+            period=period,
+            ref_id=ref_id,
+            now=now,
+            **extra,
+        )

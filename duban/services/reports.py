@@ -23,7 +23,6 @@ from db.models.tasks import LEAD
 from duban.services import NotFound, PermissionDenied, ServiceError, audit, notify
 from duban.services.lookup import (
     get_period,
-    lead_units,
     local_date,
     require_lead_of,
     require_own_period,
@@ -125,30 +124,16 @@ def submit_report(
     extra = {"status": status, "text": report.text, "files": len(files)}
     if figure is not None:
         extra["figure"] = figure
-    if is_lead:
-        notify.to_office(
-            session,
-            kind="lead_report",
-            office_name=office_name,
-            period=period,
-            ref_id=report.id,
-            now=now,
-            item=notify.item_for(period, ref_id=report.id, **extra),
-        )
-    else:
-        with session.no_autoflush:  # the audit row needs no flush before this read
-            leads = lead_units(session, assignment.task_id)
-        for lead in leads:
-            notify.to_unit(
-                session,
-                kind="review_request",
-                unit_id=lead.id,
-                role="lead",
-                period=period,
-                ref_id=report.id,
-                now=now,
-                **extra,
-            )
+    notify.to_deciders(
+        session,
+        kind="review_request",
+        office_kind="lead_report",
+        period=period,
+        ref_id=report.id,
+        now=now,
+        office_name=office_name,
+        **extra,
+    )
     return report
 
 
