@@ -440,19 +440,3 @@ def example_config_path() -> Path:
         if candidate.exists():
             return candidate
     raise ConfigError("config.example.toml not found next to the package")
-
-
-def read_token(cfg: Config) -> str | None:
-    """The bot token from the environment variable the config names, else from token_file."""
-    token = os.environ.get(cfg.telegram.token_env, "").strip()
-    if token:
-        return token
-    if cfg.telegram.token_file:
-        path = Path(cfg.telegram.token_file).expanduser()
-        if not path.is_absolute():
-            path = cfg.base_dir / path
-        try:
-            return path.read_text(encoding="utf-8").strip() or None
-        except OSError as exc:
-            raise ConfigError(f"telegram.token_file: cannot read {path}: {exc.strerror}") from exc
-    return None
