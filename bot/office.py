@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 
+from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
@@ -14,6 +16,7 @@ from bot.common import caller_of
 from bot.deps import deps
 from bot.texts import render
 from db.engine import transaction
+from duban.config import Config
 
 T = "bot_office.j2"
 CHART = "overdue_by_lead"  # a key of duban.charts.CHARTS
@@ -58,26 +61,35 @@ async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text(text[start : start + 4000])  # type: ignore[union-attr]
 
 
-async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/export: the 台账 workbook (duban.ledger) and the overdue-by-lead chart (duban.charts)."""
-    if not await _office_only(update, context):
-        return
+async def export_files(
+    sessions: sessionmaker[Session], cfg: Config, today: dt.date
+) -> tuple[bytes, str, bytes]:
+    """The 台账 workbook and the overdue-by-lead chart as of `today`: (xlsx, filename, png).
+    Used by /export and by the weekly digest to the office."""
     from duban.charts import render_ledger_chart
     from duban.ledger import collect_ledger, write_ledger
 
-    d = deps(context)
-    today = d.local_now().date()
-    with transaction(d.sessions) as session:
-        ledger = collect_ledger(session, d.config, today)
+    with transaction(sessions) as session:
+        ledger = collect_ledger(session, cfg, today)
     xlsx = io.BytesIO()
     write_ledger(ledger, xlsx)
     # Drawing takes a moment: off the event loop, so other chats are not kept waiting.
     png = await asyncio.to_thread(render_ledger_chart, CHART, ledger)
+    return xlsx.getvalue(), f"duban-{today.isoformat()}.xlsx", png
+
+
+async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/export: the 台账 workbook (duban.ledger) and the overdue-by-lead chart (duban.charts)."""
+    if not await _office_only(update, context):
+        return
+    d = deps(context)
+    today = d.local_now().date()
+    xlsx, filename, png = await export_files(d.sessions, d.config, today)
     chat = update.effective_chat.id  # type: ignore[union-attr]
     await context.bot.send_document(
         chat,
-        xlsx.getvalue(),
-        filename=f"duban-{today.isoformat()}.xlsx",
+        xlsx,
+        filename=filename,
         caption=render(d.locale, T, "export_caption", today=today),
     )
     await context.bot.send_photo(chat, png, caption=render(d.locale, T, "chart_caption"))

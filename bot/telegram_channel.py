@@ -23,6 +23,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.keyboards import MAX_ITEM_BUTTONS, markup, new_token
 from bot.texts import plain, render
 from db.engine import transaction
+from duban.config import Config
 from jobs.channel import ItemRef, Outgoing, SendResult
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,13 @@ class TelegramChannel:
         sessions: sessionmaker[Session],
         now: Callable[[], dt.datetime],
         locale: str = "zh_CN",
+        config: Config | None = None,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
         self.now = now
         self.locale = locale
+        self.config = config  # needed for the weekly ledger attached to the office's digest
 
     # ------------------------------------------------------------------ buttons
     def _buttons(self, message: Outgoing) -> tuple[InlineKeyboardMarkup | None, bool]:
@@ -152,7 +155,36 @@ class TelegramChannel:
                     result.temporary_error = f"{type(exc).__name__}: {exc.message}"
                     return result
                 result.sent.append((chat_id, msg_id, period_ids))
+        weekly = [i for i in message.items if i.kind == "weekly_export"]
+        if weekly:
+            await self._attach_ledger(message, result, dt.date.fromisoformat(weekly[0].due))
         return result
+
+    async def _attach_ledger(self, message: Outgoing, result: SendResult, today: dt.date) -> None:
+        """The weekly digest's files. The digest text already went out, so a failure here is
+        logged, not retried (the office can always ask with /export)."""
+        from bot.office import export_files
+
+        if self.config is None:
+            log.warning("weekly ledger not attached: the channel has no config")
+            return
+        loc = message.recipient.locale or self.locale
+        try:
+            xlsx, filename, png = await export_files(self.sessions, self.config, today)
+            for chat_id in message.recipient.chat_ids:
+                if chat_id in result.unreachable:
+                    continue
+                await self.bot.send_document(
+                    chat_id,
+                    xlsx,
+                    filename=filename,
+                    caption=render(loc, "bot_office.j2", "export_caption", today=today),
+                )
+                await self.bot.send_photo(
+                    chat_id, png, caption=render(loc, "bot_office.j2", "chart_caption")
+                )
+        except (TelegramError, OSError) as exc:
+            log.warning("weekly ledger not attached: %s", type(exc).__name__)
 
     async def _send_one(
         self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None

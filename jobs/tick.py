@@ -63,6 +63,41 @@ async def tick(app: AppLike, channel: Channel, now: dt.datetime, *, cal: Any = N
     return report
 
 
+def enqueue_weekly_export(session: Session, cfg: Config, cal: Any, now: dt.datetime) -> bool:
+    """On each week's first working day (in office hours) the district office gets the ledger
+    and a chart. An outbox row like any other notice: sent once, kept across restarts; the
+    Telegram channel attaches the files. Only while some reporting period is still running."""
+    from sqlalchemy import exists, select
+
+    from db.models import OutboxItem, Period
+    from db.models.periods import OPEN, RETURNED
+
+    if not cal.in_office_hours(now):
+        return False
+    today = now.astimezone(cfg.tz).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    if cal.next_workday_or_same(monday) != today:
+        return False
+    year, week, _ = today.isocalendar()
+    key = f"weekly_export:0:0:{year}-W{week:02d}:office"
+    if session.scalar(select(exists().where(OutboxItem.dedupe_key == key))):
+        return False
+    running = exists().where(Period.state.in_((OPEN, RETURNED)) | (Period.due_on >= today))
+    if not session.scalar(select(running)):
+        return False
+    from jobs.outbox import enqueue
+
+    return enqueue(
+        session,
+        kind="weekly_export",
+        recipient="office",
+        role="office",
+        payload={"recipient_name": cfg.office.name, "item": {"due": today.isoformat()}},
+        dedupe_key=key,
+        due_at=now,
+    )
+
+
 def plan_due(
     session_factory: sessionmaker[Session], cfg: Config, cal: Any, now: dt.datetime
 ) -> tuple[int, int, int]:
@@ -74,6 +109,7 @@ def plan_due(
     today = now.astimezone(cfg.tz).date()
     with transaction(session_factory) as session:
         created = ensure_periods(session, cfg, cal, today)
+        enqueue_weekly_export(session, cfg, cal, now)
     planned = intents = 0
     first = True
     while True:

@@ -46,6 +46,7 @@ KIND_ORDER: tuple[str, ...] = (
     "extension_result",
     "completion_claim",
     "completion_result",
+    "weekly_export",
 )
 
 

@@ -92,7 +92,9 @@ class Env:
         await self.answer(who["id"], mark, "绑定成功")
 
     async def deliver(self) -> Any:
-        channel = TelegramChannel(self.app.bot, self.sessions, self.now, "zh_CN")
+        channel = TelegramChannel(
+            self.app.bot, self.sessions, self.now, "zh_CN", config=self.config
+        )
         return await deliver(self.sessions, channel, self.config, self.now())
 
     def remind(self, *keys: str, kind: str = "reminder", stage: int = 1) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -26,6 +27,7 @@ from tests.bot_harness import (
     OTHER,
     STRANGER,
     TOKEN,
+    TZ,
     Env,
     make_app,
     make_world,
@@ -546,3 +548,24 @@ async def test_a_handler_error_reaches_the_user_briefly_and_the_log_without_the_
     assert "RuntimeError" in reply.text and "<b>" not in reply.text
     assert "error while handling an update" in caplog.text
     assert "王工信" not in caplog.text  # no names or messages from the update in the log
+
+
+async def test_weekly_digest_brings_the_office_the_ledger_and_a_chart(env: Env) -> None:
+    from jobs.tick import calendar_for, enqueue_weekly_export
+
+    cal = calendar_for(env.config)
+    monday = dt.datetime(2024, 3, 18, 9, 30, tzinfo=TZ)
+    with transaction(env.sessions) as s:
+        # Only on the week's first working day, once.
+        assert not enqueue_weekly_export(s, env.config, cal, monday + dt.timedelta(days=1))
+        assert enqueue_weekly_export(s, env.config, cal, monday)
+        assert not enqueue_weekly_export(s, env.config, cal, monday + dt.timedelta(hours=2))
+    mark = env.server.mark()
+    await env.deliver()
+    digest = await env.answer(OFFICE_CHAT, mark, "本周督办台账")
+    assert "3月18日（周一）" in digest.text
+    doc = await env.server.wait_for(lambda c: c.method == "sendDocument", after=mark, timeout=30)
+    photo = await env.server.wait_for(lambda c: c.method == "sendPhoto", after=mark, timeout=30)
+    assert doc.chat_id == OFFICE_CHAT and photo.chat_id == OFFICE_CHAT
+    (xlsx,) = doc.files.values()
+    assert xlsx[:2] == b"PK"

@@ -123,7 +123,11 @@ def run(args: argparse.Namespace) -> int:
     token = load_token(ctx.config)  # without one: says exactly which variable to set
     app = build_application(ctx, token)
     channel = TelegramChannel(
-        app.bot, ctx.sessions, lambda: dt.datetime.now(ctx.config.tz), ctx.config.duban.locale
+        app.bot,
+        ctx.sessions,
+        lambda: dt.datetime.now(ctx.config.tz),
+        ctx.config.duban.locale,
+        config=ctx.config,
     )
     asyncio.run(serve(ctx, channel, args.interval, app=app))
     return 0

@@ -62,7 +62,11 @@ def make_channel(ctx: context.AppContext, console: bool):  # type: ignore[no-unt
         request=HTTPXRequest(proxy=tg.proxy or None),
     )
     return TelegramChannel(
-        bot, ctx.sessions, lambda: dt.datetime.now(ctx.config.tz), ctx.config.duban.locale
+        bot,
+        ctx.sessions,
+        lambda: dt.datetime.now(ctx.config.tz),
+        ctx.config.duban.locale,
+        config=ctx.config,
     )
 
 
