@@ -26,7 +26,7 @@ from bot.auth import led_task_ids
 from bot.common import button, caller_of, mark_used, run_service
 from bot.common import conversation as common_conversation
 from bot.deps import deps
-from bot.keyboards import MAX_ITEM_BUTTONS, markup, new_token, pattern
+from bot.keyboards import choice_rows, markup, pattern
 from bot.report import cancel
 from bot.texts import render
 from db.engine import transaction
@@ -152,22 +152,17 @@ async def done_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     with transaction(d.sessions) as session:
         ids = sorted(led_task_ids(session, caller.unit_id))
         tasks = [session.get(Task, i) for i in ids]
-        rows = [
+        rows = choice_rows(
+            session,
             [
-                (
-                    render(d.locale, T, "task_button", task=t.number),
-                    new_token(
-                        session,
-                        "done_claim",
-                        {"task_id": t.id},
-                        now=d.now(),
-                        unit_id=caller.unit_id,
-                    ),
-                )
-            ]
-            for t in tasks[:MAX_ITEM_BUTTONS]
-            if t is not None
-        ]
+                (render(d.locale, T, "task_button", task=t.number), {"task_id": t.id})
+                for t in tasks
+                if t is not None
+            ],
+            "done_claim",
+            now=d.now(),
+            unit_id=caller.unit_id,
+        )
     await update.effective_message.reply_text(  # type: ignore[union-attr]
         render(d.locale, T, "choose_task" if rows else "no_led_tasks"), reply_markup=markup(rows)
     )

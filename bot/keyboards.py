@@ -72,6 +72,29 @@ def new_token(
     return data
 
 
+def choice_rows(
+    session: Session,
+    choices: Sequence[tuple[str, dict[str, Any]]],
+    action: str,
+    *,
+    now: dt.datetime,
+    contact_id: int | None = None,
+    unit_id: int | None = None,
+) -> list[list[tuple[str, str]]]:
+    """One button per row for a list of (label, payload) choices, at most MAX_ITEM_BUTTONS."""
+    return [
+        [
+            (
+                label,
+                new_token(
+                    session, action, payload, now=now, contact_id=contact_id, unit_id=unit_id
+                ),
+            )
+        ]
+        for label, payload in choices[:MAX_ITEM_BUTTONS]
+    ]
+
+
 @dataclass(frozen=True)
 class Resolved:
     token: CallbackToken

@@ -30,8 +30,8 @@ from bot.keyboards import (
     MAX_ITEM_BUTTONS,
     STATUS_BUTTONS,
     STATUS_VALUES,
+    choice_rows,
     markup,
-    new_token,
     pattern,
 )
 from bot.texts import render
@@ -127,21 +127,16 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             context.user_data[DRAFT] = _new_draft(session, items[0])  # type: ignore[index]
             label = items[0]
         else:
-            rows = [
+            rows = choice_rows(
+                session,
                 [
-                    (
-                        render(d.locale, T, "item_button", item=i),
-                        new_token(
-                            session,
-                            "report",
-                            {"period_id": i.period_id},
-                            now=d.now(),
-                            unit_id=caller.unit_id,
-                        ),
-                    )
-                ]
-                for i in items[:MAX_ITEM_BUTTONS]
-            ]
+                    (render(d.locale, T, "item_button", item=i), {"period_id": i.period_id})
+                    for i in items
+                ],
+                "report",
+                now=d.now(),
+                unit_id=caller.unit_id,
+            )
     if not items:
         await msg.reply_text(render(d.locale, T, "nothing_open"))
         return ConversationHandler.END
@@ -354,21 +349,19 @@ async def reply_to_reminder(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         items = [i for i in items if _unit_matches(session, i, caller.unit_id)]
         rows = []
         if len(items) > 1:
-            rows = [
+            rows = choice_rows(
+                session,
                 [
                     (
                         render(d.locale, T, "item_button", item=i),
-                        new_token(
-                            session,
-                            "pick",
-                            {**draft_base, "period_id": i.period_id},
-                            now=d.now(),
-                            contact_id=caller.contact_id,
-                        ),
+                        {**draft_base, "period_id": i.period_id},
                     )
-                ]
-                for i in items[:MAX_ITEM_BUTTONS]
-            ]
+                    for i in items
+                ],
+                "pick",
+                now=d.now(),
+                contact_id=caller.contact_id,
+            )
     if sent is None:
         await msg.reply_text(render(d.locale, T, "reply_unknown"))
         return
