@@ -52,6 +52,7 @@ from db.models.outbox import FAILED, PENDING
 from db.models.tasks import LEAD
 from duban.config import Config, ReportingConfig
 from duban.registry import sync_units
+from duban.services.designation import candidates, designate
 from duban.services.lookup import PERIOD_WITH_CONTEXT
 from jobs.channels import MemoryChannel
 from jobs.deliverer import DeliveredMessage
@@ -79,6 +80,7 @@ class SimResult:
     messages: list[DeliveredMessage] = field(default_factory=list)
     ticks: int = 0
     reports: int = 0
+    designations: int = 0  # 各相关X placeholders the simulated leads designated
     # unit → (periods due in the window, reported on time, reported late)
     per_unit: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     dead: int = 0
@@ -283,9 +285,23 @@ async def _run(
     stop = dt.datetime.combine(options.end + dt.timedelta(days=1), dt.time(0), tz)
     now = cal.next_send_time(dt.datetime.combine(options.start, dt.time(0), tz))
     pending: list[_Planned] = []
+    designations = _plan_designations(sessions, cal, options)
     seen_period = 0
     while now < stop:
         # Reports made up to now, in time order, then the tick.
+        due_designations = [x for x in designations if x.at <= now]
+        if due_designations:
+            designations = [x for x in designations if x.at > now]
+            with transaction(sessions) as session:
+                for x in due_designations:
+                    designate(
+                        session,
+                        designation_id=x.designation_id,
+                        unit_ids=x.unit_ids,
+                        now=now,
+                        by="simulate",
+                    )
+            result.designations += len(due_designations)
         due_reports = [p for p in pending if p.at <= now]
         if due_reports:
             pending = [p for p in pending if p.at > now]
@@ -347,6 +363,40 @@ async def _run(
         result.dead = int(
             session.scalar(select(func.count(OutboxItem.id)).where(OutboxItem.state == "dead")) or 0
         )
+
+
+@dataclass(frozen=True)
+class _Designating:
+    at: dt.datetime
+    designation_id: int
+    unit_ids: tuple[int, ...]
+
+
+def _plan_designations(
+    sessions: sessionmaker[Session], cal: Any, options: SimOptions
+) -> list[_Designating]:
+    """Each lead designates its 各相关X placeholders (with the reply rate's probability) on one
+    of the first working days: one to three of the candidate units, at an office opening (a
+    tick the clock makes anyway). Its own random stream, like the figures."""
+    out: list[_Designating] = []
+    first = cal.next_workday_or_same(options.start)
+    with sessions() as session:
+        pending = session.scalars(
+            select(Designation)
+            .where(Designation.designated_at.is_(None), Designation.removed_at.is_(None))
+            .order_by(Designation.id)
+        ).all()
+        for des in pending:
+            rng = random.Random(f"{options.seed}:designate:{des.task.number}:{des.group.name}")
+            if rng.random() >= options.reply_rate:
+                continue
+            choices = sorted(candidates(session, des))
+            if not choices:
+                continue
+            units = tuple(sorted(rng.sample(choices, rng.randint(1, min(3, len(choices))))))
+            day = cal.add_workdays(first, rng.randint(1, 5))
+            out.append(_Designating(cal.opening(day), des.id, units))
+    return out
 
 
 @dataclass
@@ -553,7 +603,8 @@ def format_text(result: SimResult, options: SimOptions, excerpt: int = 25) -> st
             items_by_kind[item["kind"]] += 1
     lines += ["", "summary:"]
     lines.append(
-        f"  ticks {result.ticks}, messages {len(result.messages)}, reports {result.reports}"
+        f"  ticks {result.ticks}, messages {len(result.messages)}, reports {result.reports}, "
+        f"placeholders designated {result.designations}"
     )
     for kind, label in KIND_LABELS.items():
         lines.append(f"  {label:<40} {items_by_kind.get(kind, 0):>6} item(s)")

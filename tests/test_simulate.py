@@ -148,3 +148,21 @@ def test_everyone_reports_on_time_means_no_chasing(config, sessions):
     assert "reminder" in kinds
     assert not kinds & {"overdue", "escalation_lead", "escalation_office"}
     assert all(on_time == due for due, on_time, _ in result.per_unit.values())
+
+
+def test_simulated_leads_designate_their_placeholders(capsys, config_file):
+    """Task 4's responsible units include 各相关街道办事处: once its lead designates, the chosen
+    subdistricts are reminded like any unit; with --reply-rate 1 every lead designates."""
+    events = [json.loads(line) for line in run_jsonl(capsys, config_file, "--reply-rate", "1")]
+    streets = {"示例街道一（请替换）", "示例街道二（请替换）", "示例街道三（请替换）"}
+    task4_units = {
+        item["unit"]
+        for e in events
+        if e.get("kind") in ("reminder", "due")
+        for item in e["items"]
+        if item["task"] == 4
+    }
+    assert task4_units & streets
+    # Designated placeholders stop asking: no designate request after the first week.
+    late_asks = [e for e in events if e.get("kind") == "designate" and e["at"] >= "2024-03-25"]
+    assert late_asks == []
