@@ -82,6 +82,8 @@ class FakeBotAPI:
         self.failures: list[Failure] = []
         self.raw_paths: list[str] = []
         self._update_ids = itertools.count(1)
+        self.webhook: tuple[str, str] | None = None  # (url, secret) once setWebhook was called
+        self.webhook_status: list[int] = []  # HTTP status of each POST to the webhook
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._callback_ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -127,6 +129,9 @@ class FakeBotAPI:
 
     async def push(self, update: dict[str, Any]) -> dict[str, Any]:
         update["update_id"] = next(self._update_ids)
+        if self.webhook is not None:  # as the real Bot API: POST it to the bot's webhook
+            await self._post_to_webhook(update)
+            return update
         async with self._changed:
             self.updates.append(update)
             self._changed.notify_all()
@@ -345,8 +350,23 @@ class FakeBotAPI:
                     await asyncio.wait_for(self._changed.wait_for(lambda: bool(pending())), timeout)
             return pending()
 
+    async def _post_to_webhook(self, update: dict[str, Any]) -> None:
+        import httpx
+
+        url, secret = self.webhook  # type: ignore[misc]
+        async with httpx.AsyncClient() as client:
+            response = await client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
+            )
+        self.webhook_status.append(response.status_code)
+
     def _result(self, call: Call) -> Any:
         p = call.params
+        if call.method == "setWebhook":
+            self.webhook = (str(p["url"]), str(p.get("secret_token", "")))
+            self.webhook_status = []
+        if call.method == "deleteWebhook":
+            self.webhook = None
         if call.method == "getMe":
             return BOT_USER
         if call.method in {

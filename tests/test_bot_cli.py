@@ -149,3 +149,57 @@ def test_tick_with_a_token_sends_through_the_configured_server(
     assert len(sent) == 1 and sent[0].chat_id == 501 and "任务7" in sent[0].text
     with sessions() as s:
         assert s.scalar(select(SentMessage)).chat_id == 501
+
+
+async def test_webhook_mode_receives_updates_pushed_by_the_server(
+    config, engine, sessions, monkeypatch
+):  # type: ignore[no-untyped-def]
+    """[telegram] mode = "webhook": serve() registers the webhook with its secret; updates the
+    server POSTs there are answered; a POST without the secret is refused."""
+    import socket
+
+    import httpx
+
+    from duban.commands.run import serve
+    from duban.config import TelegramConfig, WebhookConfig
+    from duban.context import AppContext
+    from tests.bot_harness import IND, NOW, make_app
+
+    with socket.socket() as probe:  # a free port on loopback for the webhook
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("DUBAN_WEBHOOK_SECRET", "s3cret-token_1")
+    server = FakeBotAPI(TOKEN)
+    await server.start()
+    hook = f"http://127.0.0.1:{port}/duban-hook"
+    cfg = config.model_copy(
+        update={
+            "telegram": TelegramConfig(
+                base_url=server.base_url,
+                base_file_url=server.base_file_url,
+                mode="webhook",
+                webhook=WebhookConfig(url=hook, listen="127.0.0.1", port=port),
+            )
+        }
+    )
+    ctx = AppContext(cfg, engine, sessions)
+    app = make_app(ctx, {"now": NOW})
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(ctx, None, app=app, stop=stop, clock=False))
+    try:
+        for _ in range(100):  # until serve() has registered the webhook
+            if server.webhook is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert server.webhook == (hook, "s3cret-token_1")
+        await server.send_text(IND, "/start")
+        reply = await server.wait_sent(IND["id"], contains="仅供已登记的单位联络员使用")
+        assert reply.text and server.webhook_status == [200]
+        async with httpx.AsyncClient() as client:  # a forged POST without the secret
+            forged = await client.post(hook, json={"update_id": 99, "message": {}})
+        assert forged.status_code == 403
+        assert "getUpdates" not in {c.method for c in server.calls}
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await server.stop()
