@@ -35,13 +35,7 @@ def get_period(session: Session, period_id: int) -> Period:
 
 
 def lead_unit_ids(session: Session, task_id: int) -> list[int]:
-    rows = session.scalars(
-        select(Assignment.unit_id)
-        .where(Assignment.task_id == task_id, Assignment.role == LEAD)
-        .where(Assignment.removed_at.is_(None))
-        .order_by(Assignment.position, Assignment.id)
-    )
-    return list(rows)
+    return [unit.id for unit in lead_units(session, task_id)]
 
 
 @functools.cache
@@ -56,7 +50,7 @@ def _lead_units_query() -> Any:
 
 
 def lead_units(session: Session, task_id: int) -> list[Unit]:
-    """The task's lead units (as lead_unit_ids, same order), loaded in one query (built once:
+    """The task's lead units in the table's order, loaded in one query (built once:
     a simulated year asks this for every report)."""
     return list(session.scalars(_lead_units_query(), {"task_id": task_id}))
 
