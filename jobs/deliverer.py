@@ -48,7 +48,7 @@ from db.models import Contact, OutboxItem, SentMessage, Task, Unit
 from db.models.outbox import DEAD, FAILED, PENDING, SENDING, SENT
 from duban.config import Config
 from jobs.channel import Channel, ItemRef, Outgoing, Recipient, SendResult
-from jobs.outbox import enqueue
+from jobs.outbox import to_office
 from messages.render import Renderer, normalise_locale, severity, short_title
 
 log = logging.getLogger(__name__)
@@ -611,23 +611,19 @@ def _undeliverable(
         return  # the office or a leader without chats: nobody else to tell
     first = min(rows, key=_item_order).payload.get("item", {})
     local_day = now.astimezone(cfg.tz).date().isoformat()
-    enqueue(
+    to_office(
         session,
+        office_name=cfg.office.name,
         kind="unreachable",
-        recipient="office",
-        role="office",
-        payload={
-            "recipient_name": cfg.office.name,
-            "item": {
-                "task": first.get("task"),
-                "unit": target.name,
-                "due": first.get("due"),
-                "text": reason,
-                "lost": len(rows),
-            },
+        item={
+            "task": first.get("task"),
+            "unit": target.name,
+            "due": first.get("due"),
+            "text": reason,
+            "lost": len(rows),
         },
         dedupe_key=f"unreachable:{key}:{local_day}",
-        due_at=now,
+        now=now,
     )
 
 
@@ -648,24 +644,19 @@ def _mark_unreachable(
     for contact in contacts:
         contact.unreachable_at = now
         contact.unreachable_reason = chats[contact.chat_id][:200]
-        enqueue(
+        to_office(
             session,
+            office_name=cfg.office.name,
             kind="unreachable",
-            recipient="office",
-            role="office",
-            payload={
-                "recipient_name": cfg.office.name,
-                "item": {
-                    "task": None,
-                    "unit": target.name,
-                    "due": None,
-                    "text": f"{contact.display_name or contact.chat_id}: "
-                    f"{contact.unreachable_reason}",
-                    "contact_id": contact.id,
-                },
+            item={
+                "task": None,
+                "unit": target.name,
+                "due": None,
+                "text": f"{contact.display_name or contact.chat_id}: {contact.unreachable_reason}",
+                "contact_id": contact.id,
             },
             dedupe_key=f"unreachable:contact:{contact.id}:{now.date().isoformat()}",
-            due_at=now,
+            now=now,
         )
     return len(contacts)
 

@@ -184,3 +184,24 @@ def _sqlite_executemany(session: Session, values: list[dict[str, Any]]) -> None:
         f"VALUES ({', '.join('?' for _ in columns)}) ON CONFLICT (dedupe_key) DO NOTHING"
     )
     session.connection().exec_driver_sql(sql, rows)
+
+
+def to_office(
+    session: Session,
+    *,
+    office_name: str,
+    kind: str,
+    item: dict[str, Any],
+    dedupe_key: str,
+    now: dt.datetime,
+) -> bool:
+    """A notice for the district office's next digest (not tied to one assignment)."""
+    return enqueue(
+        session,
+        kind=kind,
+        recipient="office",
+        role="office",
+        payload={"recipient_name": office_name, "item": item},
+        dedupe_key=dedupe_key,
+        due_at=now,
+    )

@@ -22,7 +22,7 @@ from db.engine import transaction
 from duban.config import Config
 from jobs.channel import Channel
 from jobs.deliverer import DeliveryReport, deliver
-from jobs.outbox import enqueue_many
+from jobs.outbox import enqueue_many, to_office
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +85,13 @@ def enqueue_weekly_export(session: Session, cfg: Config, cal: Any, now: dt.datet
     running = exists().where(Period.state.in_((OPEN, RETURNED)) | (Period.due_on >= today))
     if not session.scalar(select(running)):
         return False
-    from jobs.outbox import enqueue
-
-    return enqueue(
+    return to_office(
         session,
+        office_name=cfg.office.name,
         kind="weekly_export",
-        recipient="office",
-        role="office",
-        payload={"recipient_name": cfg.office.name, "item": {"due": today.isoformat()}},
+        item={"due": today.isoformat()},
         dedupe_key=key,
-        due_at=now,
+        now=now,
     )
 
 
