@@ -1,31 +1,35 @@
-"""The deliverer: drains due outbox rows into one digest per recipient per tick.
+"""The deliverer: sends each due digest (one recipient's waiting outbox items) as one message.
 
-Stages (each small, in this order, per recipient):
-1. claim   — UPDATE … SET state='sending' WHERE id IN (…) AND state IN ('pending','failed')
-             RETURNING id: portable (SQLite ≥ 3.35 and PostgreSQL); a row another deliverer
-             claimed first is simply not returned.
-2. resolve — the recipient key becomes chats: unit:<id> → its active, reachable contacts
+Per tick, recipients in groups of CLAIM_GROUP, units first and the office last:
+1. claim   — UPDATE outbox_digests SET state='sending' WHERE id IN (…) AND state IN
+             ('pending','failed') RETURNING …: portable (SQLite ≥ 3.35 and PostgreSQL); a digest
+             another deliverer claimed first is simply not returned.
+2. items   — the claimed digests' outbox rows. Items the same tick just planned come from
+             memory (`fresh`, keyed by dedupe key); others are read back: an event notice from
+             its payload, a ladder stage rebuilt from its period (jobs.planner.ladder_item).
+3. resolve — the recipient key becomes chats: unit:<id> → its active, reachable contacts
              (grouped by locale); office → cfg.office.chat_ids; leader:<i> → cfg.leaders[i].
-3. render  — one digest: headings by kind, most severe first, split only between items above
+4. render  — one digest: headings by kind, most severe first, split only between items above
              4096 characters (messages/render.py).
-4. send    — through the Channel; exceptions count as temporary errors.
-5. record  — sent: state 'sent', message ids, SentMessage rows (for reply capture);
-             temporary error: attempts+1, state 'failed', next_attempt_at with exponential
-             backoff (or the server's retry_after), moved into office hours; after
-             cfg.escalation.max_attempts the row is 'dead' (listed by `duban outbox`);
-             unreachable chats: Contact.unreachable_at/reason set, the office told (kind
-             `unreachable`).
+5. send    — through the Channel; exceptions count as temporary errors.
+6. record  — one row per digest: sent (message ids, SentMessage rows for reply capture);
+             temporary error: attempts+1, 'failed', next_attempt_at with exponential backoff
+             (or the server's retry_after), moved into office hours; after
+             cfg.escalation.max_attempts 'dead' (listed by `duban outbox`); unreachable chats:
+             Contact.unreachable_at/reason set, the office told (kind `unreachable`).
 
 A recipient nobody can receive for (a unit with no active reachable contact, or the office /
-a leader without chat ids) is *undeliverable*: its rows become 'dead' at once with the reason
+a leader without chat ids) is *undeliverable*: its digest becomes 'dead' at once with the reason
 in last_error (never retried forever, never silently dropped) and, for a unit, the office gets
 one `unreachable` item per unit per day in its next digest. Channels with `needs_chats = False`
 (console, memory) deliver by name and never hit this case.
 
-Crash safety: a row is 'sending' only between claim and record. A process killed in between
-leaves it so; `recover_stale()` (called on start by `duban run`, `duban tick` and simulate)
-puts such rows back to 'pending'. That window — the channel sent, the 'sent' mark was not yet
-committed — is the only way a message can go out twice.
+Crash safety: a digest is 'sending' only between claim and record, and each digest's outcome is
+committed right after its own send. A process killed in between leaves it so;
+`recover_stale()` (called on start by `duban run`, `duban tick` and simulate) puts it back
+(merging it into the recipient's newer open digest if one was opened meanwhile). That window —
+the channel sent, the 'sent' mark was not yet committed — is the only way a message can go out
+twice.
 """
 
 from __future__ import annotations
@@ -33,19 +37,20 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Engine, Text, bindparam, delete, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import transaction
-from db.models import Contact, OutboxItem, SentMessage, Task, Unit
-from db.models.outbox import DEAD, FAILED, PENDING, SENDING, SENT
+from db.models import Contact, Digest, OutboxItem, SentMessage, Task, Unit
+from db.models.outbox import DEAD, FAILED, OPEN_STATES, PENDING, SENDING, SENT
 from duban.config import Config
 from jobs.channel import Channel, ItemRef, Outgoing, Recipient, SendResult
 from jobs.outbox import to_office
@@ -55,7 +60,7 @@ log = logging.getLogger(__name__)
 
 BACKOFF_BASE_SECONDS = 60.0
 BACKOFF_MAX_SECONDS = 3600.0
-RETRYABLE = (PENDING, FAILED)
+CLAIM_GROUP = 100  # recipients claimed per statement: bounds memory on a very busy tick
 
 
 @dataclass(frozen=True)
@@ -100,17 +105,51 @@ class _Target:
     reason: str = ""  # why nobody can receive it (empty: fine)
 
 
+class _Row(NamedTuple):
+    """One outbox item of a claimed digest, as the templates will see it."""
+
+    id: int
+    kind: str
+    role: str
+    item: dict[str, Any]
+    period_id: int | None
+    dedupe_key: str
+
+
+@dataclass
+class _Claimed:
+    """A claimed digest: its row and its items (filled in after the claim)."""
+
+    id: int
+    recipient: str
+    attempts: int
+    items: list[_Row] = field(default_factory=list)
+
+
 def recover_stale(session_factory: sessionmaker[Session]) -> int:
-    """Put rows left in 'sending' by a killed process back to 'pending'. Call once on start,
-    before any delivery (a second deliverer running at the same time would double-send)."""
+    """Put digests left in 'sending' by a killed process back. Call once on start, before any
+    delivery (a second deliverer running at the same time would double-send). Returns how
+    many there were."""
+    d, o = Digest.__table__.c, OutboxItem.__table__.c
     with transaction(session_factory) as session:
-        result = session.execute(
-            update(OutboxItem).where(OutboxItem.state == SENDING).values(state=PENDING)
+        stale = session.execute(select(d.id, d.recipient).where(d.state == SENDING)).all()
+        for digest_id, recipient in stale:
+            newer = session.scalar(
+                select(d.id).where(d.recipient == recipient, d.state.in_(OPEN_STATES))
+            )
+            if newer is None:
+                session.execute(update(Digest).where(d.id == digest_id).values(state=PENDING))
+            else:  # items planned after the crash opened a new digest: one message for both
+                session.execute(
+                    update(OutboxItem).where(o.digest_id == digest_id).values(digest_id=newer)
+                )
+                session.execute(delete(Digest).where(d.id == digest_id))
+    if stale:
+        log.warning(
+            "outbox: %d digest(s) were being sent when the last run stopped; retrying",
+            len(stale),
         )
-        count = int(result.rowcount or 0)
-    if count:
-        log.warning("outbox: %d item(s) were being sent when the last run stopped; retrying", count)
-    return count
+    return len(stale)
 
 
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
@@ -119,78 +158,131 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0.0)
 
 
-@dataclass(frozen=True)
-class _Row:
-    """A claimed outbox row (plain values: no ORM objects on the hot path)."""
-
-    id: int
-    recipient: str
-    kind: str
-    payload: dict[str, Any]
-    period_id: int | None
-    attempts: int
-    dedupe_key: str
-
-
-_OUTBOX = OutboxItem.__table__
-_ROW_COLUMNS = (
-    _OUTBOX.c.id,
-    _OUTBOX.c.recipient,
-    _OUTBOX.c.kind,
-    _OUTBOX.c.payload,
-    _OUTBOX.c.period_id,
-    _OUTBOX.c.attempts,
-    _OUTBOX.c.dedupe_key,
-)
-# Built once. The claim is one UPDATE … RETURNING (SQLite ≥ 3.35, PostgreSQL): only rows still
-# pending/failed are taken, so two deliverers never take the same row.
+_DIGESTS = Digest.__table__
+_ITEMS = OutboxItem.__table__
 _DUE_RECIPIENTS = (
-    select(_OUTBOX.c.recipient)
-    .where(_OUTBOX.c.state.in_(RETRYABLE), _OUTBOX.c.next_attempt_at <= bindparam("now"))
+    select(_DIGESTS.c.recipient)
+    .where(_DIGESTS.c.state.in_(OPEN_STATES), _DIGESTS.c.next_attempt_at <= bindparam("now"))
     .distinct()
+)
+_CLAIM = (
+    _DIGESTS.update()
+    .where(
+        _DIGESTS.c.state.in_(OPEN_STATES),
+        _DIGESTS.c.next_attempt_at <= bindparam("now"),
+        _DIGESTS.c.recipient.in_(bindparam("recipients", expanding=True)),
+    )
+    .values(state=SENDING)
+    .returning(_DIGESTS.c.id, _DIGESTS.c.recipient, _DIGESTS.c.attempts)
+)
+_ITEMS_OF = (
+    select(
+        _ITEMS.c.id,
+        _ITEMS.c.digest_id,
+        _ITEMS.c.dedupe_key,
+        _ITEMS.c.kind,
+        _ITEMS.c.role,
+        _ITEMS.c.stage,
+        _ITEMS.c.overdue_days,
+        _ITEMS.c.period_id,
+        # As text, parsed only where present: ladder stages (most rows) have none.
+        type_coerce(_ITEMS.c.payload, Text),
+    )
+    .where(_ITEMS.c.digest_id.in_(bindparam("digests", expanding=True)))
+    .order_by(_ITEMS.c.id)
 )
 _TASK_TITLES = select(Task.number, Task.text)
 # The 'sent' mark, built once (a busy tick records 2 000 digests: no per-call statement build).
 _MARK_SENT = (
-    _OUTBOX.update()
-    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    _DIGESTS.update()
+    .where(_DIGESTS.c.id == bindparam("digest_id"))
     .values(
         state=SENT,
-        sent_at=bindparam("sent_at", type_=_OUTBOX.c.sent_at.type),
-        attempts=_OUTBOX.c.attempts + 1,
-        message_ids=bindparam("message_ids", type_=_OUTBOX.c.message_ids.type),
+        sent_at=bindparam("sent_at", type_=_DIGESTS.c.sent_at.type),
+        attempts=_DIGESTS.c.attempts + 1,
+        message_ids=bindparam("message_ids", type_=_DIGESTS.c.message_ids.type),
         last_error="",
     )
 )
-CLAIM_GROUP = 100  # recipients claimed per statement: bounds memory on a very busy tick
+
+
+def load_items(
+    session: Session,
+    digest_ids: Sequence[int],
+    fresh: Mapping[str, dict[str, Any]] | None = None,
+) -> dict[int, list[_Row]]:
+    """digest id → its items in outbox order. Items in `fresh` (dedupe key → item, what this
+    tick just planned) come from memory; ladder stages without a payload are rebuilt from
+    their period; other items carry theirs."""
+    from jobs.planner import Policy, ladder_item
+    from jobs.reporting import period_views
+
+    fresh = fresh or {}
+    out: dict[int, list[_Row]] = defaultdict(list)
+    rebuild: list[tuple[int, int, str, str, int, int, int, str]] = []
+    conn = session.connection()
+    for start in range(0, len(digest_ids), 900):
+        chunk = list(digest_ids[start : start + 900])
+        for rid, did, key, kind, role, stage, days, pid, payload in conn.execute(
+            _ITEMS_OF, {"digests": chunk}
+        ).all():
+            item = fresh.get(key)
+            if item is None:
+                if payload is None and pid is not None:
+                    rebuild.append((rid, did, key, kind, stage, days, pid, role))
+                    continue
+                if isinstance(payload, str):  # psycopg hands JSON over already parsed
+                    payload = json.loads(payload)
+                item = dict((payload or {}).get("item", {}))
+            out[did].append(_Row(rid, kind, role, item, pid, key))
+    if rebuild:
+        views = period_views(session, (r[6] for r in rebuild))
+        policies: dict[int, int] = {}
+        for rid, did, key, kind, stage, days, pid, role in rebuild:
+            view = views.get(pid)
+            if view is None:  # pragma: no cover - periods are never deleted
+                continue
+            times = policies.get(id(view.policy))
+            if times is None:
+                times = policies[id(view.policy)] = Policy.from_mapping(view.policy).overdue_times
+            item = ladder_item(view, kind, stage, days, times)
+            out[did].append(_Row(rid, kind, role, item, pid, key))
+        for rows in out.values():
+            rows.sort(key=lambda r: r.id)
+    return out
 
 
 def _claim(
     session_factory: sessionmaker[Session],
     now: dt.datetime,
     recipients: Sequence[str],
-    fast: _SentRecorder | None = None,
-) -> dict[str, list[_Row]]:
-    """Claim the due rows of these recipients: one UPDATE … RETURNING (SQLite ≥ 3.35 and
-    PostgreSQL). Only rows still pending/failed are taken, so two deliverers never share one."""
-    if fast is not None:
-        rows = fast.claim(now, recipients)
-    else:
-        with transaction(session_factory) as session:
-            result = session.execute(
-                _OUTBOX.update()
-                .where(
-                    _OUTBOX.c.state.in_(RETRYABLE),
-                    _OUTBOX.c.next_attempt_at <= now,
-                    _OUTBOX.c.recipient.in_(list(recipients)),
-                )
-                .values(state=SENDING)
-                .returning(*_ROW_COLUMNS)
+    fresh: Mapping[str, dict[str, Any]] | None,
+) -> dict[str, _Claimed]:
+    """Claim the due digests of these recipients and load their items. Only digests still
+    pending/failed are taken, so two deliverers never share one. Empty digests (every item
+    they were opened for turned out to exist already) are dropped."""
+    with transaction(session_factory) as session:
+        digests = [
+            _Claimed(did, recipient, attempts)
+            for did, recipient, attempts in session.execute(
+                _CLAIM, {"now": now, "recipients": list(recipients)}
             )
-            rows = [_Row(*r) for r in result]
-    out: dict[str, list[_Row]] = defaultdict(list)
-    for row in sorted(rows, key=lambda r: r.id):
-        out[row.recipient].append(row)
+        ]
+        if not digests:
+            return {}
+        items = load_items(session, [d.id for d in digests], fresh)
+        empty = [d.id for d in digests if not items.get(d.id)]
+        if empty:
+            session.execute(delete(Digest).where(_DIGESTS.c.id.in_(empty)))
+    out: dict[str, _Claimed] = {}
+    for digest in digests:
+        if items.get(digest.id):
+            digest.items = items[digest.id]
+            previous = out.get(digest.recipient)
+            if previous is not None:  # pragma: no cover - one open digest per recipient
+                previous.items.extend(digest.items)
+                continue
+            out[digest.recipient] = digest
     return out
 
 
@@ -201,14 +293,17 @@ async def deliver(
     now: dt.datetime,
     *,
     cal: Any = None,
+    fresh: Mapping[str, dict[str, Any]] | None = None,
 ) -> DeliveryReport:
-    """Send every due outbox row: one digest per recipient (and locale). Returns what went out.
+    """Send every due digest: one message per recipient (and locale). Returns what went out.
 
-    All due rows are claimed at once; each recipient's outcome is committed right after its
-    send, so a crash re-sends at most the digest that was in flight.
+    Each recipient's outcome is committed right after its send, so a crash re-sends at most
+    the digest that was in flight.
     cal (a jobs.workdays.WorkCalendar): outside office hours nothing is sent (event notices
     enqueued at night wait for the next opening) and retries are moved into office hours.
-    Without it (tests) every due row is sent and retries wait the plain backoff.
+    Without it (tests) every due digest is sent and retries wait the plain backoff.
+    fresh: the items this tick just planned, by dedupe key (see tick.plan_due): read from
+    memory instead of back from the database.
     """
     report = DeliveryReport()
     if cal is not None and not cal.in_office_hours(now):
@@ -218,97 +313,51 @@ async def deliver(
         if not due:
             return report
         titles = {number: short_title(text) for number, text in session.execute(_TASK_TITLES).all()}
-    with _SentRecorder.open(session_factory) as fast:
+    with _Recorder.open(session_factory) as fast:
         units = [key for key in due if key != "office"]
         for start in range(0, len(units), CLAIM_GROUP):
-            group = units[start : start + CLAIM_GROUP]
-            claimed = _claim(session_factory, now, group, fast)
+            claimed = _claim(session_factory, now, units[start : start + CLAIM_GROUP], fresh)
             with session_factory() as session:
                 targets = _resolve_all(session, cfg, list(claimed))
-            for key in group:
-                if key in claimed:
-                    report.merge(
-                        await _deliver_recipient(
-                            session_factory,
-                            channel,
-                            cfg,
-                            now,
-                            cal,
-                            key,
-                            claimed[key],
-                            targets[key],
-                            fast,
-                            titles,
-                        )
+            for key, digest in claimed.items():
+                report.merge(
+                    await _deliver_digest(
+                        session_factory, channel, cfg, now, cal, digest, targets[key], fast, titles
                     )
+                )
         # The office last: its digest in this same tick names the units that could not be
         # reached.
         if "office" in due or report.undeliverable or report.unreachable_contacts:
-            rows = _claim(session_factory, now, ["office"], fast).get("office", [])
-            if rows:
+            office = _claim(session_factory, now, ["office"], fresh).get("office")
+            if office is not None:
                 target = _resolve_all(None, cfg, ["office"])["office"]
                 report.merge(
-                    await _deliver_recipient(
-                        session_factory,
-                        channel,
-                        cfg,
-                        now,
-                        cal,
-                        "office",
-                        rows,
-                        target,
-                        fast,
-                        titles,
+                    await _deliver_digest(
+                        session_factory, channel, cfg, now, cal, office, target, fast, titles
                     )
                 )
     return report
 
 
-class _SentRecorder:
+class _Recorder:
     """SQLite: the usual outcome of a send (it went out, no chat unreachable) recorded straight
-    through the driver — BEGIN IMMEDIATE, the SentMessage rows, the 'sent' mark, COMMIT — on one
-    connection held for the whole delivery. The same statements and stored values as the
-    Session path below, and still one commit per recipient right after its own send; it only
-    skips the Session/Core layers (≈ 0.5 ms per digest). Other outcomes and other databases use
-    the Session path."""
+    through the driver — BEGIN IMMEDIATE, the SentMessage rows, the digest's 'sent' mark,
+    COMMIT — on one connection held for the whole delivery. The same statements and stored
+    values as the Session path (_record_outcome), still one commit per digest right after its
+    own send; it only skips the Session/Core layers (≈ 0.3 ms per digest, 2 000 digests on a
+    busy tick). Other outcomes and other databases use the Session path."""
 
     def __init__(self, dbapi: Any, dialect: Any) -> None:
         self.dbapi = dbapi
-        out, sent = _OUTBOX.c, SentMessage.__table__.c
-        self.ts = out.sent_at.type.dialect_impl(dialect).bind_processor(dialect)
+        d, sent = _DIGESTS.c, SentMessage.__table__.c
+        self.ts = d.sent_at.type.dialect_impl(dialect).bind_processor(dialect)
         self.ts_sent = sent.sent_at.type.dialect_impl(dialect).bind_processor(dialect)
-        self.json_out = out.message_ids.type.dialect_impl(dialect).bind_processor(dialect)
+        self.json_ids = d.message_ids.type.dialect_impl(dialect).bind_processor(dialect)
         self.json_sent = sent.period_ids.type.dialect_impl(dialect).bind_processor(dialect)
-        self.ts_next = out.next_attempt_at.type.dialect_impl(dialect).bind_processor(dialect)
-        self.load_payload = out.payload.type.dialect_impl(dialect).result_processor(dialect, None)
-
-    def claim(self, now: dt.datetime, recipients: Sequence[str]) -> list[_Row]:
-        """_claim's UPDATE … RETURNING through the driver (its own committed transaction)."""
-        marks = ", ".join("?" * len(recipients))
-        cur = self.dbapi.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            found = cur.execute(
-                f"UPDATE {_OUTBOX.name} SET state = ? WHERE state IN (?, ?) "
-                f"AND next_attempt_at <= ? AND recipient IN ({marks}) "
-                f"RETURNING {', '.join(c.name for c in _ROW_COLUMNS)}",
-                (SENDING, *RETRYABLE, self.ts_next(now), *recipients),
-            ).fetchall()
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        finally:
-            cur.close()
-        load = self.load_payload or (lambda v: v)
-        return [
-            _Row(rid, recipient, kind, load(payload), period_id, attempts, key)
-            for rid, recipient, kind, payload, period_id, attempts, key in found
-        ]
 
     @classmethod
     @contextlib.contextmanager
-    def open(cls, session_factory: sessionmaker[Session]) -> Iterator[_SentRecorder | None]:
+    def open(cls, session_factory: sessionmaker[Session]) -> Iterator[_Recorder | None]:
         engine = session_factory.kw.get("bind")
         if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
             yield None
@@ -321,9 +370,9 @@ class _SentRecorder:
 
     def record_sent(
         self,
+        digest_id: int,
         key: str,
         kind: str,
-        ids: list[int],
         sent: list[tuple[int, int, tuple[int, ...]]],
         now: dt.datetime,
     ) -> None:
@@ -341,16 +390,11 @@ class _SentRecorder:
                         for chat, message_id, periods in sent
                     ],
                 )
-            message_ids = self.json_out([[chat, msg] for chat, msg, _ in sent])
-            at = self.ts(now)
-            for start in range(0, len(ids), 900):  # SQLite's host-parameter limit
-                chunk = ids[start : start + 900]
-                cur.execute(
-                    f"UPDATE {_OUTBOX.name} SET state = ?, sent_at = ?, "
-                    "attempts = attempts + 1, message_ids = ?, last_error = '' "
-                    f"WHERE id IN ({', '.join('?' * len(chunk))})",
-                    (SENT, at, message_ids, *chunk),
-                )
+            cur.execute(
+                f"UPDATE {_DIGESTS.name} SET state = ?, sent_at = ?, attempts = attempts + 1, "
+                "message_ids = ?, last_error = '' WHERE id = ?",
+                (SENT, self.ts(now), self.json_ids([[c, m] for c, m, _ in sent]), digest_id),
+            )
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")
@@ -366,35 +410,36 @@ def _recipient_order(key: str) -> tuple[int, int, str]:
     return (rank, int(rest) if rest.isdigit() else 0, key)
 
 
-async def _deliver_recipient(
+async def _deliver_digest(
     session_factory: sessionmaker[Session],
     channel: Channel,
     cfg: Config,
     now: dt.datetime,
     cal: Any,
-    key: str,
-    items: list[_Row],
+    digest: _Claimed,
     target: _Target,
-    fast: _SentRecorder | None = None,
+    fast: _Recorder | None = None,
     titles: dict[int, str] | None = None,
 ) -> DeliveryReport:
     report = DeliveryReport()
+    key = digest.recipient
     needs_chats = bool(getattr(channel, "needs_chats", True))
     if needs_chats and not any(chats for _, chats in target.groups):
         with transaction(session_factory) as session:
-            _undeliverable(session, cfg, now, key, target, items, target.reason)
-        report.undeliverable += len(items)
-        report.items_dead += len(items)
+            _undeliverable(session, cfg, now, digest, target, target.reason)
+        report.undeliverable += len(digest.items)
+        report.items_dead += len(digest.items)
         return report
 
-    items = sorted(items, key=_item_order)
-    role = str(items[0].payload.get("role", "unit"))
+    items = sorted(digest.items, key=_item_order)
+    role = items[0].role
     kind = items[0].kind
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     titles = titles or {}
     for row in items:
-        item = dict(row.payload.get("item", {}))
-        item.setdefault("title", titles.get(item.get("task")))  # type: ignore[arg-type]
+        item = row.item
+        if "title" not in item:
+            item = {**item, "title": titles.get(item.get("task"))}  # type: ignore[arg-type]
         groups[row.kind].append(item)
     ordered = sorted(groups.items(), key=lambda kv: severity(kv[0]))
     refs = tuple(_item_ref(row) for row in items)
@@ -427,16 +472,25 @@ async def _deliver_recipient(
         elif result.sent or not chats:
             outgoing.append(message)
 
-    ids = [row.id for row in items]
     went_out = bool(combined.sent or (outgoing and not needs_chats))
     if fast is not None and went_out and not combined.unreachable and not combined.temporary_error:
-        fast.record_sent(key, kind, ids, combined.sent, now)
+        fast.record_sent(digest.id, key, kind, combined.sent, now)
         report.items_sent += len(items)
     else:
         _record_outcome(
-            session_factory, cfg, now, cal, key, kind, target, items, combined, report, went_out
+            session_factory, cfg, now, cal, digest, kind, target, combined, report, went_out
         )
     if not combined.temporary_error:
+        ids = tuple(row.id for row in items)
+        public = tuple(
+            {
+                "task": row.item.get("task"),
+                "unit": row.item.get("unit"),
+                "due": row.item.get("due"),
+                "kind": row.kind,
+            }
+            for row in items
+        )
         for message in outgoing:
             report.delivered.append(
                 DeliveredMessage(
@@ -445,12 +499,9 @@ async def _deliver_recipient(
                     recipient_name=target.name,
                     role=role,
                     kind=kind,
-                    items=tuple(
-                        {**_public_item(row.payload.get("item", {})), "kind": row.kind}
-                        for row in items
-                    ),
+                    items=public,
                     parts=len(message.parts),
-                    outbox_ids=tuple(ids),
+                    outbox_ids=ids,
                 )
             )
     return report
@@ -461,46 +512,45 @@ def _record_outcome(
     cfg: Config,
     now: dt.datetime,
     cal: Any,
-    key: str,
+    digest: _Claimed,
     kind: str,
     target: _Target,
-    items: list[_Row],
     combined: SendResult,
     report: DeliveryReport,
     went_out: bool,
 ) -> None:
-    """Record one recipient's send outcome in its own transaction (committed at once)."""
-    ids = [row.id for row in items]
+    """Record one digest's send outcome in its own transaction (committed at once)."""
+    n = len(digest.items)
     with transaction(session_factory) as session:
         if combined.unreachable:
             report.unreachable_contacts += _mark_unreachable(
                 session, cfg, now, target, combined.unreachable
             )
         if combined.sent:
-            _record_sent_messages(session, key, kind, combined.sent, now)
+            _record_sent_messages(session, digest.recipient, kind, combined.sent, now)
         if combined.temporary_error:
-            _schedule_retry(session, cfg, now, cal, items, combined, report)
+            _schedule_retry(session, cfg, now, cal, digest, combined, report)
         elif went_out:
             session.execute(
                 _MARK_SENT,
                 {
-                    "ids": ids,
+                    "digest_id": digest.id,
                     "sent_at": now,
                     "message_ids": [[chat, msg] for chat, msg, _ in combined.sent],
                 },
             )
-            report.items_sent += len(items)
+            report.items_sent += n
         else:  # every chat turned out unreachable
-            _undeliverable(session, cfg, now, key, target, items, "all chats unreachable")
-            report.undeliverable += len(items)
-            report.items_dead += len(items)
+            _undeliverable(session, cfg, now, digest, target, "all chats unreachable")
+            report.undeliverable += n
+            report.items_dead += n
 
 
 _BY_LEAD = frozenset({"escalation_office", "escalation_leader"})
 
 
 def _item_order(row: _Row) -> tuple[int, str, int, str, int]:
-    item = row.payload.get("item", {})
+    item = row.item
     task = item.get("task")
     return (
         severity(row.kind),
@@ -512,21 +562,17 @@ def _item_order(row: _Row) -> tuple[int, str, int, str, int]:
     )
 
 
-def _public_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {"task": item.get("task"), "unit": item.get("unit"), "due": item.get("due")}
-
-
 def _item_ref(row: _Row) -> ItemRef:
-    item = row.payload.get("item", {})
+    item = row.item
     task = item.get("task")
     return ItemRef(
-        period_id=row.period_id,
-        task_number=task if isinstance(task, int) else 0,
-        unit=str(item.get("unit", "")),
-        due=str(item.get("due", "")),
-        kind=row.kind,
-        ref_id=item.get("ref_id"),
-        outbox_id=row.id,
+        row.period_id,
+        task if isinstance(task, int) else 0,
+        str(item.get("unit", "")),
+        str(item.get("due", "")),
+        row.kind,
+        item.get("ref_id"),
+        row.id,
     )
 
 
@@ -594,22 +640,22 @@ def _undeliverable(
     session: Session,
     cfg: Config,
     now: dt.datetime,
-    key: str,
+    digest: _Claimed,
     target: _Target,
-    rows: Sequence[_Row],
     reason: str,
 ) -> None:
     """Nobody can receive these: dead at once (visible in `duban outbox`), office told."""
-    ids = [row.id for row in rows]
     session.execute(
-        update(OutboxItem)
-        .where(OutboxItem.id.in_(ids))
-        .values(state=DEAD, last_error=f"undeliverable: {reason}", attempts=OutboxItem.attempts + 1)
+        update(Digest)
+        .where(_DIGESTS.c.id == digest.id)
+        .values(state=DEAD, last_error=f"undeliverable: {reason}", attempts=Digest.attempts + 1)
     )
-    log.warning("outbox: %d item(s) for %s undeliverable: %s", len(ids), target.name, reason)
+    log.warning(
+        "outbox: %d item(s) for %s undeliverable: %s", len(digest.items), target.name, reason
+    )
     if target.unit_id is None:
         return  # the office or a leader without chats: nobody else to tell
-    first = min(rows, key=_item_order).payload.get("item", {})
+    first = min(digest.items, key=_item_order).item
     local_day = now.astimezone(cfg.tz).date().isoformat()
     to_office(
         session,
@@ -620,9 +666,9 @@ def _undeliverable(
             "unit": target.name,
             "due": first.get("due"),
             "text": reason,
-            "lost": len(rows),
+            "lost": len(digest.items),
         },
-        dedupe_key=f"unreachable:{key}:{local_day}",
+        dedupe_key=f"unreachable:{digest.recipient}:{local_day}",
         now=now,
     )
 
@@ -698,48 +744,39 @@ def _schedule_retry(
     cfg: Config,
     now: dt.datetime,
     cal: Any,
-    rows: Sequence[_Row],
+    digest: _Claimed,
     result: SendResult,
     report: DeliveryReport,
 ) -> None:
-    updates = []
-    for row in rows:
-        attempts = row.attempts + 1
-        values: dict[str, Any] = {
-            "rid": row.id,
-            "attempts": attempts,
-            "last_error": result.temporary_error[:1000],
-        }
-        if attempts >= cfg.escalation.max_attempts:
-            values |= {"state": DEAD, "next_attempt_at": now}
-            report.items_dead += 1
-            log.error("outbox: item %s dead after %d attempts", row.dedupe_key, attempts)
-        else:
-            at = now + dt.timedelta(seconds=backoff_seconds(attempts, result.retry_after))
-            if cal is not None:
-                at = cal.next_send_time(at)
-            values |= {"state": FAILED, "next_attempt_at": at}
-            report.items_failed += 1
-        updates.append(values)
-    session.execute(
-        _OUTBOX.update()
-        .where(_OUTBOX.c.id == bindparam("rid"))
-        .values(
-            state=bindparam("state"),
-            attempts=bindparam("attempts"),
-            next_attempt_at=bindparam("next_attempt_at"),
-            last_error=bindparam("last_error"),
-        ),
-        updates,
-    )
+    attempts = digest.attempts + 1
+    n = len(digest.items)
+    values: dict[str, Any] = {"attempts": attempts, "last_error": result.temporary_error[:1000]}
+    if attempts >= cfg.escalation.max_attempts:
+        values |= {"state": DEAD, "next_attempt_at": now}
+        report.items_dead += n
+        log.error(
+            "outbox: digest %s for %s (%d item(s)) dead after %d attempts",
+            digest.id,
+            digest.recipient,
+            n,
+            attempts,
+        )
+    else:
+        at = now + dt.timedelta(seconds=backoff_seconds(attempts, result.retry_after))
+        if cal is not None:
+            at = cal.next_send_time(at)
+        values |= {"state": FAILED, "next_attempt_at": at}
+        report.items_failed += n
+    session.execute(update(Digest).where(_DIGESTS.c.id == digest.id).values(**values))
 
 
 def problem_items(session: Session, limit: int = 200) -> list[OutboxItem]:
-    """Dead and failed rows, newest first, for `duban outbox`."""
+    """Items of dead, failed and stuck digests, newest first, for `duban outbox`."""
     return list(
         session.scalars(
             select(OutboxItem)
-            .where(OutboxItem.state.in_((DEAD, FAILED, SENDING)))
+            .join(Digest, Digest.id == OutboxItem.digest_id)
+            .where(Digest.state.in_((DEAD, FAILED, SENDING)))
             .order_by(OutboxItem.due_at.desc(), OutboxItem.id.desc())
             .limit(limit)
         )

@@ -1,18 +1,41 @@
-"""The outbox: intents become rows with a unique dedupe key, inserted idempotently."""
+"""The outbox: intents become rows with a unique dedupe key, inserted idempotently.
+
+Each new row joins its recipient's open digest (db/models/outbox.py), which is created when
+there is none; the deliverer then sends each due digest as one message.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import json
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, insert
+from sqlalchemy import JSON, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from db.models import OutboxItem
-from db.models.outbox import PENDING
+from db.models import Digest, OutboxItem
+from db.models.outbox import OPEN_STATES, PENDING
+
+CHUNK = 500  # recipients per IN (…) list
+
+
+class NewItem(NamedTuple):
+    """One outbox row to insert. `payload` None: a period's ladder stage, whose item is rebuilt
+    from the period when read back (see load_items in jobs/deliverer.py)."""
+
+    dedupe_key: str
+    kind: str
+    recipient: str
+    role: str
+    due_at: dt.datetime
+    payload: dict[str, Any] | None = None
+    stage: int = 0
+    overdue_days: int = 0
+    assignment_id: int | None = None
+    period_id: int | None = None
 
 
 def enqueue(
@@ -28,84 +51,132 @@ def enqueue(
     assignment_id: int | None = None,
     period_id: int | None = None,
 ) -> bool:
-    """Insert one outbox row unless its dedupe key exists. Returns True if it was new."""
-    values = {
-        "dedupe_key": dedupe_key,
-        "kind": kind,
-        "stage": stage,
-        "assignment_id": assignment_id,
-        "period_id": period_id,
-        "recipient": recipient,
-        "payload": {"role": role, **payload},
-        "state": PENDING,
-        "attempts": 0,
-        "created_at": due_at,
-        "due_at": due_at,
-        "next_attempt_at": due_at,
-        "message_ids": [],
-        "last_error": "",
-    }
-    stmt = _insert_one(session.get_bind().dialect.name)
-    result = session.execute(stmt, values)
-    return bool(result.rowcount)
+    """Insert one outbox row unless its dedupe key exists. Returns True if it was new.
+
+    payload: {"recipient_name": …, "item": {"task": …, "unit": …, "due": …, …}}."""
+    if session.scalar(select(OutboxItem.id).where(OutboxItem.dedupe_key == dedupe_key)):
+        return False
+    item = NewItem(
+        dedupe_key, kind, recipient, role, due_at, payload, stage, 0, assignment_id, period_id
+    )
+    return enqueue_many(session, [item]) > 0
+
+
+def enqueue_many(session: Session, items: Sequence[NewItem], *, fast: bool = True) -> int:
+    """Insert many outbox rows, skipping existing dedupe keys; each joins its recipient's open
+    digest. Returns the number of rows given (SQLite's executemany cannot say which were new)."""
+    if not items:
+        return 0
+    earliest: dict[str, dt.datetime] = {}
+    for item in items:
+        if item.recipient not in earliest or item.due_at < earliest[item.recipient]:
+            earliest[item.recipient] = item.due_at
+    digests = open_digests(session, earliest)
+    dialect = session.get_bind().dialect
+    if dialect.name == "sqlite" and fast:
+        _sqlite_insert(session, items, digests)
+    else:
+        session.execute(
+            _insert_items(dialect.name), [_values(item, digests[item.recipient]) for item in items]
+        )
+    return len(items)
+
+
+def open_digests(session: Session, first_due: dict[str, dt.datetime]) -> dict[str, int]:
+    """recipient → id of its open digest (pending or failed), created where there is none.
+
+    PostgreSQL: the open digests found are locked (FOR UPDATE) until commit, so a deliverer's
+    claim waits for the items this transaction adds to them; SQLite's writers are serialised
+    anyway (BEGIN IMMEDIATE)."""
+    found = _find_open(session, list(first_due))
+    if found:
+        # A pending digest goes out at the earliest due time of its items (a failed one keeps
+        # its backoff: new items wait for the retry with the others).
+        session.execute(
+            _EARLIER,
+            [{"digest_id": did, "due": first_due[r]} for r, did in found.items()],
+        )
+    missing = [r for r in first_due if r not in found]
+    if missing:
+        session.execute(
+            _insert_digest(session.get_bind().dialect.name),
+            [
+                {
+                    "recipient": r,
+                    "state": PENDING,
+                    "attempts": 0,
+                    "created_at": first_due[r],
+                    "next_attempt_at": first_due[r],
+                    "message_ids": [],
+                    "last_error": "",
+                }
+                for r in missing
+            ],
+        )
+        found.update(_find_open(session, missing))
+    return found
+
+
+_EARLIER = (
+    Digest.__table__.update()
+    .where(
+        Digest.__table__.c.id == bindparam("digest_id"),
+        Digest.__table__.c.state == PENDING,
+        Digest.__table__.c.next_attempt_at > bindparam("due"),
+    )
+    .values(next_attempt_at=bindparam("due"))
+)
+
+
+def _find_open(session: Session, recipients: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    locking = session.get_bind().dialect.name == "postgresql"
+    for start in range(0, len(recipients), CHUNK):
+        q = select(Digest.recipient, Digest.id).where(
+            Digest.state.in_(OPEN_STATES), Digest.recipient.in_(recipients[start : start + CHUNK])
+        )
+        if locking:
+            q = q.with_for_update()
+        out.update((recipient, did) for recipient, did in session.execute(q))
+    return out
 
 
 @functools.cache
-def _insert_one(dialect: str) -> Any:
-    """INSERT … ON CONFLICT (dedupe_key) DO NOTHING on the table (Core), built once: the values
-    come as parameters, so each call skips building and cache-keying a new statement."""
-    table = OutboxItem.__table__
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+def _insert_items(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(OutboxItem.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
+@functools.cache
+def _insert_digest(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING: a digest opened meanwhile by another writer wins (the
+    partial unique index on open digests), and _find_open picks it up."""
+    table = Digest.__table__
     if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return insert(table)  # pragma: no cover - other databases are not supported
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
-def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert many outbox rows in one statement batch, skipping existing dedupe keys.
-
-    Each row holds enqueue()'s keyword arguments. Returns the number of rows given (SQLite's
-    executemany does not report how many were new)."""
-    if not rows:
-        return 0
-    dialect = session.get_bind().dialect
-    if dialect.name == "sqlite" and _plain_columns(dialect):
-        _sqlite_insert_rows(session, rows)
-        return len(rows)
-    values = [
-        {
-            "dedupe_key": r["dedupe_key"],
-            "kind": r["kind"],
-            "stage": r.get("stage", 0),
-            "assignment_id": r.get("assignment_id"),
-            "period_id": r.get("period_id"),
-            "recipient": r["recipient"],
-            "payload": {"role": r["role"], **r["payload"]},
-            "state": PENDING,
-            "attempts": 0,
-            "created_at": r["due_at"],
-            "due_at": r["due_at"],
-            "next_attempt_at": r["due_at"],
-            "message_ids": [],
-            "last_error": "",
-        }
-        for r in rows
-    ]
-    if dialect.name == "sqlite":
-        _sqlite_executemany(session, values)
-    else:
-        stmt = postgresql.insert(OutboxItem).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        session.execute(stmt, values)
-    return len(values)
+def _values(item: NewItem, digest_id: int) -> dict[str, Any]:
+    return {
+        "dedupe_key": item.dedupe_key,
+        "kind": item.kind,
+        "stage": item.stage,
+        "overdue_days": item.overdue_days,
+        "role": item.role,
+        "assignment_id": item.assignment_id,
+        "period_id": item.period_id,
+        "recipient": item.recipient,
+        "payload": item.payload,
+        "digest_id": digest_id,
+        "due_at": item.due_at,
+    }
 
 
 _COLUMNS = (
-    "dedupe_key", "kind", "stage", "assignment_id", "period_id", "recipient", "payload", "state",
-    "attempts", "created_at", "due_at", "next_attempt_at", "message_ids", "last_error",
+    "dedupe_key", "kind", "stage", "overdue_days", "role", "assignment_id", "period_id",
+    "recipient", "payload", "digest_id", "due_at",
 )  # fmt: skip
-_PLAIN = ("dedupe_key", "kind", "stage", "assignment_id", "period_id", "recipient", "state",
-          "attempts", "last_error")  # fmt: skip
 
 
 def _processor(dialect: Any, name: str) -> Any:
@@ -115,73 +186,29 @@ def _processor(dialect: Any, name: str) -> Any:
     return column.type.dialect_impl(dialect).bind_processor(dialect)
 
 
-def _plain_columns(dialect: Any) -> bool:
-    """The driver takes these columns' values as they are (true for pysqlite)."""
-    return all(_processor(dialect, name) is None for name in _PLAIN)
-
-
-def _sqlite_insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    """enqueue_many on SQLite: each row straight to a driver tuple (no intermediate dicts), the
-    JSON and datetime columns through SQLAlchemy's own processors (datetimes once per distinct
-    value), then one executemany of INSERT … ON CONFLICT (dedupe_key) DO NOTHING. Same stored
-    values as the generic path."""
+def _sqlite_insert(session: Session, items: Iterable[NewItem], digests: dict[str, int]) -> None:
+    """SQLite: each row straight to a driver tuple through SQLAlchemy's own column processors
+    (UTC datetimes once per distinct value, JSON only where there is a payload), then one
+    executemany of INSERT … ON CONFLICT (dedupe_key) DO NOTHING. Same stored values as the
+    generic path; several times faster on a busy tick."""
     dialect = session.get_bind().dialect
     dumps = _processor(dialect, "payload")
     ts_fn = _processor(dialect, "due_at")
-    empty = _processor(dialect, "message_ids")([])
     stamps: dict[Any, Any] = {}
-    out = []
-    append = out.append
-    for r in rows:
-        due = r["due_at"]
+    rows = []
+    append = rows.append
+    for key, kind, recipient, role, due, payload, stage, days, aid, pid in items:
         ts = stamps.get(due)
         if ts is None:
             ts = stamps[due] = ts_fn(due) if ts_fn is not None else due
         append(
-            (r["dedupe_key"], r["kind"], r.get("stage", 0), r.get("assignment_id"),
-             r.get("period_id"), r["recipient"], dumps({"role": r["role"], **r["payload"]}),
-             PENDING, 0, ts, ts, ts, empty, "")
+            (key, kind, stage, days, role, aid, pid, recipient,
+             None if payload is None else dumps(payload), digests[recipient], ts)
         )  # fmt: skip
     table = OutboxItem.__table__
     sql = (
         f"INSERT INTO {table.name} ({', '.join(_COLUMNS)}) "
         f"VALUES ({', '.join('?' for _ in _COLUMNS)}) ON CONFLICT (dedupe_key) DO NOTHING"
-    )
-    session.connection().exec_driver_sql(sql, out)
-
-
-def _sqlite_executemany(session: Session, values: list[dict[str, Any]]) -> None:
-    """The same INSERT … ON CONFLICT DO NOTHING straight through the driver's executemany,
-    with SQLAlchemy's own column converters (UTC datetimes, JSON): several times faster on a
-    busy tick than the ORM path, same stored values."""
-    dialect = session.get_bind().dialect
-    table = OutboxItem.__table__
-    columns = list(values[0])
-    converters = [
-        # JSON with the default serializer: the processor is json.dumps plus a wrapper call;
-        # calling json.dumps directly stores the same text.
-        json.dumps
-        if isinstance(table.c[name].type, JSON) and dialect._json_serializer is None
-        else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        for name in columns
-    ]
-    cache: dict[tuple[int, Any], Any] = {}
-
-    def convert(i: int, value: Any) -> Any:
-        fn = converters[i]
-        if fn is None or value is None:
-            return value
-        if isinstance(value, dict | list):
-            return fn(value)
-        key = (i, value)
-        if key not in cache:  # many rows share one due time
-            cache[key] = fn(value)
-        return cache[key]
-
-    rows = [tuple(convert(i, row[name]) for i, name in enumerate(columns)) for row in values]
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)}) ON CONFLICT (dedupe_key) DO NOTHING"
     )
     session.connection().exec_driver_sql(sql, rows)
 

@@ -513,6 +513,29 @@ def plan(
     return result
 
 
+def ladder_item(
+    view: PeriodView, kind: str, stage: int, overdue_days: int, overdue_times: int
+) -> dict[str, Any]:
+    """A ladder stage's item as plan() makes it: the deliverer rebuilds the items it reads back
+    from the outbox (which stores no copy of them) with this."""
+    item: dict[str, Any] = {
+        "task": view.task_number,
+        "task_id": view.task_id,
+        "unit": view.unit_name,
+        "unit_id": view.unit_id,
+        "role": view.role,
+        "due": view.due.isoformat(),
+        "label": view.label,
+        "leads": view.lead_names,
+        "stage": stage,
+        "overdue_days": overdue_days,
+    }
+    if kind == "overdue":
+        item["times"] = stage
+        item["of"] = overdue_times
+    return item
+
+
 def _anchor(view: PeriodView) -> str:
     parts = ""
     if view.due_on is not None and view.due != view.due_on:

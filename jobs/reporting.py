@@ -408,6 +408,28 @@ def _leads(
 
 def due_views(session: Session, now: dt.datetime, limit: int | None = None) -> list[PeriodView]:
     """PeriodViews of the periods whose next_check_at has come (oldest first)."""
+    p = Period.__table__.c
+    return _views(session, p.next_check_at <= now, (p.next_check_at, p.id), limit)
+
+
+def period_views(session: Session, period_ids: Iterable[int]) -> dict[int, PeriodView]:
+    """PeriodViews by id (the deliverer rebuilds ladder items from them)."""
+    ids = sorted(set(period_ids))
+    rows = []
+    for chunk in _chunks(ids, 900):
+        rows += _view_rows(session, Period.__table__.c.id.in_(chunk), (), None)
+    return {view.period_id: view for view in _to_views(session, rows)}
+
+
+def _views(
+    session: Session, where: Any, order: tuple[Any, ...], limit: int | None
+) -> list[PeriodView]:
+    return _to_views(session, _view_rows(session, where, order, limit))
+
+
+def _view_rows(
+    session: Session, where: Any, order: tuple[Any, ...], limit: int | None
+) -> list[Any]:
     # Core columns (not ORM entities): a busy tick loads 100 000 rows, and plain rows skip the
     # ORM's per-row loading machinery.
     p, a, u, t = (m.__table__.c for m in (Period, Assignment, Unit, Task))
@@ -431,12 +453,15 @@ def due_views(session: Session, now: dt.datetime, limit: int | None = None) -> l
         .join(Assignment.__table__, a.id == p.assignment_id)
         .join(Unit.__table__, u.id == a.unit_id)
         .join(Task.__table__, t.id == a.task_id)
-        .where(p.next_check_at <= now)
-        .order_by(p.next_check_at, p.id)
+        .where(where)
+        .order_by(*order)
     )
     if limit is not None:
         q = q.limit(limit)
-    rows = session.connection().execute(q).all()
+    return list(session.connection().execute(q).all())
+
+
+def _to_views(session: Session, rows: Sequence[Any]) -> list[PeriodView]:
     if not rows:
         return []
     leads = _leads(session, (r.task_id for r in rows))

@@ -40,6 +40,7 @@ from db.models import (
     Assignment,
     Contact,
     Designation,
+    Digest,
     Group,
     OutboxItem,
     Period,
@@ -48,7 +49,7 @@ from db.models import (
     Task,
     Unit,
 )
-from db.models.outbox import FAILED, PENDING
+from db.models.outbox import OPEN_STATES
 from db.models.tasks import LEAD
 from duban.config import Config, ReportingConfig
 from duban.registry import sync_units
@@ -526,8 +527,8 @@ def _next_time(
             select(func.min(Period.next_check_at)).where(Period.next_check_at > now)
         )
         retry = session.scalar(
-            select(func.min(OutboxItem.next_attempt_at)).where(
-                OutboxItem.state.in_((PENDING, FAILED)), OutboxItem.next_attempt_at > now
+            select(func.min(Digest.next_attempt_at)).where(
+                Digest.state.in_(OPEN_STATES), Digest.next_attempt_at > now
             )
         )
     candidates += [t for t in (check, retry) if t is not None]

@@ -22,11 +22,11 @@ from db.engine import transaction
 from duban.config import Config
 from jobs.channel import Channel
 from jobs.deliverer import DeliveryReport, deliver
-from jobs.outbox import enqueue_many, to_office
+from jobs.outbox import NewItem, enqueue_many, to_office
 
 log = logging.getLogger(__name__)
 
-BATCH = 20000  # periods planned per transaction: bounds memory (~100 MB) on a very busy tick
+BATCH = 100_000  # periods planned per transaction: bounds memory on a very busy tick
 
 
 class AppLike(Protocol):
@@ -56,10 +56,11 @@ async def tick(app: AppLike, channel: Channel, now: dt.datetime, *, cal: Any = N
     cfg = app.config
     cal = cal if cal is not None else calendar_for(cfg)
     report = TickReport(at=now)
+    fresh: dict[str, dict[str, Any]] = {}
     report.periods_created, report.periods_planned, report.intents = plan_due(
-        app.sessions, cfg, cal, now
+        app.sessions, cfg, cal, now, fresh=fresh
     )
-    report.delivery = await deliver(app.sessions, channel, cfg, now, cal=cal)
+    report.delivery = await deliver(app.sessions, channel, cfg, now, cal=cal, fresh=fresh)
     return report
 
 
@@ -96,11 +97,17 @@ def enqueue_weekly_export(session: Session, cfg: Config, cal: Any, now: dt.datet
 
 
 def plan_due(
-    session_factory: sessionmaker[Session], cfg: Config, cal: Any, now: dt.datetime
+    session_factory: sessionmaker[Session],
+    cfg: Config,
+    cal: Any,
+    now: dt.datetime,
+    *,
+    fresh: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[int, int, int]:
     """ensure_periods, then plan every period (and 各相关X placeholder) whose check has come.
 
-    Returns (periods created, periods planned, intents)."""
+    Returns (periods created, periods planned, intents). `fresh`, if given, receives each
+    planned item by dedupe key, for the deliverer of the same tick (see deliver())."""
     from jobs.reporting import ensure_periods
 
     today = now.astimezone(cfg.tz).date()
@@ -111,7 +118,7 @@ def plan_due(
     first = True
     while True:
         with transaction(session_factory) as session:
-            n, k = _plan_batch(session, cfg, cal, now, with_designations=first)
+            n, k = _plan_batch(session, cfg, cal, now, with_designations=first, fresh=fresh)
         first = False
         planned += n
         intents += k
@@ -122,7 +129,13 @@ def plan_due(
 
 
 def _plan_batch(
-    session: Session, cfg: Config, cal: Any, now: dt.datetime, *, with_designations: bool
+    session: Session,
+    cfg: Config,
+    cal: Any,
+    now: dt.datetime,
+    *,
+    with_designations: bool,
+    fresh: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[int, int]:
     """One transaction: load due periods, plan, enqueue, store next checks."""
     from jobs.planner import leaders_from_config, plan
@@ -142,22 +155,31 @@ def _plan_batch(
     )
     for error in result.errors:
         log.error("planner: %s", error)
-    # Rows of one recipient side by side: the deliverer then updates few pages per digest.
-    intents = sorted(result.intents, key=lambda i: (i.recipient, i.dedupe_key))
-    enqueue_many(session, [_intent_row(i) for i in intents])
+    rows = [_new_item(i) for i in result.intents]
+    if fresh is not None:
+        for intent, row in zip(result.intents, rows, strict=True):
+            fresh[row.dedupe_key] = intent.item
+    # Keys in order: the unique index then grows at its end instead of splitting pages.
+    rows.sort()
+    enqueue_many(session, rows)
     store_next_checks(session, result)
     return len(views), len(result.intents)
 
 
-def _intent_row(intent: Any) -> dict[str, Any]:
-    return {
-        "kind": intent.kind,
-        "recipient": intent.recipient,
-        "role": intent.role,
-        "payload": {"recipient_name": intent.recipient_name, "item": dict(intent.item)},
-        "dedupe_key": intent.dedupe_key,
-        "due_at": intent.due_at,
-        "stage": intent.stage,
-        "assignment_id": intent.assignment_id,
-        "period_id": intent.period_id,
-    }
+def _new_item(intent: Any) -> NewItem:
+    """A planned intent as an outbox row. A period's ladder stage stores no payload: the
+    deliverer has the item from this tick's plan, or rebuilds it from the period."""
+    item = intent.item
+    ladder = intent.period_id is not None
+    return NewItem(
+        intent.dedupe_key,
+        intent.kind,
+        intent.recipient,
+        intent.role,
+        intent.due_at,
+        None if ladder else {"recipient_name": intent.recipient_name, "item": dict(item)},
+        intent.stage,
+        int(item.get("overdue_days") or 0) if ladder else 0,
+        intent.assignment_id,
+        intent.period_id,
+    )

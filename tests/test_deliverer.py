@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db.engine import transaction
-from db.models import Contact, OutboxItem, SentMessage, Unit
+from db.models import Contact, Digest, OutboxItem, SentMessage, Unit
 from db.models.outbox import DEAD, FAILED, PENDING, SENDING, SENT
 from jobs.channels import Failure, MemoryChannel
 from jobs.deliverer import deliver, problem_items, recover_stale
@@ -244,19 +244,39 @@ async def test_rows_stuck_in_sending_are_recovered(config, sessions):
     add_contact(sessions, gx, 1001)
     put(sessions, "overdue", f"unit:{gx}", 5)
     with transaction(sessions) as s:  # as if killed between claim and record
-        s.scalar(select(OutboxItem)).state = SENDING
+        s.scalar(select(Digest)).state = SENDING
     channel = MemoryChannel(needs_chats=True)
     await deliver(sessions, channel, config, NOW)
-    assert channel.sent == []  # a claimed row is not touched by a second deliverer
+    assert channel.sent == []  # a claimed digest is not touched by a second deliverer
     assert recover_stale(sessions) == 1
     assert set(states(sessions).values()) == {PENDING}
     await deliver(sessions, channel, config, NOW)
     assert len(channel.sent) == 1
 
 
+async def test_a_stale_digest_merges_into_the_one_opened_after_the_crash(config, sessions):
+    """Killed while sending; later notices opened a new digest for the same unit. On start the
+    two become one digest: one message with both items, none lost."""
+    gx = unit_id(sessions, "区工信局")
+    add_contact(sessions, gx, 1001)
+    put(sessions, "overdue", f"unit:{gx}", 5)
+    with transaction(sessions) as s:
+        s.scalar(select(Digest)).state = SENDING
+    put(sessions, "escalation_lead", f"unit:{gx}", 6, role="lead")
+    with sessions() as s:
+        assert s.scalar(select(func.count(Digest.id))) == 2
+    assert recover_stale(sessions) == 1
+    with sessions() as s:
+        assert s.scalar(select(func.count(Digest.id))) == 1
+    channel = MemoryChannel(needs_chats=True)
+    report = await deliver(sessions, channel, config, NOW)
+    assert len(channel.sent) == 1 and report.items_sent == 2
+    assert set(states(sessions).values()) == {SENT}
+
+
 async def test_driver_fast_path_stores_what_the_session_path_stores(config, sessions, monkeypatch):
-    """On SQLite a sent digest is claimed and recorded through the driver; the rows it leaves
-    (outbox marks, SentMessage rows) must equal those of the portable Session path."""
+    """On SQLite a sent digest is recorded through the driver; the rows it leaves (digest
+    marks, SentMessage rows) must equal those of the portable Session path."""
     import jobs.deliverer as deliverer
 
     gx = unit_id(sessions, "区工信局")
@@ -282,14 +302,15 @@ async def test_driver_fast_path_stores_what_the_session_path_stores(config, sess
         with transaction(sessions) as s:
             s.execute(SentMessage.__table__.delete())
             s.execute(OutboxItem.__table__.delete())
+            s.execute(Digest.__table__.delete())
         put(sessions, "reminder", f"unit:{gx}", 3)
         put(sessions, "overdue", f"unit:{gx}", 5, days_late=2)
         put(sessions, "escalation_lead", f"unit:{fg}", 5, role="lead")
         if fast:
-            with deliverer._SentRecorder.open(sessions) as recorder:
+            with deliverer._Recorder.open(sessions) as recorder:
                 assert recorder is not None  # the test database is a SQLite file
         else:
-            monkeypatch.setattr(deliverer._SentRecorder, "open", _no_fast_path)
+            monkeypatch.setattr(deliverer._Recorder, "open", _no_fast_path)
         report = await deliver(sessions, MemoryChannel(needs_chats=True), config, NOW)
         assert report.items_sent == 3
         results.append(snapshot())

@@ -44,7 +44,7 @@ async def run_month(url: str, cfg: Config, seed_path: Path) -> tuple[list, list,
     app = App(cfg, sessions)
     start = dt.datetime(2024, 3, 18, tzinfo=SH)
     delivered = await run_ticks(
-        app, every(start, dt.datetime(2024, 3, 22, tzinfo=SH), dt.timedelta(hours=1))
+        app, every(start, dt.datetime(2024, 3, 22, 10, tzinfo=SH), dt.timedelta(hours=1))
     )
     # 区工信局 reports on task 7 (responsible): the lead gets a review request.
     with transaction(sessions) as s:
@@ -66,7 +66,7 @@ async def run_month(url: str, cfg: Config, seed_path: Path) -> tuple[list, list,
     delivered += await run_ticks(
         app,
         every(
-            dt.datetime(2024, 3, 22, tzinfo=SH),
+            dt.datetime(2024, 3, 22, 10, tzinfo=SH),
             dt.datetime(2024, 4, 6, tzinfo=SH),
             dt.timedelta(hours=1),
         ),

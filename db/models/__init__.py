@@ -5,7 +5,7 @@ from db.models.base import Base
 from db.models.callbacks import CallbackToken
 from db.models.contacts import Contact, Invite
 from db.models.meta import Meta
-from db.models.outbox import OutboxItem, SentMessage
+from db.models.outbox import Digest, OutboxItem, SentMessage
 from db.models.periods import Period
 from db.models.reports import Completion, Evidence, Extension, Report
 from db.models.tasks import Assignment, Designation, ImportRun, Target, Task
@@ -19,6 +19,7 @@ __all__ = [
     "Completion",
     "Contact",
     "Designation",
+    "Digest",
     "Evidence",
     "Extension",
     "Group",

@@ -1,44 +1,109 @@
-"""The outbox: every message duban means to send, unique by its dedupe key."""
+"""The outbox: every notice duban means to send, unique by its dedupe key, and the digests
+that carry them.
+
+An OutboxItem is one notice (kind, assignment, period, stage, recipient): written once, when
+planned, and never updated. The delivery state lives on its Digest: all of one recipient's
+waiting items are one digest, so a busy tick that sends 100 000 items in 2 000 messages writes
+2 000 delivery states, not 100 000. Each recipient has at most one *open* digest (pending or
+failed: a partial unique index), which new items join until it is claimed for sending.
+
+Reading an item's `state`, `attempts`, `next_attempt_at`, `sent_at`, `message_ids` or
+`last_error` reads its digest's (column properties), so an item still answers "was I sent?".
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    text,
+)
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from db.models.base import Base
 from db.types import UTCDateTime, utcnow
 
 PENDING = "pending"
-SENDING = "sending"  # claimed by a deliverer; reset to pending if found stale on start
+SENDING = "sending"  # claimed by a deliverer; put back to pending if found stale on start
 SENT = "sent"
 FAILED = "failed"  # will be retried at next_attempt_at
 DEAD = "dead"  # gave up after max attempts: listed, never silently dropped
+OPEN_STATES = (PENDING, FAILED)  # a digest new items may still join
+
+_OPEN = text("state IN ('pending', 'failed')")
+
+
+class Digest(Base):
+    """One recipient's message (or messages, split above 4096 characters) and its delivery
+    state: pending → sending → sent, or failed (retried with backoff) → … → dead."""
+
+    __tablename__ = "outbox_digests"
+    __table_args__ = (
+        Index("ix_outbox_digests_due", "state", "next_attempt_at"),
+        # At most one open digest per recipient: concurrent writers cannot open two.
+        Index(
+            "uq_outbox_digests_open",
+            "recipient",
+            unique=True,
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(60))  # unit:5 | office | leader:2
+    state: Mapped[str] = mapped_column(String(10), default=PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    message_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[chat, message], …]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+def _of_digest(column: Any, digest_id: Any) -> Any:
+    return select(column).where(Digest.id == digest_id).correlate_except(Digest).scalar_subquery()
 
 
 class OutboxItem(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # kind:assignment:period:stage:recipient — the database refuses a second copy.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(30))
     stage: Mapped[int] = mapped_column(default=0)
+    overdue_days: Mapped[int] = mapped_column(SmallInteger, default=0)
+    role: Mapped[str] = mapped_column(String(10))  # unit | lead | office | leader
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
     period_id: Mapped[int | None] = mapped_column(ForeignKey("periods.id"))
-    recipient: Mapped[str] = mapped_column(String(60), index=True)  # unit:5 | office | leader:2
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(10), default=PENDING)
-    attempts: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recipient: Mapped[str] = mapped_column(String(60))
+    # The item's fields for notices that are not a period's ladder stage (reviews, extensions,
+    # designations, office notes). NULL for ladder stages: those are rebuilt from the period
+    # (task, unit, due date) when read back — a busy tick writes no JSON.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("outbox_digests.id"), index=True)
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    message_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    last_error: Mapped[str] = mapped_column(Text, default="")
+
+    # The delivery state is the digest's: read-only views, also usable in queries.
+    state: Mapped[str] = column_property(_of_digest(Digest.state, digest_id))
+    attempts: Mapped[int] = column_property(_of_digest(Digest.attempts, digest_id))
+    next_attempt_at: Mapped[dt.datetime] = column_property(
+        _of_digest(Digest.next_attempt_at, digest_id)
+    )
+    sent_at: Mapped[dt.datetime | None] = column_property(_of_digest(Digest.sent_at, digest_id))
+    message_ids: Mapped[list[Any]] = column_property(_of_digest(Digest.message_ids, digest_id))
+    last_error: Mapped[str] = column_property(_of_digest(Digest.last_error, digest_id))
 
 
 class SentMessage(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 10:53:07.833667
+Create Date: 2026-11-25 12:53:43.638591
 """
 
 from collections.abc import Sequence
@@ -56,6 +56,22 @@ def upgrade() -> None:
     sa.Column('updated_at', db.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_meta'))
     )
+    op.create_table('outbox_digests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('recipient', sa.String(length=60), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('created_at', db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('message_ids', sa.JSON(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_digests'))
+    )
+    with op.batch_alter_table('outbox_digests', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_digests_due', ['state', 'next_attempt_at'], unique=False)
+        batch_op.create_index('uq_outbox_digests_open', ['recipient'], unique=True, sqlite_where=sa.text("state IN ('pending', 'failed')"), postgresql_where=sa.text("state IN ('pending', 'failed')"))
+
     op.create_table('sent_messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('chat_id', sa.BigInteger(), nullable=False),
@@ -259,26 +275,22 @@ def upgrade() -> None:
     sa.Column('dedupe_key', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.String(length=30), nullable=False),
     sa.Column('stage', sa.Integer(), nullable=False),
+    sa.Column('overdue_days', sa.SmallInteger(), nullable=False),
+    sa.Column('role', sa.String(length=10), nullable=False),
     sa.Column('assignment_id', sa.Integer(), nullable=True),
     sa.Column('period_id', sa.Integer(), nullable=True),
     sa.Column('recipient', sa.String(length=60), nullable=False),
-    sa.Column('payload', sa.JSON(), nullable=False),
-    sa.Column('state', sa.String(length=10), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('created_at', db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=True),
+    sa.Column('digest_id', sa.Integer(), nullable=False),
     sa.Column('due_at', db.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('next_attempt_at', db.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', db.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('message_ids', sa.JSON(), nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['assignment_id'], ['assignments.id'], name=op.f('fk_outbox_assignment_id_assignments')),
+    sa.ForeignKeyConstraint(['digest_id'], ['outbox_digests.id'], name=op.f('fk_outbox_digest_id_outbox_digests')),
     sa.ForeignKeyConstraint(['period_id'], ['periods.id'], name=op.f('fk_outbox_period_id_periods')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_dedupe_key'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_recipient'), ['recipient'], unique=False)
-        batch_op.create_index('ix_outbox_state_next', ['state', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_digest_id'), ['digest_id'], unique=False)
 
     op.create_table('reports',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -332,8 +344,7 @@ def downgrade() -> None:
 
     op.drop_table('reports')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_state_next')
-        batch_op.drop_index(batch_op.f('ix_outbox_recipient'))
+        batch_op.drop_index(batch_op.f('ix_outbox_digest_id'))
 
     op.drop_table('outbox')
     with op.batch_alter_table('extensions', schema=None) as batch_op:
@@ -367,6 +378,11 @@ def downgrade() -> None:
     op.drop_table('units')
     op.drop_table('tasks')
     op.drop_table('sent_messages')
+    with op.batch_alter_table('outbox_digests', schema=None) as batch_op:
+        batch_op.drop_index('uq_outbox_digests_open', sqlite_where=sa.text("state IN ('pending', 'failed')"), postgresql_where=sa.text("state IN ('pending', 'failed')"))
+        batch_op.drop_index('ix_outbox_digests_due')
+
+    op.drop_table('outbox_digests')
     op.drop_table('meta')
     op.drop_table('import_runs')
     op.drop_table('groups')
