@@ -312,31 +312,56 @@ async def deliver(
         due = sorted(session.scalars(_DUE_RECIPIENTS, {"now": now}), key=_recipient_order)
         if not due:
             return report
-        titles = {number: short_title(text) for number, text in session.execute(_TASK_TITLES).all()}
+    titles = _Titles(session_factory)
     with _Recorder.open(session_factory) as fast:
         units = [key for key in due if key != "office"]
         for start in range(0, len(units), CLAIM_GROUP):
-            claimed = _claim(session_factory, now, units[start : start + CLAIM_GROUP], fresh)
+            group = units[start : start + CLAIM_GROUP]
+            claimed = _claim(session_factory, now, group, fresh)
             with session_factory() as session:
-                targets = _resolve_all(session, cfg, list(claimed))
-            for key, digest in claimed.items():
-                report.merge(
-                    await _deliver_digest(
-                        session_factory, channel, cfg, now, cal, digest, targets[key], fast, titles
+                targets = resolve_targets(session, cfg, list(claimed))
+            for key in group:  # in recipient order (the claim returns rows in any order)
+                if key in claimed:
+                    report.merge(
+                        await _deliver_digest(
+                            session_factory,
+                            channel,
+                            cfg,
+                            now,
+                            cal,
+                            claimed[key],
+                            targets[key],
+                            fast,
+                            titles,
+                        )
                     )
-                )
         # The office last: its digest in this same tick names the units that could not be
         # reached.
         if "office" in due or report.undeliverable or report.unreachable_contacts:
             office = _claim(session_factory, now, ["office"], fresh).get("office")
             if office is not None:
-                target = _resolve_all(None, cfg, ["office"])["office"]
+                target = resolve_targets(None, cfg, ["office"])["office"]
                 report.merge(
                     await _deliver_digest(
                         session_factory, channel, cfg, now, cal, office, target, fast, titles
                     )
                 )
     return report
+
+
+class _Titles:
+    """Task number → short title, loaded once per delivery and only if some item lacks its
+    own (ladder items carry theirs from the plan)."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = session_factory
+        self.titles: dict[int, str] | None = None
+
+    def get(self, number: Any) -> str | None:
+        if self.titles is None:
+            with self.session_factory() as session:
+                self.titles = {n: short_title(t) for n, t in session.execute(_TASK_TITLES).all()}
+        return self.titles.get(number)
 
 
 class _Recorder:
@@ -419,7 +444,7 @@ async def _deliver_digest(
     digest: _Claimed,
     target: _Target,
     fast: _Recorder | None = None,
-    titles: dict[int, str] | None = None,
+    titles: _Titles | None = None,
 ) -> DeliveryReport:
     report = DeliveryReport()
     key = digest.recipient
@@ -435,11 +460,10 @@ async def _deliver_digest(
     role = items[0].role
     kind = items[0].kind
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    titles = titles or {}
     for row in items:
         item = row.item
-        if "title" not in item:
-            item = {**item, "title": titles.get(item.get("task"))}  # type: ignore[arg-type]
+        if "title" not in item and titles is not None:
+            item = {**item, "title": titles.get(item.get("task"))}
         groups[row.kind].append(item)
     ordered = sorted(groups.items(), key=lambda kv: severity(kv[0]))
     refs = tuple(_item_ref(row) for row in items)
@@ -576,7 +600,7 @@ def _item_ref(row: _Row) -> ItemRef:
     )
 
 
-def _resolve_all(session: Session | None, cfg: Config, keys: list[str]) -> dict[str, _Target]:
+def resolve_targets(session: Session | None, cfg: Config, keys: list[str]) -> dict[str, _Target]:
     """Recipient keys → targets, with two queries for all units (names, contacts)."""
     default_locale = normalise_locale(cfg.duban.locale)
     unit_ids = sorted(

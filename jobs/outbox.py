@@ -54,17 +54,28 @@ def enqueue(
     """Insert one outbox row unless its dedupe key exists. Returns True if it was new.
 
     payload: {"recipient_name": …, "item": {"task": …, "unit": …, "due": …, …}}."""
-    if session.scalar(select(OutboxItem.id).where(OutboxItem.dedupe_key == dedupe_key)):
-        return False
+    conn = session.connection()  # Core only: the caller's pending ORM rows need no flush
+    # Most notices go to a recipient whose last digest went out already: open a digest
+    # first (one statement), and look for the open one only if that conflicts.
+    opened = conn.execute(
+        _insert_digest_returning(conn.dialect.name), _new_digest(recipient, due_at)
+    )
+    digest_id = opened.scalar()
+    if digest_id is None:
+        digest_id = open_digests(session, {recipient: due_at})[recipient]
     item = NewItem(
         dedupe_key, kind, recipient, role, due_at, payload, stage, 0, assignment_id, period_id
     )
-    return enqueue_many(session, [item]) > 0
+    result = conn.execute(_insert_items(conn.dialect.name), _values(item, digest_id))
+    # A digest opened just for a notice that existed already stays empty; the deliverer
+    # drops empty digests when it claims them.
+    return bool(result.rowcount)
 
 
 def enqueue_many(session: Session, items: Sequence[NewItem], *, fast: bool = True) -> int:
     """Insert many outbox rows, skipping existing dedupe keys; each joins its recipient's open
-    digest. Returns the number of rows given (SQLite's executemany cannot say which were new)."""
+    digest. Returns the number of rows given (SQLite's executemany cannot say which were new).
+    fast=False takes the portable path on SQLite too (tests compare the two)."""
     if not items:
         return 0
     earliest: dict[str, dt.datetime] = {}
@@ -72,73 +83,79 @@ def enqueue_many(session: Session, items: Sequence[NewItem], *, fast: bool = Tru
         if item.recipient not in earliest or item.due_at < earliest[item.recipient]:
             earliest[item.recipient] = item.due_at
     digests = open_digests(session, earliest)
-    dialect = session.get_bind().dialect
-    if dialect.name == "sqlite" and fast:
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and fast:
         _sqlite_insert(session, items, digests)
     else:
-        session.execute(
-            _insert_items(dialect.name), [_values(item, digests[item.recipient]) for item in items]
+        conn.execute(
+            _insert_items(conn.dialect.name),
+            [_values(item, digests[item.recipient]) for item in items],
         )
     return len(items)
 
 
 def open_digests(session: Session, first_due: dict[str, dt.datetime]) -> dict[str, int]:
     """recipient → id of its open digest (pending or failed), created where there is none.
+    first_due: recipient → the earliest due time of the items about to join.
 
     PostgreSQL: the open digests found are locked (FOR UPDATE) until commit, so a deliverer's
     claim waits for the items this transaction adds to them; SQLite's writers are serialised
     anyway (BEGIN IMMEDIATE)."""
-    found = _find_open(session, list(first_due))
-    if found:
-        # A pending digest goes out at the earliest due time of its items (a failed one keeps
-        # its backoff: new items wait for the retry with the others).
-        session.execute(
-            _EARLIER,
-            [{"digest_id": did, "due": first_due[r]} for r, did in found.items()],
-        )
-    missing = [r for r in first_due if r not in found]
+    conn = session.connection()
+    dialect = conn.dialect.name
+    found: dict[str, int] = {}
+    earlier = []
+    recipients = list(first_due)
+    for start in range(0, len(recipients), CHUNK):
+        chunk = recipients[start : start + CHUNK]
+        for recipient, did, state, next_at in conn.execute(
+            _open_of(dialect), {"recipients": chunk}
+        ):
+            found[recipient] = did
+            # A pending digest goes out at the earliest due time of its items (a failed one
+            # keeps its backoff: new items wait for the retry with the others).
+            if state == PENDING and next_at > first_due[recipient]:
+                earlier.append({"digest_id": did, "due": first_due[recipient]})
+    if earlier:
+        conn.execute(_EARLIER, earlier)
+    missing = [r for r in recipients if r not in found]
     if missing:
-        session.execute(
-            _insert_digest(session.get_bind().dialect.name),
-            [
-                {
-                    "recipient": r,
-                    "state": PENDING,
-                    "attempts": 0,
-                    "created_at": first_due[r],
-                    "next_attempt_at": first_due[r],
-                    "message_ids": [],
-                    "last_error": "",
-                }
-                for r in missing
-            ],
-        )
-        found.update(_find_open(session, missing))
+        conn.execute(_insert_digest(dialect), [_new_digest(r, first_due[r]) for r in missing])
+        for start in range(0, len(missing), CHUNK):
+            chunk = missing[start : start + CHUNK]
+            found.update(
+                (r, did) for r, did, _, _ in conn.execute(_open_of(dialect), {"recipients": chunk})
+            )
     return found
+
+
+def _new_digest(recipient: str, due: dt.datetime) -> dict[str, Any]:
+    return {
+        "recipient": recipient,
+        "state": PENDING,
+        "attempts": 0,
+        "created_at": due,
+        "next_attempt_at": due,
+        "message_ids": [],
+        "last_error": "",
+    }
 
 
 _EARLIER = (
     Digest.__table__.update()
-    .where(
-        Digest.__table__.c.id == bindparam("digest_id"),
-        Digest.__table__.c.state == PENDING,
-        Digest.__table__.c.next_attempt_at > bindparam("due"),
-    )
+    .where(Digest.__table__.c.id == bindparam("digest_id"))
     .values(next_attempt_at=bindparam("due"))
 )
 
 
-def _find_open(session: Session, recipients: list[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    locking = session.get_bind().dialect.name == "postgresql"
-    for start in range(0, len(recipients), CHUNK):
-        q = select(Digest.recipient, Digest.id).where(
-            Digest.state.in_(OPEN_STATES), Digest.recipient.in_(recipients[start : start + CHUNK])
-        )
-        if locking:
-            q = q.with_for_update()
-        out.update((recipient, did) for recipient, did in session.execute(q))
-    return out
+@functools.cache
+def _open_of(dialect: str) -> Any:
+    """Built once: the bot enqueues one notice at a time, a simulated year 7 000 of them."""
+    d = Digest.__table__.c
+    q = select(d.recipient, d.id, d.state, d.next_attempt_at).where(
+        d.state.in_(OPEN_STATES), d.recipient.in_(bindparam("recipients", expanding=True))
+    )
+    return q.with_for_update() if dialect == "postgresql" else q
 
 
 @functools.cache
@@ -155,6 +172,11 @@ def _insert_digest(dialect: str) -> Any:
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
+
+
+@functools.cache
+def _insert_digest_returning(dialect: str) -> Any:
+    return _insert_digest(dialect).returning(Digest.__table__.c.id)
 
 
 def _values(item: NewItem, digest_id: int) -> dict[str, Any]:

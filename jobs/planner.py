@@ -91,6 +91,7 @@ class PeriodView(NamedTuple):
     policy: Mapping[str, Any]  # EscalationConfig values, as copied onto the period
     due_on: dt.date | None = None  # as scheduled; differs from `due` after an extension
     label: str = ""  # "2024-03", "2024-W12", …
+    title: str = ""  # the task's first clause, for digest lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,6 +435,7 @@ def plan(
         for st, extra in entry.emit[passed]:
             item = {
                 "task": view.task_number,
+                "title": view.title,
                 "task_id": view.task_id,
                 "unit": view.unit_name,
                 "unit_id": view.unit_id,
@@ -520,6 +522,7 @@ def ladder_item(
     from the outbox (which stores no copy of them) with this."""
     item: dict[str, Any] = {
         "task": view.task_number,
+        "title": view.title,
         "task_id": view.task_id,
         "unit": view.unit_name,
         "unit_id": view.unit_id,

@@ -41,6 +41,7 @@ from db.models.tasks import LEAD, RESPONSIBLE
 from duban.config import Config, ScheduleConfig
 from jobs.planner import DesignationView, PeriodView, PlanResult, Policy, settled_ladder
 from jobs.workdays import CalendarGapError, WorkCalendar
+from messages.render import short_title
 
 log = logging.getLogger(__name__)
 
@@ -448,6 +449,7 @@ def _view_rows(
             a.role,
             u.name,
             t.number,
+            t.text,
         )
         .select_from(Period.__table__)
         .join(Assignment.__table__, a.id == p.assignment_id)
@@ -471,14 +473,18 @@ def _to_views(session: Session, rows: Sequence[Any]) -> list[PeriodView]:
     policies: dict[Any, dict[str, Any]] = {}
     views = []
     append = views.append
-    for pid, aid, label, due_on, ext, rst, state, raw, tid, uid, role, uname, number in rows:
+    titles: dict[str, str] = {}
+    for pid, aid, label, due_on, ext, rst, state, raw, tid, uid, role, uname, number, text in rows:
+        title = titles.get(text)
+        if title is None:
+            title = titles[text] = short_title(text)
         lead_ids, lead_names = leads.get(tid, none)
         policy = policies.get(raw) if isinstance(raw, str) else raw
         if policy is None:
             policy = policies[raw] = json.loads(raw) if raw else {}
         append(
             PeriodView(pid, aid, number, tid, uid, uname, role, lead_ids, lead_names,
-                       ext or due_on, rst, state, policy, due_on, label)
+                       ext or due_on, rst, state, policy, due_on, label, title)
         )  # fmt: skip
     return views
 

@@ -329,3 +329,59 @@ class _NoFast:
 
 def _no_fast_path(_session_factory):
     return _NoFast()
+
+
+def _planned_period(sessions, due: dt.date) -> int:
+    import factories
+
+    with transaction(sessions) as s:
+        task = factories.add_task(
+            s, 7, "推进重点项目建设，确保年底前完工", units=("区发改局", "区工信局")
+        )
+        period = factories.add_period(s, task, "区工信局", due)
+        period.next_check_at = dt.datetime.combine(due, dt.time(0), SH)  # the planner looks now
+        return period.id
+
+
+async def test_items_read_back_are_the_items_planned(config, sessions):
+    """Ladder stages keep no copy of their item in the outbox: the tick hands its plan to the
+    deliverer, and a digest read back later (a retry, a restart) rebuilds each item from its
+    period. Both must be the same item."""
+    from jobs.deliverer import load_items
+    from jobs.tick import calendar_for, plan_due
+
+    _planned_period(sessions, dt.date(2024, 3, 29))
+    cal = calendar_for(config)
+    at = dt.datetime(2024, 4, 8, 9, 0, tzinfo=SH)  # overdue: 催办 to the unit, 督办 to the lead
+    fresh: dict = {}
+    plan_due(sessions, config, cal, at, fresh=fresh)
+    with sessions() as s:
+        digests = list(s.scalars(select(Digest.id)))
+        from_plan = load_items(s, digests, fresh)
+        read_back = load_items(s, digests, None)
+    kinds = {row.kind for rows in from_plan.values() for row in rows}
+    assert {"overdue", "escalation_lead"} <= kinds
+    assert read_back == from_plan
+    ladder = [row for rows in read_back.values() for row in rows if row.period_id is not None]
+    assert ladder and {row.item["title"] for row in ladder} == {"推进重点项目建设"}
+
+
+async def test_duban_outbox_lists_what_could_not_be_delivered(config, sessions, tmp_path, capsys):
+    from duban.cli import main
+    from duban.config import example_config_path
+    from jobs.tick import calendar_for, plan_due
+
+    _planned_period(sessions, dt.date(2024, 3, 29))
+    at = dt.datetime(2024, 4, 8, 9, 0, tzinfo=SH)
+    plan_due(sessions, config, calendar_for(config), at)
+    # Nobody of either unit has a chat: the digests die at once and the office is told.
+    report = await deliver(sessions, MemoryChannel(needs_chats=True), config, at)
+    assert report.undeliverable >= 2
+    path = tmp_path / "config.toml"
+    path.write_text(example_config_path().read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["--config", str(path), "outbox"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("outbox: dead ")
+    assert "区工信局 / overdue / task 7 区工信局" in out
+    assert "区发改局 / escalation_lead / task 7 区工信局" in out
+    assert "undeliverable: no active, reachable contact" in out
