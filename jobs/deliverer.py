@@ -600,6 +600,18 @@ def _item_ref(row: _Row) -> ItemRef:
     )
 
 
+_UNIT_NAMES = select(Unit.id, Unit.name).where(Unit.id.in_(bindparam("units", expanding=True)))
+_UNIT_CHATS = (
+    select(Contact.unit_id, Contact.chat_id, Contact.locale)
+    .where(
+        Contact.unit_id.in_(bindparam("units", expanding=True)),
+        Contact.revoked_at.is_(None),
+        Contact.unreachable_at.is_(None),
+    )
+    .order_by(Contact.id)
+)
+
+
 def resolve_targets(session: Session | None, cfg: Config, keys: list[str]) -> dict[str, _Target]:
     """Recipient keys → targets, with two queries for all units (names, contacts)."""
     default_locale = normalise_locale(cfg.duban.locale)
@@ -611,19 +623,10 @@ def resolve_targets(session: Session | None, cfg: Config, keys: list[str]) -> di
     if unit_ids and session is not None:
         for start in range(0, len(unit_ids), 500):
             chunk = unit_ids[start : start + 500]
-            for unit_id, name in session.execute(
-                select(Unit.id, Unit.name).where(Unit.id.in_(chunk))
-            ):
+            conn = session.connection()
+            for unit_id, name in conn.execute(_UNIT_NAMES, {"units": chunk}):
                 names[unit_id] = name
-            for unit_id, chat_id, locale in session.execute(
-                select(Contact.unit_id, Contact.chat_id, Contact.locale)
-                .where(
-                    Contact.unit_id.in_(chunk),
-                    Contact.revoked_at.is_(None),
-                    Contact.unreachable_at.is_(None),
-                )
-                .order_by(Contact.id)
-            ):
+            for unit_id, chat_id, locale in conn.execute(_UNIT_CHATS, {"units": chunk}):
                 loc = normalise_locale(locale) if locale else default_locale
                 if chat_id not in chats[unit_id][loc]:
                     chats[unit_id][loc].append(chat_id)

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, func, literal, select, type_coerce, update
+from sqlalchemy import Text, bindparam, func, literal, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -384,6 +384,22 @@ def _insert_select(
 # --- loaders for the tick ----------------------------------------------------------------------
 
 
+def _leads_query(by_task: bool) -> Any:
+    a, u = Assignment.__table__.c, Unit.__table__.c
+    q = (
+        select(a.task_id, a.unit_id, u.name)
+        .join(Unit.__table__, u.id == a.unit_id)
+        .where(a.role == LEAD, a.removed_at.is_(None))
+        .order_by(a.task_id, a.position, a.id)
+    )
+    return q.where(a.task_id.in_(bindparam("tasks", expanding=True))) if by_task else q
+
+
+# Built once (a simulated year ticks 1 000 times; building and cache-keying a statement costs
+# about as much as running it).
+_LEADS_OF, _ALL_LEADS = _leads_query(True), _leads_query(False)
+
+
 def _leads(
     session: Session, task_ids: Iterable[int]
 ) -> dict[int, tuple[tuple[int, ...], tuple[str, ...]]]:
@@ -391,15 +407,9 @@ def _leads(
     found: dict[int, list[tuple[int, str]]] = {}
     if not ids:
         return {}
-    q = (
-        select(Assignment.task_id, Assignment.unit_id, Unit.name)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Assignment.role == LEAD, Assignment.removed_at.is_(None))
-        .order_by(Assignment.task_id, Assignment.position, Assignment.id)
-    )
-    if len(ids) <= 500:
-        q = q.where(Assignment.task_id.in_(ids))
-    for task_id, unit_id, name in session.execute(q):
+    conn = session.connection()
+    rows = conn.execute(_LEADS_OF, {"tasks": ids}) if len(ids) <= 500 else conn.execute(_ALL_LEADS)
+    for task_id, unit_id, name in rows:
         found.setdefault(task_id, []).append((unit_id, name))
     return {
         tid: (tuple(u for u, _ in pairs), tuple(n for _, n in pairs))
@@ -409,32 +419,29 @@ def _leads(
 
 def due_views(session: Session, now: dt.datetime, limit: int | None = None) -> list[PeriodView]:
     """PeriodViews of the periods whose next_check_at has come (oldest first)."""
-    p = Period.__table__.c
-    return _views(session, p.next_check_at <= now, (p.next_check_at, p.id), limit)
+    conn = session.connection()
+    if limit is None:
+        rows = conn.execute(_DUE_VIEWS, {"now": now}).all()
+    else:
+        rows = conn.execute(_DUE_VIEWS_LIMITED, {"now": now, "limit": limit}).all()
+    return _to_views(session, rows)
 
 
 def period_views(session: Session, period_ids: Iterable[int]) -> dict[int, PeriodView]:
     """PeriodViews by id (the deliverer rebuilds ladder items from them)."""
     ids = sorted(set(period_ids))
-    rows = []
+    rows: list[Any] = []
+    conn = session.connection()
     for chunk in _chunks(ids, 900):
-        rows += _view_rows(session, Period.__table__.c.id.in_(chunk), (), None)
+        rows += conn.execute(_VIEWS_BY_ID, {"ids": list(chunk)}).all()
     return {view.period_id: view for view in _to_views(session, rows)}
 
 
-def _views(
-    session: Session, where: Any, order: tuple[Any, ...], limit: int | None
-) -> list[PeriodView]:
-    return _to_views(session, _view_rows(session, where, order, limit))
-
-
-def _view_rows(
-    session: Session, where: Any, order: tuple[Any, ...], limit: int | None
-) -> list[Any]:
+def _views_query() -> Any:
     # Core columns (not ORM entities): a busy tick loads 100 000 rows, and plain rows skip the
     # ORM's per-row loading machinery.
     p, a, u, t = (m.__table__.c for m in (Period, Assignment, Unit, Task))
-    q = (
+    return (
         select(
             p.id,
             p.assignment_id,
@@ -455,12 +462,22 @@ def _view_rows(
         .join(Assignment.__table__, a.id == p.assignment_id)
         .join(Unit.__table__, u.id == a.unit_id)
         .join(Task.__table__, t.id == a.task_id)
-        .where(where)
-        .order_by(*order)
     )
-    if limit is not None:
-        q = q.limit(limit)
-    return list(session.connection().execute(q).all())
+
+
+_P = Period.__table__.c
+_DUE_VIEWS = (
+    _views_query()
+    .where(_P.next_check_at <= bindparam("now", type_=_P.next_check_at.type))
+    .order_by(_P.next_check_at, _P.id)
+)
+_DUE_VIEWS_LIMITED = _DUE_VIEWS.limit(bindparam("limit"))
+_VIEWS_BY_ID = _views_query().where(_P.id.in_(bindparam("ids", expanding=True)))
+_NEXT_CHECK = (
+    Period.__table__.update()
+    .where(_P.id.in_(bindparam("ids", expanding=True)))
+    .values(next_check_at=bindparam("when", type_=_P.next_check_at.type))
+)
 
 
 def _to_views(session: Session, rows: Sequence[Any]) -> list[PeriodView]:
@@ -543,14 +560,10 @@ def store_next_checks(session: Session, result: PlanResult) -> None:
         by_value: dict[dt.datetime | None, list[int]] = {}
         for pid, when in result.next_check.items():
             by_value.setdefault(when, []).append(pid)
+        conn = session.connection()
         for when, ids in by_value.items():
             for chunk in _chunks(ids, 900):
-                session.execute(
-                    update(Period)
-                    .where(Period.id.in_(chunk))
-                    .values(next_check_at=when)
-                    .execution_options(synchronize_session=False)
-                )
+                conn.execute(_NEXT_CHECK, {"ids": list(chunk), "when": when})
     if result.designation_next_check:
         checks = _designation_checks(session)
         for did, when in result.designation_next_check.items():

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import make_engine, make_sessionmaker, transaction
@@ -504,6 +504,15 @@ def _office_minutes(cfg: Config) -> int:
     return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
 
 
+_NEXT_CHECK = select(func.min(Period.next_check_at)).where(
+    Period.next_check_at > bindparam("now", type_=Period.next_check_at.type)
+)
+_NEXT_RETRY = select(func.min(Digest.next_attempt_at)).where(
+    Digest.state.in_(OPEN_STATES),
+    Digest.next_attempt_at > bindparam("now", type_=Digest.next_attempt_at.type),
+)
+
+
 def _next_time(
     sessions: sessionmaker[Session],
     cal: Any,
@@ -523,14 +532,8 @@ def _next_time(
         first = min(p.at for p in pending)
         candidates.append(first.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1))
     with sessions() as session:
-        check = session.scalar(
-            select(func.min(Period.next_check_at)).where(Period.next_check_at > now)
-        )
-        retry = session.scalar(
-            select(func.min(Digest.next_attempt_at)).where(
-                Digest.state.in_(OPEN_STATES), Digest.next_attempt_at > now
-            )
-        )
+        check = session.scalar(_NEXT_CHECK, {"now": now})
+        retry = session.scalar(_NEXT_RETRY, {"now": now})
     candidates += [t for t in (check, retry) if t is not None]
     return max(min(candidates), now + dt.timedelta(seconds=1))
 
