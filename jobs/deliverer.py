@@ -175,22 +175,21 @@ _CLAIM = (
     .values(state=SENDING)
     .returning(_DIGESTS.c.id, _DIGESTS.c.recipient, _DIGESTS.c.attempts)
 )
-_ITEMS_OF = (
-    select(
-        _ITEMS.c.id,
-        _ITEMS.c.digest_id,
-        _ITEMS.c.dedupe_key,
-        _ITEMS.c.kind,
-        _ITEMS.c.role,
-        _ITEMS.c.stage,
-        _ITEMS.c.overdue_days,
-        _ITEMS.c.period_id,
-        # As text, parsed only where present: ladder stages (most rows) have none.
-        type_coerce(_ITEMS.c.payload, Text),
-    )
+_ITEM_KEYS = (
+    select(_ITEMS.c.id, _ITEMS.c.digest_id, _ITEMS.c.dedupe_key)
     .where(_ITEMS.c.digest_id.in_(bindparam("digests", expanding=True)))
     .order_by(_ITEMS.c.id)
 )
+_ITEMS_BY_ID = select(
+    _ITEMS.c.id,
+    _ITEMS.c.kind,
+    _ITEMS.c.role,
+    _ITEMS.c.stage,
+    _ITEMS.c.overdue_days,
+    _ITEMS.c.period_id,
+    # As text, parsed only where present: ladder stages (most rows) have none.
+    type_coerce(_ITEMS.c.payload, Text),
+).where(_ITEMS.c.id.in_(bindparam("ids", expanding=True)))
 _TASK_TITLES = select(Task.number, Task.text)
 # The 'sent' mark, built once (a busy tick records 2 000 digests: no per-call statement build).
 _MARK_SENT = (
@@ -206,49 +205,79 @@ _MARK_SENT = (
 )
 
 
+class Fresh(NamedTuple):
+    """An item this tick just planned, handed from plan_due to deliver in memory."""
+
+    kind: str
+    role: str
+    period_id: int | None
+    item: dict[str, Any]
+
+
 def load_items(
     session: Session,
     digest_ids: Sequence[int],
-    fresh: Mapping[str, dict[str, Any]] | None = None,
+    fresh: Mapping[str, Fresh] | None = None,
 ) -> dict[int, list[_Row]]:
-    """digest id → its items in outbox order. Items in `fresh` (dedupe key → item, what this
-    tick just planned) come from memory; ladder stages without a payload are rebuilt from
-    their period; other items carry theirs."""
-    from jobs.planner import Policy, ladder_item
-    from jobs.reporting import period_views
-
+    """digest id → its items in outbox order. Items in `fresh` (by dedupe key: what this
+    tick just planned) come from memory; others are read back: ladder stages (no payload)
+    rebuilt from their period, other notices from their payload."""
     fresh = fresh or {}
-    out: dict[int, list[_Row]] = defaultdict(list)
-    rebuild: list[tuple[int, int, str, str, int, int, int, str]] = []
+    found: dict[int, _Row] = {}
+    order: list[tuple[int, int]] = []  # (item id, digest id)
+    missing: list[tuple[int, str]] = []
     conn = session.connection()
     for start in range(0, len(digest_ids), 900):
         chunk = list(digest_ids[start : start + 900])
-        for rid, did, key, kind, role, stage, days, pid, payload in conn.execute(
-            _ITEMS_OF, {"digests": chunk}
-        ).all():
-            item = fresh.get(key)
-            if item is None:
-                if payload is None and pid is not None:
-                    rebuild.append((rid, did, key, kind, stage, days, pid, role))
-                    continue
-                if isinstance(payload, str):  # psycopg hands JSON over already parsed
-                    payload = json.loads(payload)
-                item = dict((payload or {}).get("item", {}))
-            out[did].append(_Row(rid, kind, role, item, pid, key))
+        for rid, did, key in conn.execute(_ITEM_KEYS, {"digests": chunk}).all():
+            order.append((rid, did))
+            known = fresh.get(key)
+            if known is None:
+                missing.append((rid, key))
+            else:
+                found[rid] = _Row(rid, known.kind, known.role, known.item, known.period_id, key)
+    if missing:
+        found.update(_read_back(session, missing))
+    out: dict[int, list[_Row]] = defaultdict(list)
+    for rid, did in order:
+        row = found.get(rid)
+        if row is not None:
+            out[did].append(row)
+    return out
+
+
+def _read_back(session: Session, wanted: list[tuple[int, str]]) -> dict[int, _Row]:
+    from jobs.planner import Policy, ladder_item
+    from jobs.reporting import period_views
+
+    keys = dict(wanted)
+    conn = session.connection()
+    out: dict[int, _Row] = {}
+    rebuild = []
+    ids = list(keys)
+    for start in range(0, len(ids), 900):
+        params = {"ids": ids[start : start + 900]}
+        for rid, kind, role, stage, days, pid, payload in conn.execute(_ITEMS_BY_ID, params):
+            if payload is None and pid is not None:
+                rebuild.append((rid, kind, role, stage, days, pid))
+                continue
+            if isinstance(payload, str):  # psycopg hands JSON over already parsed
+                payload = json.loads(payload)
+            item = dict((payload or {}).get("item", {}))
+            out[rid] = _Row(rid, kind, role, item, pid, keys[rid])
     if rebuild:
-        views = period_views(session, (r[6] for r in rebuild))
+        views = period_views(session, (r[5] for r in rebuild))
         policies: dict[int, int] = {}
-        for rid, did, key, kind, stage, days, pid, role in rebuild:
+        for rid, kind, role, stage, days, pid in rebuild:
             view = views.get(pid)
             if view is None:  # pragma: no cover - periods are never deleted
                 continue
             times = policies.get(id(view.policy))
             if times is None:
                 times = policies[id(view.policy)] = Policy.from_mapping(view.policy).overdue_times
-            item = ladder_item(view, kind, stage, days, times)
-            out[did].append(_Row(rid, kind, role, item, pid, key))
-        for rows in out.values():
-            rows.sort(key=lambda r: r.id)
+            out[rid] = _Row(
+                rid, kind, role, ladder_item(view, kind, stage, days, times), pid, keys[rid]
+            )
     return out
 
 
@@ -256,7 +285,7 @@ def _claim(
     session_factory: sessionmaker[Session],
     now: dt.datetime,
     recipients: Sequence[str],
-    fresh: Mapping[str, dict[str, Any]] | None,
+    fresh: Mapping[str, Fresh] | None,
 ) -> dict[str, _Claimed]:
     """Claim the due digests of these recipients and load their items. Only digests still
     pending/failed are taken, so two deliverers never share one. Empty digests (every item
@@ -293,7 +322,7 @@ async def deliver(
     now: dt.datetime,
     *,
     cal: Any = None,
-    fresh: Mapping[str, dict[str, Any]] | None = None,
+    fresh: Mapping[str, Fresh] | None = None,
 ) -> DeliveryReport:
     """Send every due digest: one message per recipient (and locale). Returns what went out.
 

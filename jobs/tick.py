@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.engine import transaction
 from duban.config import Config
 from jobs.channel import Channel
-from jobs.deliverer import DeliveryReport, deliver
+from jobs.deliverer import DeliveryReport, Fresh, deliver
 from jobs.outbox import NewItem, enqueue_many, to_office
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ async def tick(app: AppLike, channel: Channel, now: dt.datetime, *, cal: Any = N
     cfg = app.config
     cal = cal if cal is not None else calendar_for(cfg)
     report = TickReport(at=now)
-    fresh: dict[str, dict[str, Any]] = {}
+    fresh: dict[str, Fresh] = {}
     report.periods_created, report.periods_planned, report.intents = plan_due(
         app.sessions, cfg, cal, now, fresh=fresh
     )
@@ -102,7 +102,7 @@ def plan_due(
     cal: Any,
     now: dt.datetime,
     *,
-    fresh: dict[str, dict[str, Any]] | None = None,
+    fresh: dict[str, Fresh] | None = None,
 ) -> tuple[int, int, int]:
     """ensure_periods, then plan every period (and 各相关X placeholder) whose check has come.
 
@@ -135,7 +135,7 @@ def _plan_batch(
     now: dt.datetime,
     *,
     with_designations: bool,
-    fresh: dict[str, dict[str, Any]] | None = None,
+    fresh: dict[str, Fresh] | None = None,
 ) -> tuple[int, int]:
     """One transaction: load due periods, plan, enqueue, store next checks."""
     from jobs.planner import leaders_from_config, plan
@@ -158,7 +158,7 @@ def _plan_batch(
     rows = [_new_item(i) for i in result.intents]
     if fresh is not None:
         for intent, row in zip(result.intents, rows, strict=True):
-            fresh[row.dedupe_key] = intent.item
+            fresh[row.dedupe_key] = Fresh(intent.kind, intent.role, intent.period_id, intent.item)
     # Keys in order: the unique index then grows at its end instead of splitting pages.
     rows.sort()
     enqueue_many(session, rows)
