@@ -5,7 +5,7 @@ Per tick, recipients in groups of CLAIM_GROUP, units first and the office last:
              ('pending','failed') RETURNING …: portable (SQLite ≥ 3.35 and PostgreSQL); a digest
              another deliverer claimed first is simply not returned.
 2. items   — the claimed digests' outbox rows. Items the same tick just planned come from
-             memory (`fresh`, keyed by dedupe key); others are read back: an event notice from
+             memory (`fresh`, keyed by outbox id); others are read back: an event notice from
              its payload, a ladder stage rebuilt from its period (jobs.planner.ladder_item).
 3. resolve — the recipient key becomes chats: unit:<id> → its active, reachable contacts
              (grouped by locale); office → cfg.office.chat_ids; leader:<i> → cfg.leaders[i].
@@ -42,7 +42,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Engine, Text, bindparam, delete, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -113,7 +113,6 @@ class _Row(NamedTuple):
     role: str
     item: dict[str, Any]
     period_id: int | None
-    dedupe_key: str
 
 
 @dataclass
@@ -175,8 +174,8 @@ _CLAIM = (
     .values(state=SENDING)
     .returning(_DIGESTS.c.id, _DIGESTS.c.recipient, _DIGESTS.c.attempts)
 )
-_ITEM_KEYS = (
-    select(_ITEMS.c.id, _ITEMS.c.digest_id, _ITEMS.c.dedupe_key)
+_ITEM_IDS = (
+    select(_ITEMS.c.id, _ITEMS.c.digest_id)
     .where(_ITEMS.c.digest_id.in_(bindparam("digests", expanding=True)))
     .order_by(_ITEMS.c.id)
 )
@@ -205,37 +204,42 @@ _MARK_SENT = (
 )
 
 
-class Fresh(NamedTuple):
-    """An item this tick just planned, handed from plan_due to deliver in memory."""
+class Fresh(Protocol):
+    """What the deliverer needs of an item the tick just planned (a jobs.planner.Intent),
+    handed from plan_due to deliver in memory, by the outbox row's id."""
 
-    kind: str
-    role: str
-    period_id: int | None
-    item: dict[str, Any]
+    @property
+    def kind(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def period_id(self) -> int | None: ...
+    @property
+    def item(self) -> dict[str, Any]: ...
 
 
 def load_items(
     session: Session,
     digest_ids: Sequence[int],
-    fresh: Mapping[str, Fresh] | None = None,
+    fresh: Mapping[int, Fresh] | None = None,
 ) -> dict[int, list[_Row]]:
-    """digest id → its items in outbox order. Items in `fresh` (by dedupe key: what this
-    tick just planned) come from memory; others are read back: ladder stages (no payload)
-    rebuilt from their period, other notices from their payload."""
+    """digest id → its items in outbox order. Items in `fresh` (by outbox id: what this tick
+    just inserted) come from memory; others are read back: ladder stages (no payload) rebuilt
+    from their period, other notices from their payload."""
     fresh = fresh or {}
     found: dict[int, _Row] = {}
     order: list[tuple[int, int]] = []  # (item id, digest id)
-    missing: list[tuple[int, str]] = []
+    missing: list[int] = []
     conn = session.connection()
     for start in range(0, len(digest_ids), 900):
         chunk = list(digest_ids[start : start + 900])
-        for rid, did, key in conn.execute(_ITEM_KEYS, {"digests": chunk}).all():
+        for rid, did in conn.execute(_ITEM_IDS, {"digests": chunk}).all():
             order.append((rid, did))
-            known = fresh.get(key)
+            known = fresh.get(rid)
             if known is None:
-                missing.append((rid, key))
+                missing.append(rid)
             else:
-                found[rid] = _Row(rid, known.kind, known.role, known.item, known.period_id, key)
+                found[rid] = _Row(rid, known.kind, known.role, known.item, known.period_id)
     if missing:
         found.update(_read_back(session, missing))
     out: dict[int, list[_Row]] = defaultdict(list)
@@ -246,15 +250,13 @@ def load_items(
     return out
 
 
-def _read_back(session: Session, wanted: list[tuple[int, str]]) -> dict[int, _Row]:
+def _read_back(session: Session, ids: list[int]) -> dict[int, _Row]:
     from jobs.planner import Policy, ladder_item
     from jobs.reporting import period_views
 
-    keys = dict(wanted)
     conn = session.connection()
     out: dict[int, _Row] = {}
     rebuild = []
-    ids = list(keys)
     for start in range(0, len(ids), 900):
         params = {"ids": ids[start : start + 900]}
         for rid, kind, role, stage, days, pid, payload in conn.execute(_ITEMS_BY_ID, params):
@@ -264,7 +266,7 @@ def _read_back(session: Session, wanted: list[tuple[int, str]]) -> dict[int, _Ro
             if isinstance(payload, str):  # psycopg hands JSON over already parsed
                 payload = json.loads(payload)
             item = dict((payload or {}).get("item", {}))
-            out[rid] = _Row(rid, kind, role, item, pid, keys[rid])
+            out[rid] = _Row(rid, kind, role, item, pid)
     if rebuild:
         views = period_views(session, (r[5] for r in rebuild))
         policies: dict[int, int] = {}
@@ -275,9 +277,7 @@ def _read_back(session: Session, wanted: list[tuple[int, str]]) -> dict[int, _Ro
             times = policies.get(id(view.policy))
             if times is None:
                 times = policies[id(view.policy)] = Policy.from_mapping(view.policy).overdue_times
-            out[rid] = _Row(
-                rid, kind, role, ladder_item(view, kind, stage, days, times), pid, keys[rid]
-            )
+            out[rid] = _Row(rid, kind, role, ladder_item(view, kind, stage, days, times), pid)
     return out
 
 
@@ -285,7 +285,7 @@ def _claim(
     session_factory: sessionmaker[Session],
     now: dt.datetime,
     recipients: Sequence[str],
-    fresh: Mapping[str, Fresh] | None,
+    fresh: Mapping[int, Fresh] | None,
 ) -> dict[str, _Claimed]:
     """Claim the due digests of these recipients and load their items. Only digests still
     pending/failed are taken, so two deliverers never share one. Empty digests (every item
@@ -322,7 +322,7 @@ async def deliver(
     now: dt.datetime,
     *,
     cal: Any = None,
-    fresh: Mapping[str, Fresh] | None = None,
+    fresh: Mapping[int, Fresh] | None = None,
 ) -> DeliveryReport:
     """Send every due digest: one message per recipient (and locale). Returns what went out.
 
@@ -331,7 +331,7 @@ async def deliver(
     cal (a jobs.workdays.WorkCalendar): outside office hours nothing is sent (event notices
     enqueued at night wait for the next opening) and retries are moved into office hours.
     Without it (tests) every due digest is sent and retries wait the plain backoff.
-    fresh: the items this tick just planned, by dedupe key (see tick.plan_due): read from
+    fresh: the items this tick just planned, by outbox id (see tick.plan_due): read from
     memory instead of back from the database.
     """
     report = DeliveryReport()

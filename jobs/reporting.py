@@ -421,10 +421,16 @@ def due_views(session: Session, now: dt.datetime, limit: int | None = None) -> l
     """PeriodViews of the periods whose next_check_at has come (oldest first)."""
     conn = session.connection()
     if limit is None:
-        rows = conn.execute(_DUE_VIEWS, {"now": now}).all()
+        result = conn.execute(_DUE_VIEWS, {"now": now})
     else:
-        rows = conn.execute(_DUE_VIEWS_LIMITED, {"now": now, "limit": limit}).all()
-    return _to_views(session, rows)
+        result = conn.execute(_DUE_VIEWS_LIMITED, {"now": now, "limit": limit})
+    # Streamed in slices: a busy tick's 100 000 raw rows (each with its own copy of every
+    # string and of the policy text) never exist all at once beside their views.
+    views: list[PeriodView] = []
+    leads: dict[int, tuple[tuple[int, ...], tuple[str, ...]]] = {}
+    for rows in result.partitions(5_000):
+        views += _to_views(session, rows, leads)
+    return views
 
 
 def period_views(session: Session, period_ids: Iterable[int]) -> dict[int, PeriodView]:
@@ -480,10 +486,17 @@ _NEXT_CHECK = (
 )
 
 
-def _to_views(session: Session, rows: Sequence[Any]) -> list[PeriodView]:
+def _to_views(
+    session: Session,
+    rows: Sequence[Any],
+    leads: dict[int, tuple[tuple[int, ...], tuple[str, ...]]] | None = None,
+) -> list[PeriodView]:
+    """Rows of _views_query as PeriodViews. `leads` (task id → lead ids and names) is filled
+    with the tasks it lacks, so that slices of one result share it."""
     if not rows:
         return []
-    leads = _leads(session, (r.task_id for r in rows))
+    leads = {} if leads is None else leads
+    leads.update(_leads(session, {r.task_id for r in rows} - leads.keys()))
     none: tuple[tuple[int, ...], tuple[str, ...]] = ((), ())
     # Policies are read as text and parsed once per distinct text: thousands of periods share
     # one policy, and the planner memoises by identity.
@@ -491,10 +504,20 @@ def _to_views(session: Session, rows: Sequence[Any]) -> list[PeriodView]:
     views = []
     append = views.append
     titles: dict[str, str] = {}
+    # Each row brings its own copy of every string; a view keeps one shared copy (a busy
+    # tick's 100 000 views would otherwise hold 100 000 copies of a few dozen names).
+    strings: dict[str, str] = {}
+    share = strings.setdefault
     for pid, aid, label, due_on, ext, rst, state, raw, tid, uid, role, uname, number, text in rows:
         title = titles.get(text)
         if title is None:
             title = titles[text] = short_title(text)
+        label, state, role, uname = (
+            share(label, label),
+            share(state, state),
+            share(role, role),
+            share(uname, uname),
+        )
         lead_ids, lead_names = leads.get(tid, none)
         policy = policies.get(raw) if isinstance(raw, str) else raw
         if policy is None:

@@ -14,15 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import transaction
 from duban.config import Config
 from jobs.channel import Channel
-from jobs.deliverer import DeliveryReport, Fresh, deliver
+from jobs.deliverer import DeliveryReport, deliver
 from jobs.outbox import NewItem, enqueue_many, to_office
+
+if TYPE_CHECKING:
+    from jobs.planner import Intent
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ async def tick(app: AppLike, channel: Channel, now: dt.datetime, *, cal: Any = N
     cfg = app.config
     cal = cal if cal is not None else calendar_for(cfg)
     report = TickReport(at=now)
-    fresh: dict[str, Fresh] = {}
+    fresh: dict[int, Intent] = {}
     report.periods_created, report.periods_planned, report.intents = plan_due(
         app.sessions, cfg, cal, now, fresh=fresh
     )
@@ -102,12 +105,13 @@ def plan_due(
     cal: Any,
     now: dt.datetime,
     *,
-    fresh: dict[str, Fresh] | None = None,
+    fresh: dict[int, Intent] | None = None,
 ) -> tuple[int, int, int]:
     """ensure_periods, then plan every period (and 各相关X placeholder) whose check has come.
 
     Returns (periods created, periods planned, intents). `fresh`, if given, receives each
-    planned item by dedupe key, for the deliverer of the same tick (see deliver())."""
+    intent that became a new outbox row, by the row's id, for the deliverer of the same tick
+    (see deliver())."""
     from jobs.reporting import ensure_periods
 
     today = now.astimezone(cfg.tz).date()
@@ -135,7 +139,7 @@ def _plan_batch(
     now: dt.datetime,
     *,
     with_designations: bool,
-    fresh: dict[str, Fresh] | None = None,
+    fresh: dict[int, Intent] | None = None,
 ) -> tuple[int, int]:
     """One transaction: load due periods, plan, enqueue, store next checks."""
     from jobs.planner import leaders_from_config, plan
@@ -153,17 +157,21 @@ def _plan_batch(
         designations,
         office_name=cfg.office.name,
     )
+    planned = len(views)
+    del views  # a busy tick's 100 000 views need not outlive the plan
     for error in result.errors:
         log.error("planner: %s", error)
     rows = [_new_item(i) for i in result.intents]
-    if fresh is not None:
-        for intent, row in zip(result.intents, rows, strict=True):
-            fresh[row.dedupe_key] = Fresh(intent.kind, intent.role, intent.period_id, intent.item)
+    by_key = {row.dedupe_key: intent for row, intent in zip(rows, result.intents, strict=True)}
     # Keys in order: the unique index then grows at its end instead of splitting pages.
     rows.sort()
-    enqueue_many(session, rows)
+    inserted = enqueue_many(session, rows)
+    del rows
+    if fresh is not None:
+        for rid, key in inserted:
+            fresh[rid] = by_key[key]
     store_next_checks(session, result)
-    return len(views), len(result.intents)
+    return planned, len(result.intents)
 
 
 def _new_item(intent: Any) -> NewItem:
