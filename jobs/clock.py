@@ -24,7 +24,6 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from jobs.channel import Channel
-from jobs.deliverer import recover_stale
 from jobs.tick import AppLike, calendar_for, tick
 
 log = logging.getLogger(__name__)
@@ -41,8 +40,8 @@ def start_clock(
     cal: Any = None,
 ) -> AsyncIOScheduler:
     """Start the scheduler inside the running asyncio loop and return it (shut it down with
-    `scheduler.shutdown(wait=False)`). Rows left in 'sending' by a killed run are retried."""
-    recover_stale(app.sessions)
+    `scheduler.shutdown(wait=False)`). The caller holds the delivery lock and has put back
+    what a killed run left in flight (duban.commands.tick.sole_deliverer)."""
     tz = app.config.tz
     calendar = cal if cal is not None else calendar_for(app.config)
 

@@ -17,11 +17,12 @@ import os
 import sys
 from pathlib import Path
 
-from duban.config import load_config
-from duban.context import open_context
+from duban.config import Config, load_config
+from duban.context import AppContext, open_context
 from jobs.channel import Outgoing
 from jobs.channels import FileLogChannel
 from jobs.deliverer import recover_stale
+from jobs.delivery_lock import delivery_lock
 from jobs.tick import calendar_for, tick
 
 START = (2024, 3, 18, 8)
@@ -41,6 +42,13 @@ def main() -> int:
     config_path, log_path, progress_path, incarnation = sys.argv[1:5]
     cfg = load_config(config_path)
     ctx = open_context(cfg)
+    # As `duban run` does. The lock of a killed incarnation must not outlive it: a restart
+    # that found it held would fail here.
+    with delivery_lock(ctx.engine):
+        return work(ctx, cfg, log_path, progress_path, incarnation)
+
+
+def work(ctx: AppContext, cfg: Config, log_path: str, progress_path: str, incarnation: str) -> int:
     recover_stale(ctx.sessions)
     cal = calendar_for(cfg)
     progress = Path(progress_path)

@@ -106,3 +106,19 @@ async def test_postgres_gives_the_same_outbox_as_sqlite(
     # Row ids may be handed out in another order; what was sent, to whom and when is the same.
     assert len(pg_keys) == len(lite_keys) == len(set(pg_keys))
     assert pg_messages == lite_messages
+
+
+def test_one_deliverer_per_postgres_database(pg_url: str) -> None:
+    """Scaled out, two hosts share the database: the advisory lock lets one deliver."""
+    from jobs.delivery_lock import DeliveryBusy, delivery_lock
+
+    first, second = make_engine(pg_url), make_engine(pg_url)
+    try:
+        with delivery_lock(first):
+            with pytest.raises(DeliveryBusy, match="advisory lock"), delivery_lock(second):
+                pass
+        with delivery_lock(second):  # released: the other host may take over
+            pass
+    finally:
+        first.dispose()
+        second.dispose()

@@ -109,12 +109,13 @@ async def _stop_bot(app) -> None:  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
-    from duban.commands.tick import make_channel
+    from duban.commands.tick import make_channel, sole_deliverer
 
     ctx = context.load(args)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line a minute otherwise
     if args.console:
-        asyncio.run(serve(ctx, make_channel(ctx, True), args.interval))
+        with sole_deliverer(ctx):
+            asyncio.run(serve(ctx, make_channel(ctx, True), args.interval))
         return 0
     from bot.app import build_application
     from bot.credentials import load_token
@@ -129,5 +130,6 @@ def run(args: argparse.Namespace) -> int:
         ctx.config.duban.locale,
         config=ctx.config,
     )
-    asyncio.run(serve(ctx, channel, args.interval, app=app))
+    with sole_deliverer(ctx):  # for the whole life of the process
+        asyncio.run(serve(ctx, channel, args.interval, app=app))
     return 0

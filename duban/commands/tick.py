@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 
 from duban import context
 from duban.errors import UserError
@@ -80,8 +82,22 @@ def has_token(ctx: context.AppContext) -> bool:
     return True
 
 
-def run(args: argparse.Namespace) -> int:
+@contextlib.contextmanager
+def sole_deliverer(ctx: context.AppContext) -> Iterator[None]:
+    """Hold the database's delivery lock (jobs/delivery_lock.py) and put back what a killed
+    run left in flight; refuse clearly if another process is delivering."""
     from jobs.deliverer import recover_stale
+    from jobs.delivery_lock import DeliveryBusy, delivery_lock
+
+    try:
+        with delivery_lock(ctx.engine):
+            recover_stale(ctx.sessions)
+            yield
+    except DeliveryBusy as exc:
+        raise UserError(str(exc)) from None
+
+
+def run(args: argparse.Namespace) -> int:
     from jobs.tick import tick
 
     ctx = context.load(args)
@@ -89,7 +105,6 @@ def run(args: argparse.Namespace) -> int:
     if now.tzinfo is None:
         now = now.replace(tzinfo=ctx.config.tz)
     channel = make_channel(ctx, args.console)
-    recover_stale(ctx.sessions)
 
     done: list = []
 
@@ -104,8 +119,11 @@ def run(args: argparse.Namespace) -> int:
             done.append(await tick(ctx, channel, now))
 
     try:
-        asyncio.run(one_tick())
+        with sole_deliverer(ctx):
+            asyncio.run(one_tick())
         report = done[0]
+    except UserError:
+        raise
     except Exception as exc:
         if type(exc).__name__ == "CalendarGapError":
             raise UserError(str(exc)) from exc
