@@ -147,7 +147,7 @@ def _clip(value: str) -> str:
 def _clipped(item: dict[str, Any]) -> dict[str, Any]:
     """The item with its text values clipped (the item itself when nothing needs it)."""
     for value in item.values():
-        if isinstance(value, str) and (len(value) > ITEM_TEXT_LIMIT or _SEP in value):
+        if type(value) is str and (len(value) > ITEM_TEXT_LIMIT or _SEP in value):
             return {
                 key: _clip(value) if isinstance(value, str) else value
                 for key, value in item.items()
@@ -177,6 +177,13 @@ def _batch_template(locale: str, kind: str) -> Any:
     # per item. Item templates therefore hold no imports, macros or blocks.
     source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
     return env.from_string("{% for item in items %}" + source + _SEP + "{% endfor %}")
+
+
+@cache
+def _digest_module(locale: str) -> Any:
+    """digest.j2's macros, made once per locale: they take everything they show as arguments,
+    and a busy tick renders 2 000 digests."""
+    return _environment(locale).get_template("digest.j2").make_module()
 
 
 class Renderer:
@@ -215,9 +222,7 @@ class Renderer:
 
         groups: (kind, items) pairs, already in the order they should appear.
         """
-        module = self.env.get_template("digest.j2").make_module(
-            {"recipient_name": recipient_name, "role": role, "now": now}
-        )
+        module = _digest_module(self.locale)
         total = sum(len(items) for _, items in groups)
         header = str(module.header(recipient_name, role, total, now)).strip()  # type: ignore[attr-defined]
         continued = str(module.continued(recipient_name)).strip()  # type: ignore[attr-defined]
