@@ -68,6 +68,41 @@ def test_without_a_token_commands_say_what_to_set(tmp_path, monkeypatch, capsys)
         assert "DUBAN_BOT_TOKEN" in capsys.readouterr().err
 
 
+BOT_COMMANDS = (["invite", "区发改局"], ["tick", "--at", "2024-03-20T10:00"], ["run"])
+
+
+def test_a_rejected_token_is_named_but_never_shown(tmp_path, fake_server, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    """PTB's InvalidToken quotes the token: the commands say what to check, without it."""
+    cfg = write_config(tmp_path, fake_server.base_url, fake_server.base_file_url)
+    wrong = "654321:NOT-the-server-token"
+    monkeypatch.setenv("DUBAN_BOT_TOKEN", wrong)
+    for argv in BOT_COMMANDS:
+        capsys.readouterr()
+        assert main(["--config", str(cfg), *argv]) == 2, argv
+        out, err = capsys.readouterr()
+        assert err.startswith("duban: error: the Bot API server") and "rejected" in err, err
+        assert "DUBAN_BOT_TOKEN" in err
+        assert wrong not in out + err and "NOT-the-server" not in out + err
+        assert "Traceback" not in err
+
+
+def test_an_unreachable_server_is_one_clear_line(tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    import socket
+
+    with socket.socket() as sock:  # a port on this machine that nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}/bot"
+    cfg = write_config(tmp_path, base, f"http://127.0.0.1:{port}/file/bot")
+    monkeypatch.setenv("DUBAN_BOT_TOKEN", TOKEN)
+    for argv in BOT_COMMANDS:
+        capsys.readouterr()
+        assert main(["--config", str(cfg), *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith(f"duban: error: cannot reach the Bot API server ({base})"), err
+        assert TOKEN not in err and "Traceback" not in err
+
+
 def test_contacts_revoke_unknown_id_is_a_clear_error(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     cfg = write_config(tmp_path)
     assert main(["--config", str(cfg), "contacts", "revoke", "99"]) == 2

@@ -29,16 +29,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 async def bot_username(cfg, token: str) -> str:  # type: ignore[no-untyped-def]
     """getMe through the configured server, proxy and all."""
-    from telegram.error import TelegramError
-
     from bot.app import builder_for
+    from bot.credentials import telegram_errors
 
     app = builder_for(cfg, token).updater(None).build()
-    try:
+    with telegram_errors(cfg, token):
         async with app:
             return app.bot.username
-    except TelegramError as exc:
-        raise UserError(f"cannot reach the Bot API server to read the bot's name: {exc}") from exc
 
 
 def run(args: argparse.Namespace) -> int:

@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(serve(ctx, make_channel(ctx, True), args.interval))
         return 0
     from bot.app import build_application
-    from bot.credentials import load_token
+    from bot.credentials import load_token, telegram_errors
     from bot.telegram_channel import TelegramChannel
 
     token = load_token(ctx.config)  # without one: says exactly which variable to set
@@ -129,5 +129,6 @@ def run(args: argparse.Namespace) -> int:
         ctx.config.duban.locale,
         config=ctx.config,
     )
-    asyncio.run(serve(ctx, channel, args.interval, app=app))
+    with telegram_errors(ctx.config, token):
+        asyncio.run(serve(ctx, channel, args.interval, app=app))
     return 0

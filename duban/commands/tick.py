@@ -81,6 +81,7 @@ def has_token(ctx: context.AppContext) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.credentials import telegram_errors
     from jobs.deliverer import recover_stale
     from jobs.tick import tick
 
@@ -92,24 +93,20 @@ def run(args: argparse.Namespace) -> int:
     recover_stale(ctx.sessions)
 
     done: list = []
+    bot = getattr(channel, "bot", None)
 
     async def one_tick() -> None:
         # The report is handed back through `done`, not returned: Python 3.11's asyncio.run
         # formats repr() of the main task's result (≈ 0.3 s for a busy tick's report).
-        bot = getattr(channel, "bot", None)
         if bot is None:
             done.append(await tick(ctx, channel, now))
             return
         async with bot:  # initialise/close the Bot's HTTP client around the tick
             done.append(await tick(ctx, channel, now))
 
-    try:
+    with telegram_errors(ctx.config, bot.token if bot is not None else ""):
         asyncio.run(one_tick())
-        report = done[0]
-    except Exception as exc:
-        if type(exc).__name__ == "CalendarGapError":
-            raise UserError(str(exc)) from exc
-        raise
+    report = done[0]
     d = report.delivery
     print(
         f"tick at {now.isoformat(timespec='minutes')}: {report.periods_created} period(s) "
