@@ -430,6 +430,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         text = chosen.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{chosen}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise ConfigError(f"{chosen}: cannot read the config file: {exc.strerror}") from exc
     return parse_config(text, source=str(chosen), base_dir=chosen.resolve().parent)
 
 

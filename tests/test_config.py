@@ -133,6 +133,11 @@ def test_missing_file_and_non_utf8(tmp_path: Path) -> None:
         load_config(bad)
 
 
+def test_config_path_that_is_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=f"{tmp_path}: cannot read the config file"):
+        load_config(tmp_path)
+
+
 def test_config_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, '[office]\nname = "测试督查室"\n')
     monkeypatch.setenv("DUBAN_CONFIG", str(path))
