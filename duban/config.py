@@ -139,7 +139,8 @@ class CalendarConfig(_Strict):
             raise ValueError("office_hours must be [start, end] with start before end")
         both = sorted(set(self.holidays) & set(self.workdays))
         if both:
-            raise ValueError(f"dates listed as both holiday and workday: {both}")
+            listed = ", ".join(d.isoformat() for d in both)
+            raise ValueError(f"dates listed as both holiday and workday: {listed}")
         return self
 
 
@@ -179,6 +180,15 @@ class ReportingConfig(_Strict):
     end: dt.date | None = None  # default: 31 December of the start year
     default: ScheduleConfig = Field(default_factory=ScheduleConfig)
     rules: list[ScheduleRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> ReportingConfig:
+        if self.start and self.end and self.end < self.start:
+            raise _KeyedError(
+                "reporting.end",
+                f"end ({self.end.isoformat()}) is before start ({self.start.isoformat()})",
+            )
+        return self
 
 
 NonNegative = Annotated[int, Field(ge=0)]

@@ -146,3 +146,16 @@ def test_an_unexpected_error_is_one_line_and_verbose_shows_it(
     assert "duban -v summary" in err
     with pytest.raises(RuntimeError, match="a bug"):
         main(["-v", "--config", str(config_file), "summary"])
+
+
+def test_reporting_end_before_the_first_import_is_a_config_error(
+    config_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without reporting.start the plan starts on the day of the first import (today here)."""
+    text = config_file.read_text(encoding="utf-8")
+    config_file.write_text(text.replace("# end = 2024-12-31", "end = 2024-03-01", 1), "utf-8")
+    capsys.readouterr()
+    assert main(["--config", str(config_file), "tick", "--at", "2024-03-20T10:00"]) == 2
+    err = one_error_line(capsys)
+    assert "reporting.end (2024-03-01) is before the plan's start" in err
+    assert "set reporting.start" in err

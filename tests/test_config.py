@@ -133,6 +133,21 @@ def test_missing_file_and_non_utf8(tmp_path: Path) -> None:
         load_config(bad)
 
 
+def test_reporting_end_before_start(tmp_path: Path) -> None:
+    text = EXAMPLE.replace("# start = 2024-03-15", "start = 2024-05-15", 1)
+    text = text.replace("# end = 2024-12-31", "end = 2024-03-01", 1)
+    msg = error_of(tmp_path, text)
+    assert f"config.toml:{line_of(text, 'end = 2024-03-01')}: reporting.end:" in msg
+    assert "2024-03-01" in msg and "2024-05-15" in msg
+
+
+def test_a_date_both_holiday_and_workday_is_written_as_a_date(tmp_path: Path) -> None:
+    text = EXAMPLE.replace("holidays = []", "holidays = [2027-01-01]", 1)
+    text = text.replace("workdays = []", "workdays = [2027-01-01]", 1)
+    msg = error_of(tmp_path, text)
+    assert msg.endswith("calendar: dates listed as both holiday and workday: 2027-01-01")
+
+
 def test_config_path_that_is_a_directory(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=f"{tmp_path}: cannot read the config file"):
         load_config(tmp_path)
