@@ -68,6 +68,17 @@ def test_without_a_token_commands_say_what_to_set(tmp_path, monkeypatch, capsys)
         assert "DUBAN_BOT_TOKEN" in capsys.readouterr().err
 
 
+def test_invite_with_an_expiry_past_the_calendar_is_a_clear_error(
+    tmp_path, fake_server, monkeypatch, capsys
+):  # type: ignore[no-untyped-def]
+    cfg = write_config(tmp_path, fake_server.base_url, fake_server.base_file_url)
+    monkeypatch.setenv("DUBAN_BOT_TOKEN", TOKEN)
+    capsys.readouterr()
+    assert main(["--config", str(cfg), "invite", "区发改局", "--expires", "99999999d"]) == 2
+    err = capsys.readouterr().err
+    assert err == "duban: error: --expires '99999999d': too far in the future\n"
+
+
 BOT_COMMANDS = (["invite", "区发改局"], ["tick", "--at", "2024-03-20T10:00"], ["run"])
 
 

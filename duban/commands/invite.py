@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 
 from db.engine import transaction
 from duban import context
@@ -49,14 +50,15 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(str(exc)) from exc
     token = load_token(ctx.config)
     install_redaction(token)
+    now = dt.datetime.now(ctx.config.tz)
     try:
         expires = parse_duration(args.expires)
+        _ = now + expires  # the link must end on a date the calendar can hold
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    except OverflowError:
+        raise UserError(f"--expires {args.expires!r}: too far in the future") from None
     username = asyncio.run(bot_username(ctx.config, token))
-    import datetime as dt
-
-    now = dt.datetime.now(ctx.config.tz)
     try:
         with transaction(ctx.sessions) as session:
             invite = create_invite(session, args.unit, now=now, expires=expires)
