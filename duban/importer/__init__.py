@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from db.models import Group, ImportRun, Unit
 from duban.config import Config
 from duban.importer.apply import apply_table
+from duban.importer.config_refs import config_warnings
 from duban.importer.diff import ImportDiff
 from duban.importer.errors import TableError, UnknownName, UnknownNamesError
 from duban.importer.load import load_table
@@ -82,6 +83,7 @@ def import_file(
         check_database_has_config(session, cfg)
         resolved = resolve_table(parsed, NameIndex.from_session(session), add_units=add_units)
         diff = apply_table(session, cfg, resolved, now=now)
+        diff.warnings.extend(config_warnings(cfg, resolved))
         # Numeric targets (1087亿元, 20家…) follow the task text; ids stay stable when unchanged.
         sync_targets(session, now)
         run_id = None
