@@ -159,3 +159,28 @@ def test_reporting_end_before_the_first_import_is_a_config_error(
     err = one_error_line(capsys)
     assert "reporting.end (2024-03-01) is before the plan's start" in err
     assert "set reporting.start" in err
+
+
+def test_export_before_any_import_says_to_import_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(example_config_path().read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["--config", str(path), "init"]) == 0
+    capsys.readouterr()
+    for what, out in (("ledger", tmp_path / "台账.xlsx"), ("charts", tmp_path / "charts")):
+        assert main(["--config", str(path), "export", what, "-o", str(out)]) == 2
+        assert "import the task table first (`duban import FILE`)" in one_error_line(capsys)
+        assert not out.exists()
+
+
+def test_a_bad_export_date_is_named_once(
+    config_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(
+            ["--config", str(config_file), "export", "ledger", "-o", "x.xlsx", "--at", "2024-13-01"]
+        )
+    err = capsys.readouterr().err
+    assert err.rstrip().endswith("argument --at: not a date (YYYY-MM-DD): '2024-13-01'"), err
