@@ -184,3 +184,29 @@ def test_a_bad_export_date_is_named_once(
         )
     err = capsys.readouterr().err
     assert err.rstrip().endswith("argument --at: not a date (YYYY-MM-DD): '2024-13-01'"), err
+
+
+def test_a_tick_before_the_plan_starts_says_why_nothing_is_due(
+    config_file: Path, tmp_path: Path, seed_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's `duban tick --at 2024-03-20T09:00` on a table imported today: the plan
+    starts today (no [reporting] start), so the tick finds nothing — and says why."""
+    cfg = ["--config", str(config_file)]
+    capsys.readouterr()
+    assert main([*cfg, "tick", "--console", "--at", "2024-03-20T09:00"]) == 0
+    out, err = capsys.readouterr()
+    assert "0 period(s) created, 0 checked, 0 notice(s) planned" in out
+    assert err.startswith("duban: note: 2024-03-20 is before the reporting plan starts (")
+    assert "set [reporting] start" in err
+
+    # with [reporting] start set before the first tick, the same tick has work and no note
+    other = tmp_path / "with-start" / "config.toml"
+    other.parent.mkdir()
+    text = config_file.read_text(encoding="utf-8")
+    other.write_text(text.replace("# start = 2024-03-15 ", "start = 2024-03-15"), "utf-8")
+    cfg = ["--config", str(other)]
+    assert main([*cfg, "init"]) == 0 and main([*cfg, "import", str(seed_path)]) == 0
+    capsys.readouterr()
+    assert main([*cfg, "tick", "--console", "--at", "2024-03-20T09:00"]) == 0
+    out, err = capsys.readouterr()
+    assert "0 period(s) created" not in out and "note:" not in err

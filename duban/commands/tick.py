@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import sys
 
 from duban import context
 from duban.errors import UserError
@@ -114,4 +115,30 @@ def run(args: argparse.Namespace) -> int:
         f"{len(d.delivered)} message(s) sent, {d.items_failed} item(s) to retry, "
         f"{d.items_dead} dead"
     )
+    if not (report.periods_created or report.periods_planned or report.intents):
+        note = outside_plan_note(ctx, now)
+        if note:
+            print(f"duban: note: {note}", file=sys.stderr)
     return 0
+
+
+def outside_plan_note(ctx: context.AppContext, now: dt.datetime) -> str:
+    """Why a tick found nothing at all, when `now` lies outside the reporting plan: a newcomer's
+    `tick --at 2024-03-20T09:00` on a database first imported today is the usual case."""
+    from jobs.reporting import plan_window
+
+    day = now.astimezone(ctx.config.tz).date()
+    with ctx.sessions() as session:
+        start, end = plan_window(session, ctx.config, day)
+    if day < start:
+        return (
+            f"{day} is before the reporting plan starts ({start}: [reporting] start, else the "
+            "day of the first import), so nothing is due then; set [reporting] start to replay "
+            "an earlier date"
+        )
+    if day > end:
+        return (
+            f"{day} is after the reporting plan ends ({end}: [reporting] end, else 31 December "
+            "of the start year)"
+        )
+    return ""
