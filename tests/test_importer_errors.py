@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from table_builders import text_table, write_csv, write_xlsx
+from table_builders import COLUMNS, text_table, write_csv, write_xlsx
 
 from db.engine import transaction
 from db.models import Assignment, ImportRun, Task, Unit
@@ -128,6 +128,19 @@ def test_sheet_without_header_row(tmp_path: Path) -> None:
     path.write_text("序号,任务,单位\n1,x,y\n", encoding="utf-8")
     with pytest.raises(TableError, match=r"bad\.csv:1: no header row"):
         load_table(path)
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+@pytest.mark.parametrize("missing", ["主要工作任务", "牵头单位", "责任单位"])
+def test_a_header_without_a_needed_column_names_it(tmp_path: Path, kind: str, missing: str) -> None:
+    path = tmp_path / f"bad.{kind}"
+    keep = [i for i, name in enumerate(COLUMNS) if name != missing]
+    rows = [[row[i] for i in keep] for row in _sheet_rows()]
+    write = write_xlsx if kind == "xlsx" else write_csv
+    write(path, rows, columns=[COLUMNS[i] for i in keep])
+    with pytest.raises(TableError) as err:
+        load_table(path)
+    assert str(err.value).startswith(f"{path}:2: the header row has no column {missing} (")
 
 
 def _counts(sessions: sessionmaker[Session]) -> tuple[int, ...]:

@@ -176,16 +176,29 @@ def _header_index(rows: list[Row]) -> tuple[int, dict[str, int]] | None:
     return None
 
 
+_REQUIRED = (HEADER_TASK, HEADER_LEAD, HEADER_RESPONSIBLE)
+
+
 def _find_header(rows: list[Row], path: Path) -> tuple[int, dict[str, int]]:
     found = _header_index(rows)
-    if found is None:
-        raise TableError(
-            path,
-            rows[0][0] if rows else 1,
-            "no header row found: expected columns 序号, 主要工作任务, 牵头单位, 责任单位 "
-            "(and optionally 完成时限) in the first 50 rows",
-        )
-    return found
+    if found is not None:
+        return found
+    for number, cells in rows[:50]:  # a header with a column missing or misspelt
+        names = {"".join(c.split()) for c in cells}
+        missing = [name for name in _REQUIRED if name not in names]
+        if len(names & {HEADER_NUMBER, *_REQUIRED}) >= 2:
+            raise TableError(
+                path,
+                number,
+                f"the header row has no column {'、'.join(missing)} "
+                "(needed: 主要工作任务, 牵头单位, 责任单位; optional: 序号, 完成时限)",
+            )
+    raise TableError(
+        path,
+        rows[0][0] if rows else 1,
+        "no header row found: expected columns 序号, 主要工作任务, 牵头单位, 责任单位 "
+        "(and optionally 完成时限) in the first 50 rows",
+    )
 
 
 def _title_before(rows: list[Row], header_at: int) -> str:
