@@ -114,3 +114,25 @@ def test_xlsx_table_on_a_later_sheet(tmp_path: Path, config: Config) -> None:
     book.save(tmp_path / "t.xlsx")
     table = load_table(tmp_path / "t.xlsx")
     assert [(t.number, t.line) for t in table.tasks] == [(1, 2)]
+
+
+def test_sheet_with_a_lead_cell_merged_over_several_tasks(tmp_path: Path, config: Config) -> None:
+    """Tasks 1 and 2 share one merged 牵头单位 cell; task 1's own 序号 and text cells are
+    merged over two rows whose 责任单位 cells are split (a continued task)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(COLUMNS)
+    sheet.append(["", "一、优结构、谋发展", None, None, None])
+    sheet.append([1, "第一项任务。", "区发改局", "区商务局", None])  # row 3
+    sheet.append([None, None, None, "区金融局", None])  # row 4: task 1 continued
+    sheet.append([2, "第二项任务。", None, "各街道办事处", None])  # row 5: lead merged from 3
+    sheet.append([3, "第三项任务。", "区工信局", None, None])
+    for area in ("A3:A4", "B3:B4", "C3:C5"):
+        sheet.merge_cells(area)
+    book.save(tmp_path / "t.xlsx")
+    resolved = resolve_table(load_table(tmp_path / "t.xlsx"), config).as_json()
+    assert [(t["number"], t["lead"], t["responsible"]) for t in resolved] == [
+        (1, ["区发改局"], ["区商务局", "区金融局"]),
+        (2, ["区发改局"], ["各街道办事处"]),
+        (3, ["区工信局"], []),
+    ]
