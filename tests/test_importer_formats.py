@@ -9,7 +9,8 @@ from openpyxl import Workbook
 from table_builders import COLUMNS, expected_seed, seed_rows, write_csv, write_xlsx
 
 from duban.config import Config
-from duban.importer import load_table, resolve_table
+from duban.importer import TableError, load_table, resolve_table
+from duban.importer.html_text import html_to_lines
 
 
 def _same_as_text(path: Path, config: Config, fmt: str) -> None:
@@ -103,6 +104,40 @@ def test_saved_web_page(tmp_path: Path, seed_path: Path, config: Config) -> None
     assert table.format == "html"
     assert table.note == "注:各牵头部门分管区领导负责组织推进相关工作"
     assert resolve_table(table, config).as_json() == expected_seed()
+
+
+def _html_table(rows: list[list[str]]) -> str:
+    def tr(cells: list[str]) -> str:
+        return "<tr>" + "".join(f"<td>{c.replace(chr(10), '<br>')}</td>" for c in cells) + "</tr>"
+
+    body = "".join(tr(r) if r[0] else f'<tr><td colspan="5">{r[1]}</td></tr>' for r in rows)
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>沈河区</title></head><body>'
+        f"<p>2024年政府工作报告主要工作任务分解表</p><table>{tr(COLUMNS)}{body}</table>"
+        "<p>注:各牵头部门分管区领导负责组织推进相关工作</p></body></html>"
+    )
+
+
+def test_web_page_with_a_real_table_is_read_by_column(
+    tmp_path: Path, seed_path: Path, config: Config
+) -> None:
+    """A page whose table has a row of column names: cells, not lines, so that an empty 牵头单位
+    cell is an error rather than the 责任单位 silently read as the lead."""
+    rows = seed_rows(seed_path)
+    path = tmp_path / "page.html"
+    path.write_text(_html_table(rows), encoding="utf-8")
+    table = load_table(path)
+    assert table.format == "html" and table.note.startswith("注:各牵头部门")
+    assert resolve_table(table, config).as_json() == expected_seed()
+
+    index = next(i for i, r in enumerate(rows) if r[0] == "3")
+    rows[index][2] = ""  # task 3 loses its lead; its 责任单位 cell is still there
+    path.write_text(_html_table(rows), encoding="utf-8")
+    lines = html_to_lines(path.read_text(encoding="utf-8")).splitlines()
+    line = next(i for i, x in enumerate(lines, 1) if x == "3")
+    with pytest.raises(TableError) as err:
+        load_table(path)
+    assert str(err.value) == f"{path}:{line}: task 3 has no lead unit (牵头单位)"
 
 
 def test_xlsx_table_on_a_later_sheet(tmp_path: Path, config: Config) -> None:

@@ -7,9 +7,9 @@ import hashlib
 from pathlib import Path
 
 from duban.importer.errors import TableError
-from duban.importer.html_text import html_to_lines, looks_like_html
-from duban.importer.layout import HEADER_LEAD, HEADER_TASK
-from duban.importer.parse_sheet import parse_rows, read_csv, read_xlsx
+from duban.importer.html_text import html_table_rows, html_to_lines, looks_like_html
+from duban.importer.layout import HEADER_LEAD, HEADER_TASK, NOTE_RE
+from duban.importer.parse_sheet import has_header, parse_rows, read_csv, read_xlsx
 from duban.importer.parse_text import parse_text
 from duban.importer.table import ParsedTable
 
@@ -42,14 +42,27 @@ def load_table(path: Path | str) -> ParsedTable:
         if suffix not in (".csv", ".tsv") and (
             suffix in (".html", ".htm") or looks_like_html(text)
         ):
-            # line numbers refer to the page's visible text, one line per block or cell
-            table = parse_text(html_to_lines(text), path)
-            table.format = "html"
+            table = _parse_html(text, path)
         elif suffix in (".csv", ".tsv") or _looks_like_csv(text):
             table = parse_rows(read_csv(text, path), path, "csv")
         else:
             table = parse_text(text, path)
     table.sha256 = hashlib.sha256(data).hexdigest()
+    return table
+
+
+def _parse_html(text: str, path: Path) -> ParsedTable:
+    """A page whose table has a row of column names is read by column, like a sheet; any other
+    page as the text layout. Line numbers refer to the page's visible text either way."""
+    lines = html_to_lines(text)
+    rows = html_table_rows(text)
+    if has_header(rows):
+        table = parse_rows(rows, path, "html")
+        if not table.note:  # the closing note usually follows the table in a paragraph
+            table.note = next((x for x in lines.splitlines() if NOTE_RE.match(x)), "")
+    else:
+        table = parse_text(lines, path)
+    table.format = "html"
     return table
 
 

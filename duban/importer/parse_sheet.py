@@ -205,6 +205,11 @@ def _header_index(rows: list[Row]) -> tuple[int, dict[str, int]] | None:
 _REQUIRED = (HEADER_TASK, HEADER_LEAD, HEADER_RESPONSIBLE)
 
 
+def has_header(rows: list[Row]) -> bool:
+    """Whether one of the first rows holds the column names (a table to read by column)."""
+    return _header_index(rows) is not None
+
+
 def _find_header(rows: list[Row], path: Path) -> tuple[int, dict[str, int]]:
     found = _header_index(rows)
     if found is not None:
