@@ -398,6 +398,13 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: TOML syntax error: {exc}") from exc
+    if not raw:
+        # Every key has a default, but a file without one is a mistake (an empty or truncated
+        # copy), not a district: without units every import would fail name by name.
+        raise ConfigError(
+            f"{source}: the config is empty (no settings at all): start from the example, "
+            "`cp config.example.toml config.toml`"
+        )
     lines = _key_lines(text)
     try:
         return Config.model_validate({**raw, "base_dir": base_dir or Path(".")})

@@ -148,6 +148,13 @@ def test_a_date_both_holiday_and_workday_is_written_as_a_date(tmp_path: Path) ->
     assert msg.endswith("calendar: dates listed as both holiday and workday: 2027-01-01")
 
 
+@pytest.mark.parametrize("text", ["", "\n  \n", "# only a comment\n"])
+def test_an_empty_config_is_refused(tmp_path: Path, text: str) -> None:
+    msg = error_of(tmp_path, text)
+    assert msg.startswith(f"{tmp_path / 'config.toml'}: the config is empty")
+    assert "config.example.toml" in msg
+
+
 def test_config_path_that_is_a_directory(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=f"{tmp_path}: cannot read the config file"):
         load_config(tmp_path)
