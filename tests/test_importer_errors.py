@@ -58,6 +58,16 @@ def test_repeated_task_number(tmp_path: Path) -> None:
     _fails(tmp_path, text, line, "task number 1 is repeated", "first at line 13")
 
 
+def test_numbering_that_restarts_in_a_section_says_so(tmp_path: Path) -> None:
+    text = text_table(SECTION, GOOD_1, GOOD_2, "二、第二部分", GOOD_1)
+    line = text.splitlines().index("二、第二部分") + 3
+    msg = _fails(tmp_path, text, line, "task number 1 is repeated (first at line 13)")
+    assert msg.endswith(
+        "the numbering starts again (per section?): number the tasks 1, 2, 3 … "
+        "through the whole table"
+    )
+
+
 def test_out_of_order_task_number(tmp_path: Path) -> None:
     text = text_table(SECTION, GOOD_2, GOOD_1)
     _fails(tmp_path, text, 13, "task number 2", "expected 1")

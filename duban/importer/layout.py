@@ -52,10 +52,17 @@ class Numbering:
 
     def check(self, number: int, line: int) -> None:
         if number in self.seen:
+            restart = (
+                "; the numbering starts again (per section?): number the tasks 1, 2, 3 … "
+                "through the whole table"
+                if number == 1
+                else ""
+            )
             raise TableError(
                 self.path,
                 line,
-                f"task number {number} is repeated (first at {self.what} {self.seen[number]})",
+                f"task number {number} is repeated (first at {self.what} {self.seen[number]})"
+                + restart,
             )
         expected = self.last + 1
         if number != expected:
