@@ -122,6 +122,20 @@ def test_assignments_unknown_unit(cfg_path: str, capsys) -> None:
     assert "'区文化局': no known unit; closest known: 区文旅局" in err
 
 
+def test_assignments_of_a_group_name_its_units(cfg_path: str, capsys) -> None:
+    from duban.config import load_config
+
+    _run(capsys, "--config", cfg_path, "init")
+    cfg = load_config(cfg_path)
+    streets = cfg.group_members(next(g for g in cfg.groups if g.name == "各街道办事处"))
+    code, _, err = _run(capsys, "--config", cfg_path, "assignments", "--unit", "街道办事处")
+    assert code == 2
+    assert f"各街道办事处 is a group, not a unit; name one of its {len(streets)} units: " in err
+    assert streets[0] in err and "closest known" not in err
+    code, _, err = _run(capsys, "--config", cfg_path, "assignments", "--unit", "各相关部门")
+    assert code == 2 and "designates per task" in err
+
+
 def test_import_errors_are_user_errors(cfg_path: str, tmp_path: Path, capsys) -> None:
     _run(capsys, "--config", cfg_path, "init")
     bad = tmp_path / "bad.txt"
