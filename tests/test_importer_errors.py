@@ -214,3 +214,21 @@ def test_bad_file_after_a_good_import_changes_nothing(
     assert _counts(sessions) == before
     with sessions() as session:
         assert session.scalars(select(Task).where(Task.removed_at.is_not(None))).all() == []
+
+
+def test_a_deadline_written_like_an_impossible_date_is_warned(
+    tmp_path: Path, sessions: sessionmaker[Session], config: Config
+) -> None:
+    rows = _sheet_rows()
+    rows[2][2] = "区商务局"  # task 2 gets a lead: the sheet is good
+    rows[1][4], rows[2][4] = "2024-06-31", "2024年13月底"
+    path = write_xlsx(tmp_path / "t.xlsx", rows)
+    with transaction(sessions) as session:
+        result = import_file(session, config, path)
+    assert result.diff.warnings == [
+        f"{path}:4: task 1: 完成时限 '2024-06-31' is no date of the calendar; kept as text only",
+        f"{path}:5: task 2: 完成时限 '2024年13月底' is no date of the calendar; kept as text only",
+    ]
+    rows[1][4], rows[2][4] = "2024-06-30", "长期坚持"  # a date, and plain words: no warning
+    with transaction(sessions) as session:
+        assert import_file(session, config, write_xlsx(path, rows)).diff.warnings == []

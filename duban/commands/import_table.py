@@ -23,8 +23,8 @@ from duban.importer import (
     import_file,
     load_table,
     resolve_table,
+    table_warnings,
 )
-from duban.importer.config_refs import config_warnings
 from duban.importer.diff import ImportDiff
 
 
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             # A dry run needs no database: resolve against the config alone.
             resolved = resolve_table(load_table(args.file), ctx.config, add_units=args.add_units)
-            diff = ImportDiff(warnings=config_warnings(ctx.config, resolved))
+            diff = ImportDiff(warnings=table_warnings(ctx.config, resolved))
             result = ImportResult(resolved.parsed, resolved, diff, dry_run=True)
         else:
             with transaction(ctx.sessions) as session:
