@@ -439,9 +439,15 @@ def _plain_message(err: Any) -> str:
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """--config PATH, else $DUBAN_CONFIG, else ./config.toml."""
-    chosen = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME)
+    from_env = os.environ.get(CONFIG_ENV)
+    chosen = Path(path or from_env or DEFAULT_CONFIG_NAME)
     if not chosen.exists():
-        hint = "" if path else f" (pass --config PATH or set {CONFIG_ENV})"
+        if path:
+            hint = ""
+        elif from_env:
+            hint = f" (named by ${CONFIG_ENV})"
+        else:
+            hint = f" (pass --config PATH or set {CONFIG_ENV})"
         raise ConfigError(f"{chosen}: config file not found{hint}")
     try:
         text = chosen.read_text(encoding="utf-8")

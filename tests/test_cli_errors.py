@@ -210,3 +210,22 @@ def test_a_tick_before_the_plan_starts_says_why_nothing_is_due(
     assert main([*cfg, "tick", "--console", "--at", "2024-03-20T09:00"]) == 0
     out, err = capsys.readouterr()
     assert "0 period(s) created" not in out and "note:" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--console", "--interval", "0"],
+        ["summary", "--top", "-1"],
+        ["outbox", "--limit", "0"],
+    ],
+)
+def test_counts_that_make_no_sense_are_refused_by_the_parser(
+    config_file: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stopped:
+        main(["--config", str(config_file), *argv])
+    err = capsys.readouterr().err
+    option, value = argv[-2:]
+    assert stopped.value.code == 2 and f"argument {option}: {value!r} is not a whole number" in err

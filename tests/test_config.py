@@ -167,3 +167,15 @@ def test_config_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert cfg.office.name == "测试督查室"
     assert cfg.database_url == f"sqlite:///{tmp_path / 'data' / 'duban.db'}"
     assert json.loads(json.dumps(cfg.escalation.model_dump()))["office_after"] == 5
+
+
+def test_a_missing_config_named_by_the_environment_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DUBAN_CONFIG", str(tmp_path / "gone.toml"))
+    with pytest.raises(ConfigError) as caught:
+        load_config()
+    assert (
+        str(caught.value)
+        == f"{tmp_path / 'gone.toml'}: config file not found (named by $DUBAN_CONFIG)"
+    )

@@ -14,6 +14,7 @@ import logging
 import signal
 
 from duban import context
+from duban.argtypes import whole_number
 from duban.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--console", action="store_true", help="print digests instead of sending to Telegram"
     )
     p.add_argument(
-        "--interval", type=int, default=60, metavar="SECONDS", help="tick interval (default 60)"
+        "--interval",
+        type=whole_number(1),
+        default=60,
+        metavar="SECONDS",
+        help="tick interval (default 60)",
     )
     p.set_defaults(func=run)
 
