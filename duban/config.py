@@ -52,11 +52,28 @@ class GeneralConfig(_Strict):
         return value
 
 
+def _url_with_scheme(value: str, schemes: tuple[str, ...]) -> str:
+    """An empty value, or a URL of one of `schemes` with a host (httpx takes no other)."""
+    if not value:
+        return value
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme.lower() not in schemes or not rest.split("/", 1)[0]:
+        raise ValueError(
+            f"{value!r} is no {' or '.join(f'{s}://' for s in schemes)} URL with a host"
+        )
+    return value
+
+
 class WebhookConfig(_Strict):
     url: str
     listen: str = "0.0.0.0"
-    port: int = 8443
+    port: Annotated[int, Field(ge=1, le=65535)] = 8443
     secret_token_env: str = "DUBAN_WEBHOOK_SECRET"
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        return _url_with_scheme(value, ("https", "http"))
 
 
 class TelegramConfig(_Strict):
@@ -67,6 +84,16 @@ class TelegramConfig(_Strict):
     proxy: str = ""
     mode: Literal["polling", "webhook"] = "polling"
     webhook: WebhookConfig | None = None
+
+    @field_validator("base_url", "base_file_url")
+    @classmethod
+    def _server_url(cls, value: str) -> str:
+        return _url_with_scheme(value, ("http", "https"))
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, value: str) -> str:
+        return _url_with_scheme(value, ("http", "https", "socks5", "socks5h"))
 
     @model_validator(mode="after")
     def _webhook_needs_settings(self) -> TelegramConfig:

@@ -179,3 +179,38 @@ def test_a_missing_config_named_by_the_environment_says_so(
         str(caught.value)
         == f"{tmp_path / 'gone.toml'}: config file not found (named by $DUBAN_CONFIG)"
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("proxy", "htp:/proxy.example:3128", "telegram.proxy: 'htp:/proxy.example:3128' is no"),
+        ("base_url", "127.0.0.1:8081/bot", "telegram.base_url: '127.0.0.1:8081/bot' is no http"),
+        ("base_file_url", "http://", "telegram.base_file_url: 'http://' is no http"),
+    ],
+)
+def test_telegram_urls_that_httpx_cannot_use(
+    tmp_path: Path, key: str, value: str, expected: str
+) -> None:
+    setting = f'{key} = "{value}"'
+    text = re.sub(rf'(?m)^{key} = ""', setting, EXAMPLE, count=1)
+    msg = error_of(tmp_path, text)
+    assert f"config.toml:{line_of(text, setting)}: {expected}" in msg
+
+
+def test_telegram_urls_that_work_are_kept(tmp_path: Path) -> None:
+    text = EXAMPLE.replace('proxy = ""', 'proxy = "socks5://127.0.0.1:1080"', 1)
+    text = re.sub(r'(?m)^base_url = ""', 'base_url = "http://127.0.0.1:8081/bot"', text, count=1)
+    cfg = load_config(write(tmp_path, text))
+    assert cfg.telegram.proxy == "socks5://127.0.0.1:1080"
+    assert cfg.telegram.base_url == "http://127.0.0.1:8081/bot"
+
+
+def test_webhook_port_out_of_range(tmp_path: Path) -> None:
+    text = EXAMPLE.replace(
+        'mode = "polling"',
+        'mode = "webhook"\n[telegram.webhook]\nurl = "https://x.example/h"\nport = 99999',
+        1,
+    )
+    msg = error_of(tmp_path, text)
+    assert f"config.toml:{line_of(text, 'port = 99999')}: telegram.webhook.port:" in msg
