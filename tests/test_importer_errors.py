@@ -97,6 +97,18 @@ def test_header_without_tasks(tmp_path: Path) -> None:
     _fails(tmp_path, text_table(SECTION), 9, "no numbered task")
 
 
+def test_encrypted_workbook(tmp_path: Path) -> None:
+    """Excel saves a workbook with a password as an OLE container, whatever its name."""
+    path = tmp_path / "locked.xlsx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+    with pytest.raises(TableError) as err:
+        load_table(path)
+    assert (
+        str(err.value)
+        == f"{path}: a password-protected (encrypted) workbook: save it without a password"
+    )
+
+
 def test_old_excel_file(tmp_path: Path) -> None:
     path = tmp_path / "old.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)

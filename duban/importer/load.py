@@ -29,6 +29,10 @@ def load_table(path: Path | str) -> ParsedTable:
     if not data.strip():
         raise TableError(path, 1, "the file is empty")
     suffix = path.suffix.lower()
+    if data.startswith(OLE_MAGIC) and suffix in (".xlsx", ".xlsm"):
+        raise TableError(
+            path, None, "a password-protected (encrypted) workbook: save it without a password"
+        )
     if data.startswith(XLSX_MAGIC) or suffix in (".xlsx", ".xlsm"):
         table = parse_rows(read_xlsx(path), path, "xlsx")
     elif data.startswith(OLE_MAGIC) or suffix == ".xls":
