@@ -55,7 +55,7 @@ class Numbering:
             restart = (
                 "; the numbering starts again (per section?): number the tasks 1, 2, 3 … "
                 "through the whole table"
-                if number == 1
+                if number == 1 and self.last > 1
                 else ""
             )
             raise TableError(
