@@ -207,6 +207,31 @@ async def test_report_dialogue_with_figure_and_file(env: Env) -> None:
         assert [(e.file_id, e.file_name) for e in ev] == [("DOC-9", "进展说明.pdf")]
 
 
+async def test_a_figure_among_other_numbers_is_the_one_with_the_target_unit(env: Env) -> None:
+    """Task 7's target is 1087亿元: in 截至9月底完成520亿元 the figure is 520, not 9; with two
+    numbers and no unit the bot asks instead of guessing."""
+    await env.bind(IND, "区工信局")
+    mark = await env.say(IND, "/report")
+    choose = await env.answer(IND["id"], mark, "请选择要报送的事项")
+    mark = await env.press(IND, choose, next(lb for lb, _ in choose.buttons if "任务7" in lb))
+    mark = await env.press(IND, await env.answer(IND["id"], mark, "进展情况"), "进展顺利")
+    await env.answer(IND["id"], mark, "简要说明")
+    mark = await env.say(IND, "稳步推进")
+    await env.answer(IND["id"], mark, "量化目标")
+    mark = await env.say(IND, "9月完成了5成")
+    asked = await env.answer(IND["id"], mark, "多个数字")
+    assert "9、5" in asked.text
+    mark = await env.say(IND, "截至9月底完成520亿元")
+    files = await env.answer(IND["id"], mark, "佐证材料")
+    mark = await env.press(IND, files, "完成")
+    confirm = await env.answer(IND["id"], mark, "请确认报送内容")
+    assert "完成数值：520" in confirm.text
+    mark = await env.press(IND, confirm, "确认报送")
+    await env.answer(IND["id"], mark, "已收到任务7")
+    with env.sessions() as s:
+        assert s.scalar(select(Report)).figure == 520.0
+
+
 async def test_report_by_button_then_lead_accepts(env: Env) -> None:
     await env.bind(IND, "区工信局")
     await env.bind(DEV, "区发改局")
