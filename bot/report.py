@@ -472,8 +472,23 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
 
 
 def late_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
-    """Registered after every dialogue: /cancel when no dialogue is under way."""
-    return [CommandHandler("cancel", cancel), CallbackQueryHandler(unknown_button)]
+    """Registered after every dialogue: /cancel when no dialogue is under way; a private
+    message nothing else took (not a reply, an unknown command) gets a hint, not silence."""
+    return [
+        CommandHandler("cancel", cancel),
+        CallbackQueryHandler(unknown_button),
+        MessageHandler(
+            filters.ChatType.PRIVATE & ~filters.REPLY & ~filters.StatusUpdate.ALL, not_understood
+        ),
+    ]
+
+
+async def not_understood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A bound contact wrote to the bot without replying to a reminder (their progress would
+    otherwise vanish without a word), or sent a command the bot does not have."""
+    msg = update.effective_message
+    if msg is not None:
+        await msg.reply_text(render(deps(context).locale, "bot_common.j2", "not_understood"))
 
 
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
