@@ -326,6 +326,12 @@ def _check_names(cfg: Config) -> None:
     targets = dict(owner)
     for alias, target in cfg.aliases.items():
         claim(alias, f"aliases.{alias}")
+        if target in cfg.aliases and target not in targets:
+            raise _KeyedError(
+                f"aliases.{alias}",
+                f"alias points to {target!r}, which is itself an alias (of "
+                f"{cfg.aliases[target]!r}): point it at a unit or group name",
+            )
         if target not in targets:
             raise _KeyedError(
                 f"aliases.{alias}", f"alias points to {target!r}, which is no unit or group"

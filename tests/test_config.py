@@ -104,6 +104,19 @@ def test_alias_pointing_nowhere(tmp_path: Path) -> None:
     assert "区人事局" in msg
 
 
+def test_alias_of_an_alias_and_an_alias_loop(tmp_path: Path) -> None:
+    original = '"发改局" = "区发改局"'
+    chain = EXAMPLE.replace(original, original + '\n"发改委" = "发改局"', 1)
+    msg = error_of(tmp_path, chain)
+    where = f"config.toml:{line_of(chain, '发改委')}: aliases.发改委"
+    assert f"{where}: alias points to '发改局'" in msg
+    assert "which is itself an alias (of '区发改局')" in msg
+    loop = EXAMPLE.replace(original, '"发改局" = "发改委"\n"发改委" = "发改局"', 1)
+    msg = error_of(tmp_path, loop)
+    first = line_of(loop, '"发改局" = ')
+    assert f"config.toml:{first}: aliases.发改局: alias points to '发改委', which is itself" in msg
+
+
 def test_unit_defined_twice_names_both_places(tmp_path: Path) -> None:
     text = EXAMPLE + '\n[[units]]\nname = "区发改局"\n'
     msg = error_of(tmp_path, text)
