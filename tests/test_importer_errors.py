@@ -244,3 +244,20 @@ def test_a_deadline_written_like_an_impossible_date_is_warned(
     rows[1][4], rows[2][4] = "2024-06-30", "长期坚持"  # a date, and plain words: no warning
     with transaction(sessions) as session:
         assert import_file(session, config, write_xlsx(path, rows)).diff.warnings == []
+
+
+def test_a_pipe_or_a_huge_file_is_refused_before_reading(tmp_path: Path) -> None:
+    """`duban import /dev/zero` read for ever; a FIFO would block. Neither is read now."""
+    import os
+
+    fifo = tmp_path / "table.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(TableError) as err:
+        load_table(fifo)
+    assert str(err.value) == f"{fifo}: cannot read the file: not a regular file"
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as fh:
+        fh.truncate(65 * 2**20)  # sparse: no disk used
+    with pytest.raises(TableError) as err:
+        load_table(huge)
+    assert str(err.value).startswith(f"{huge}: 65 MiB is far more than a task table")

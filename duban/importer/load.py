@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import stat
 from pathlib import Path
 
 from duban.importer.errors import TableError
@@ -15,6 +16,7 @@ from duban.importer.table import ParsedTable
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls / .doc
+MAX_BYTES = 64 * 2**20  # a published table is kilobytes; /dev/zero or a disk image is not one
 
 
 def load_table(path: Path | str) -> ParsedTable:
@@ -23,6 +25,17 @@ def load_table(path: Path | str) -> ParsedTable:
     file and line."""
     path = Path(path)
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise TableError(path, None, f"cannot read the file: {kind}")
+        if info.st_size > MAX_BYTES:
+            raise TableError(
+                path,
+                None,
+                f"{info.st_size / 2**20:.0f} MiB is far more than a task table "
+                f"(at most {MAX_BYTES // 2**20} MiB): is it the right file?",
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise TableError(path, None, f"cannot read the file: {exc.strerror}") from exc
