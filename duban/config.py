@@ -482,6 +482,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         else:
             hint = f" (pass --config PATH or set {CONFIG_ENV})"
         raise ConfigError(f"{chosen}: config file not found{hint}")
+    if not chosen.is_file() and not chosen.is_dir():  # /dev/zero would be read for ever
+        raise ConfigError(f"{chosen}: cannot read the config file: not a regular file")
     try:
         text = chosen.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

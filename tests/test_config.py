@@ -168,9 +168,14 @@ def test_an_empty_config_is_refused(tmp_path: Path, text: str) -> None:
     assert "config.example.toml" in msg
 
 
-def test_config_path_that_is_a_directory(tmp_path: Path) -> None:
+def test_config_path_that_is_a_directory_or_a_pipe(tmp_path: Path) -> None:
+    import os
+
     with pytest.raises(ConfigError, match=f"{tmp_path}: cannot read the config file"):
         load_config(tmp_path)
+    os.mkfifo(tmp_path / "config.fifo")
+    with pytest.raises(ConfigError, match=r"config\.fifo: cannot read the config file: not a"):
+        load_config(tmp_path / "config.fifo")
 
 
 def test_config_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
