@@ -117,13 +117,15 @@ class LeaderConfig(_Strict):
     chat_ids: list[int] = Field(default_factory=list)
 
 
-UnitKind = Annotated[str, Field(min_length=1, pattern=r"^[a-z_]+$")]
+UnitKind = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")]
+# A unit, group or alias name, as long as the database keeps one.
+Name = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class UnitConfig(_Strict):
-    name: str = Field(min_length=1)
+    name: Name
     kind: UnitKind = "department"
-    aliases: list[str] = Field(default_factory=list)
+    aliases: list[Name] = Field(default_factory=list)
     placeholder: bool = False  # shipped example entries an admin must replace
 
 
@@ -131,11 +133,11 @@ class GroupConfig(_Strict):
     """A named set of units. Either fixed members (by kind and/or by name) or, with
     `relevant_of`, a 各相关X placeholder whose members the lead designates per task."""
 
-    name: str = Field(min_length=1)
+    name: Name
     kinds: list[str] = Field(default_factory=list)
     members: list[str] = Field(default_factory=list)
     relevant_of: str = ""
-    aliases: list[str] = Field(default_factory=list)
+    aliases: list[Name] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_way(self) -> GroupConfig:
@@ -249,7 +251,7 @@ class Config(_Strict):
     office: OfficeConfig = Field(default_factory=OfficeConfig)
     units: list[UnitConfig] = Field(default_factory=list)
     groups: list[GroupConfig] = Field(default_factory=list)
-    aliases: dict[str, str] = Field(default_factory=dict)
+    aliases: dict[Name, str] = Field(default_factory=dict)
     leaders: list[LeaderConfig] = Field(default_factory=list)
     designations: list[DesignationConfig] = Field(default_factory=list)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)

@@ -232,3 +232,11 @@ def test_webhook_port_out_of_range(tmp_path: Path) -> None:
     )
     msg = error_of(tmp_path, text)
     assert f"config.toml:{line_of(text, 'port = 99999')}: telegram.webhook.port:" in msg
+
+
+def test_a_name_longer_than_the_database_keeps(tmp_path: Path) -> None:
+    long = "区" + "长" * 100
+    text = EXAMPLE + f'\n[[units]]\nname = "{long}"\n'
+    msg = error_of(tmp_path, text)
+    assert f"config.toml:{line_of(text, long)}: units[{EXAMPLE.count('[[units]]')}].name:" in msg
+    assert "at most 100 characters" in msg

@@ -261,3 +261,25 @@ def test_a_pipe_or_a_huge_file_is_refused_before_reading(tmp_path: Path) -> None
     with pytest.raises(TableError) as err:
         load_table(huge)
     assert str(err.value).startswith(f"{huge}: 65 MiB is far more than a task table")
+
+
+@pytest.mark.parametrize(
+    ("column", "size", "what"),
+    [
+        (1, 2001, "its task text has 2001 characters (at most 2000)"),
+        (4, 101, "its 完成时限 has 101 characters (at most 100)"),
+        (2, 101, "a unit name of 101 characters (at most 100)"),
+    ],
+)
+def test_a_cell_too_long_for_a_table_is_refused(
+    tmp_path: Path, column: int, size: int, what: str
+) -> None:
+    """Such a cell swallowed others (an unbalanced quote, a missing line break), and the
+    database would not keep it (PostgreSQL refuses a 完成时限 over 100 characters)."""
+    rows = _sheet_rows()
+    rows[2][2] = "区商务局"
+    rows[1][column] = "区" * size
+    path = write_csv(tmp_path / "t.csv", rows)
+    with pytest.raises(TableError) as err:
+        load_table(path)
+    assert str(err.value).startswith(f"{path}:4: task 1: {what}")

@@ -29,8 +29,8 @@ from duban.importer.layout import (
     SECTION_RE,
     TASK_RE,
     Numbering,
+    check_task,
     normalise_digits,
-    require_lead,
     section_title,
     split_names,
 )
@@ -120,7 +120,7 @@ def parse_rows(rows: Iterable[Row], path: Path, fmt: str) -> ParsedTable:
 
     def finish() -> None:
         if task is not None:
-            require_lead(path, task)
+            check_task(path, task)
             table.tasks.append(task)
 
     for number, cells in rows[header_at + 1 :]:
