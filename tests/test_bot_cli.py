@@ -52,9 +52,14 @@ def test_invite_prints_a_deep_link_with_the_bot_name_from_getme(
     assert "区发改局" in out and TOKEN not in out
     assert [c.method for c in fake_server.calls][:1] == ["getMe"]
 
-    # Unknown unit: a clear error naming it.
-    assert main(["--config", str(cfg), "invite", "区不存在局"]) == 2
-    assert "区不存在局" in capsys.readouterr().err
+    # Unknown unit: a clear error naming it and the closest known names.
+    assert main(["--config", str(cfg), "invite", "区发改委"]) == 2
+    err = capsys.readouterr().err
+    assert "'区发改委'" in err and "closest known: 区发改局" in err
+    # An example unit of the config works, with a warning to replace it first.
+    assert main(["--config", str(cfg), "invite", "示例街道一（请替换）"]) == 0
+    out, err = capsys.readouterr()
+    assert "start=" in out and "duban: warning: 示例街道一（请替换） is an example unit" in err
     assert main(["--config", str(cfg), "contacts"]) == 0
     assert "no contacts yet" in capsys.readouterr().out
 

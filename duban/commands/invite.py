@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import sys
 
 from db.engine import transaction
 from duban import context
 from duban.errors import UserError
+from duban.importer import NameIndex
 from duban.services.registration import (
     RegistrationError,
     create_invite,
@@ -45,9 +47,16 @@ def run(args: argparse.Namespace) -> int:
     ctx = context.load(args)
     with ctx.sessions() as session:  # an unknown unit is the first thing to tell
         try:
-            find_unit(session, args.unit)
+            placeholder = find_unit(session, args.unit).placeholder
         except RegistrationError as exc:
-            raise UserError(str(exc)) from exc
+            closest = "、".join(NameIndex.from_session(session).closest(args.unit)) or "(none)"
+            raise UserError(f"{exc}; closest known: {closest}") from exc
+    if placeholder:
+        print(
+            f"duban: warning: {args.unit} is an example unit of the config (placeholder = true): "
+            "replace it with the district's real unit before inviting its contact",
+            file=sys.stderr,
+        )
     token = load_token(ctx.config)
     install_redaction(token)
     now = dt.datetime.now(ctx.config.tz)
