@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 from telegram import Update
-from telegram.ext import ContextTypes, ConversationHandler
+from telegram.ext import ContextTypes, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
 from bot.auth import Caller, identify, refuse
@@ -82,9 +82,23 @@ def mark_used(session: Session, resolved: Resolved, now: Any) -> None:
     token.used_at = now
 
 
+async def unexpected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Inside a dialogue, a message of another kind than asked (a photo where text is asked,
+    text where a button is): say what is wanted instead of nothing. The state stays."""
+    msg = update.effective_message
+    if msg is not None:
+        await msg.reply_text(render(deps(context).locale, "bot_common.j2", "unexpected"))
+
+
 def conversation(**kwargs: Any) -> ConversationHandler:  # type: ignore[type-arg]
     """A ConversationHandler keyed by chat and user. Dialogues start from buttons on purpose,
-    so PTB's per_message advice does not apply: its warning is silenced here only."""
+    so PTB's per_message advice does not apply: its warning is silenced here only.
+    A message no state expects gets `unexpected`; commands and replies (a report by reply to
+    a reminder) still go to their own handlers."""
+    kwargs["fallbacks"] = [
+        *kwargs.get("fallbacks", []),
+        MessageHandler(~filters.COMMAND & ~filters.REPLY, unexpected),
+    ]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         return ConversationHandler(**kwargs)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from duban.config import Config
@@ -32,6 +34,38 @@ def load_token(cfg: Config, environ: dict[str, str] | None = None) -> str:
             f"BotFather gave you{where} (e.g. `export {tg.token_env}=123456:ABC…`)"
         )
     return token
+
+
+@contextmanager
+def telegram_errors(cfg: Config, token: str) -> Iterator[None]:
+    """Turn what the Bot API server says while a command starts up or sends (token rejected,
+    server unreachable, another process polling) into a UserError that says what to check.
+    PTB's own messages may quote the token (InvalidToken does): it is never shown."""
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
+    tg = cfg.telegram
+    server = tg.base_url or "https://api.telegram.org/bot"
+    try:
+        yield
+    except InvalidToken:
+        source = f"[telegram] token_file = {tg.token_file!r}" if tg.token_file else tg.token_env
+        raise UserError(
+            f"the Bot API server ({server}) rejected the bot token: check {source} "
+            "against the token BotFather gave you"
+        ) from None
+    except NetworkError as exc:
+        raise UserError(
+            f"cannot reach the Bot API server ({server}): {_redacted(str(exc), token)} "
+            "(check the network, [telegram] base_url and proxy)"
+        ) from None
+    except TelegramError as exc:
+        raise UserError(
+            f"the Bot API server ({server}) refused: {_redacted(str(exc), token)}"
+        ) from None
+
+
+def _redacted(text: str, token: str) -> str:
+    return text.replace(token, "<token>") if token else text
 
 
 class RedactTokenFilter(logging.Filter):

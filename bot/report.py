@@ -159,6 +159,7 @@ def _new_draft(session, item: queries.Item) -> dict[str, Any]:  # type: ignore[n
         "target_id": target.id if target else None,
         "target": f"{target.comparator}{target.value:g}{target.unit_label}" if target else "",
         "target_label": target.label if target else "",
+        "target_unit": target.unit_label if target else "",
     }
 
 
@@ -223,12 +224,30 @@ async def got_figure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     d = deps(context)
     msg = update.effective_message
     assert msg is not None
-    found = _NUMBER.search((msg.text or "").replace(",", "").replace("，", ""))
-    if not found:
-        await msg.reply_text(render(d.locale, T, "bad_figure"))
+    draft = context.user_data[DRAFT]  # type: ignore[index]
+    numbers, figure = read_figure(msg.text or "", draft.get("target_unit", ""))
+    if figure is None:
+        if len(numbers) > 1:
+            await msg.reply_text(render(d.locale, T, "many_figures", numbers=numbers))
+        else:
+            await msg.reply_text(render(d.locale, T, "bad_figure"))
         return FIGURE
-    context.user_data[DRAFT]["figure"] = float(found.group())  # type: ignore[index]
+    draft["figure"] = figure
     return await _ask_files(msg, context)
+
+
+def read_figure(text: str, unit: str) -> tuple[list[str], float | None]:
+    """The numbers in a reply, and the figure among them: the only one, else the only one
+    written with the target's unit (截至9月底完成520亿元 → 520, not 9); None if unclear."""
+    text = text.replace(",", "").replace("，", "")
+    found = list(_NUMBER.finditer(text))
+    numbers = [m.group() for m in found]
+    if len(found) == 1:
+        return numbers, float(found[0].group())
+    with_unit = [m for m in found if unit and text[m.end() :].lstrip().startswith(unit)]
+    if len(with_unit) == 1:
+        return numbers, float(with_unit[0].group())
+    return numbers, None
 
 
 async def skip_figure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -453,8 +472,23 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
 
 
 def late_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
-    """Registered after every dialogue: /cancel when no dialogue is under way."""
-    return [CommandHandler("cancel", cancel), CallbackQueryHandler(unknown_button)]
+    """Registered after every dialogue: /cancel when no dialogue is under way; a private
+    message nothing else took (not a reply, an unknown command) gets a hint, not silence."""
+    return [
+        CommandHandler("cancel", cancel),
+        CallbackQueryHandler(unknown_button),
+        MessageHandler(
+            filters.ChatType.PRIVATE & ~filters.REPLY & ~filters.StatusUpdate.ALL, not_understood
+        ),
+    ]
+
+
+async def not_understood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A bound contact wrote to the bot without replying to a reminder (their progress would
+    otherwise vanish without a word), or sent a command the bot does not have."""
+    msg = update.effective_message
+    if msg is not None:
+        await msg.reply_text(render(deps(context).locale, "bot_common.j2", "not_understood"))
 
 
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

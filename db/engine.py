@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 10_000
@@ -18,13 +19,28 @@ class DatabaseError(Exception):
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
-    parsed = make_url(url)
+    """An engine for `url`; a URL that does not parse, names no installed driver or a SQLite
+    file whose directory cannot be made is a DatabaseError (password hidden)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            "duban.database_url is not a database URL (leave it empty for SQLite in data_dir, "
+            "or e.g. postgresql+psycopg://user:pw@host/db)"
+        ) from None
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        return _create(parsed, url, echo=echo, pool_pre_ping=True)
 
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        folder = Path(parsed.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(
+                f"{shown(parsed)}: cannot create the directory {folder}: {exc.strerror} "
+                "(check duban.data_dir or duban.database_url)"
+            ) from None
+    engine = _create(parsed, url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -46,6 +62,30 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def shown(url: URL | Engine) -> str:
+    """The URL as it may be shown to a person: without the password."""
+    return (url.url if isinstance(url, Engine) else url).render_as_string(hide_password=True)
+
+
+def _create(parsed: URL, url: str, **options: object) -> Engine:
+    try:
+        return create_engine(url, **options)  # type: ignore[arg-type]
+    except (NoSuchModuleError, ImportError) as exc:
+        hint = " (pip install '.[postgres]')" if parsed.get_backend_name() == "postgresql" else ""
+        raise DatabaseError(f"{shown(parsed)}: no database driver for it: {exc}{hint}") from None
+
+
+def check_connection(engine: Engine) -> None:
+    """Connect once, so that a database that cannot be opened (no such server, a file that
+    cannot be written) is one DatabaseError naming it rather than a failure mid-command."""
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        reason = " ".join(str(exc.orig).split())
+        raise DatabaseError(f"cannot open the database {shown(engine)}: {reason}") from None
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

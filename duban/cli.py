@@ -11,9 +11,11 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
+from db.engine import DatabaseError
 from duban import commands
 from duban.config import ConfigError
 from duban.errors import UserError
+from duban.importer.errors import TableError
 from jobs.workdays import CalendarGapError
 
 
@@ -47,8 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"duban: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except (CalendarGapError, ConfigError) as exc:
-        # Raised deep inside ticks and simulations; their messages name the date or key to fix.
+    except (CalendarGapError, ConfigError, DatabaseError, TableError) as exc:
+        # Raised deep inside ticks and simulations; their messages name the date, key, file
+        # or line to fix.
         print(f"duban: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -57,6 +60,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `duban tasks | head`: the reader went away; stop quietly like other Unix tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as exc:
+        # A file the command was told to write or read: name it, not the line of Python.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"duban: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if args.verbose:
+            raise
+        # Never a traceback for the person at the keyboard; -v shows it for a bug report.
+        print(
+            f"duban: error: unexpected {type(exc).__name__}: {exc} "
+            f"(run `duban -v {args.command} …` for the details and report it)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -52,11 +52,28 @@ class GeneralConfig(_Strict):
         return value
 
 
+def _url_with_scheme(value: str, schemes: tuple[str, ...]) -> str:
+    """An empty value, or a URL of one of `schemes` with a host (httpx takes no other)."""
+    if not value:
+        return value
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme.lower() not in schemes or not rest.split("/", 1)[0]:
+        raise ValueError(
+            f"{value!r} is no {' or '.join(f'{s}://' for s in schemes)} URL with a host"
+        )
+    return value
+
+
 class WebhookConfig(_Strict):
     url: str
     listen: str = "0.0.0.0"
-    port: int = 8443
+    port: Annotated[int, Field(ge=1, le=65535)] = 8443
     secret_token_env: str = "DUBAN_WEBHOOK_SECRET"
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        return _url_with_scheme(value, ("https", "http"))
 
 
 class TelegramConfig(_Strict):
@@ -67,6 +84,16 @@ class TelegramConfig(_Strict):
     proxy: str = ""
     mode: Literal["polling", "webhook"] = "polling"
     webhook: WebhookConfig | None = None
+
+    @field_validator("base_url", "base_file_url")
+    @classmethod
+    def _server_url(cls, value: str) -> str:
+        return _url_with_scheme(value, ("http", "https"))
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, value: str) -> str:
+        return _url_with_scheme(value, ("http", "https", "socks5", "socks5h"))
 
     @model_validator(mode="after")
     def _webhook_needs_settings(self) -> TelegramConfig:
@@ -90,13 +117,15 @@ class LeaderConfig(_Strict):
     chat_ids: list[int] = Field(default_factory=list)
 
 
-UnitKind = Annotated[str, Field(min_length=1, pattern=r"^[a-z_]+$")]
+UnitKind = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")]
+# A unit, group or alias name, as long as the database keeps one.
+Name = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class UnitConfig(_Strict):
-    name: str = Field(min_length=1)
+    name: Name
     kind: UnitKind = "department"
-    aliases: list[str] = Field(default_factory=list)
+    aliases: list[Name] = Field(default_factory=list)
     placeholder: bool = False  # shipped example entries an admin must replace
 
 
@@ -104,11 +133,11 @@ class GroupConfig(_Strict):
     """A named set of units. Either fixed members (by kind and/or by name) or, with
     `relevant_of`, a 各相关X placeholder whose members the lead designates per task."""
 
-    name: str = Field(min_length=1)
+    name: Name
     kinds: list[str] = Field(default_factory=list)
     members: list[str] = Field(default_factory=list)
     relevant_of: str = ""
-    aliases: list[str] = Field(default_factory=list)
+    aliases: list[Name] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_way(self) -> GroupConfig:
@@ -139,7 +168,8 @@ class CalendarConfig(_Strict):
             raise ValueError("office_hours must be [start, end] with start before end")
         both = sorted(set(self.holidays) & set(self.workdays))
         if both:
-            raise ValueError(f"dates listed as both holiday and workday: {both}")
+            listed = ", ".join(d.isoformat() for d in both)
+            raise ValueError(f"dates listed as both holiday and workday: {listed}")
         return self
 
 
@@ -180,6 +210,15 @@ class ReportingConfig(_Strict):
     default: ScheduleConfig = Field(default_factory=ScheduleConfig)
     rules: list[ScheduleRule] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _end_after_start(self) -> ReportingConfig:
+        if self.start and self.end and self.end < self.start:
+            raise _KeyedError(
+                "reporting.end",
+                f"end ({self.end.isoformat()}) is before start ({self.start.isoformat()})",
+            )
+        return self
+
 
 NonNegative = Annotated[int, Field(ge=0)]
 
@@ -212,7 +251,7 @@ class Config(_Strict):
     office: OfficeConfig = Field(default_factory=OfficeConfig)
     units: list[UnitConfig] = Field(default_factory=list)
     groups: list[GroupConfig] = Field(default_factory=list)
-    aliases: dict[str, str] = Field(default_factory=dict)
+    aliases: dict[Name, str] = Field(default_factory=dict)
     leaders: list[LeaderConfig] = Field(default_factory=list)
     designations: list[DesignationConfig] = Field(default_factory=list)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
@@ -289,6 +328,12 @@ def _check_names(cfg: Config) -> None:
     targets = dict(owner)
     for alias, target in cfg.aliases.items():
         claim(alias, f"aliases.{alias}")
+        if target in cfg.aliases and target not in targets:
+            raise _KeyedError(
+                f"aliases.{alias}",
+                f"alias points to {target!r}, which is itself an alias (of "
+                f"{cfg.aliases[target]!r}): point it at a unit or group name",
+            )
         if target not in targets:
             raise _KeyedError(
                 f"aliases.{alias}", f"alias points to {target!r}, which is no unit or group"
@@ -388,6 +433,13 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: TOML syntax error: {exc}") from exc
+    if not raw:
+        # Every key has a default, but a file without one is a mistake (an empty or truncated
+        # copy), not a district: without units every import would fail name by name.
+        raise ConfigError(
+            f"{source}: the config is empty (no settings at all): start from the example, "
+            "`cp config.example.toml config.toml`"
+        )
     lines = _key_lines(text)
     try:
         return Config.model_validate({**raw, "base_dir": base_dir or Path(".")})
@@ -422,14 +474,24 @@ def _plain_message(err: Any) -> str:
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """--config PATH, else $DUBAN_CONFIG, else ./config.toml."""
-    chosen = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME)
+    from_env = os.environ.get(CONFIG_ENV)
+    chosen = Path(path or from_env or DEFAULT_CONFIG_NAME)
     if not chosen.exists():
-        hint = "" if path else f" (pass --config PATH or set {CONFIG_ENV})"
+        if path:
+            hint = ""
+        elif from_env:
+            hint = f" (named by ${CONFIG_ENV})"
+        else:
+            hint = f" (pass --config PATH or set {CONFIG_ENV})"
         raise ConfigError(f"{chosen}: config file not found{hint}")
+    if not chosen.is_file() and not chosen.is_dir():  # /dev/zero would be read for ever
+        raise ConfigError(f"{chosen}: cannot read the config file: not a regular file")
     try:
         text = chosen.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{chosen}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise ConfigError(f"{chosen}: cannot read the config file: {exc.strerror}") from exc
     return parse_config(text, source=str(chosen), base_dir=chosen.resolve().parent)
 
 

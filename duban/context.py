@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.engine import make_engine, make_sessionmaker
+from db.engine import DatabaseError, check_connection, make_engine, make_sessionmaker
 from db.migrate import current_revision
 from duban.config import Config, ConfigError, load_config
 from duban.errors import UserError
@@ -30,7 +30,11 @@ def load(args: argparse.Namespace, require_schema: bool = True) -> AppContext:
 
 
 def open_context(cfg: Config, require_schema: bool = True) -> AppContext:
-    engine = make_engine(cfg.database_url)
+    try:
+        engine = make_engine(cfg.database_url)
+        check_connection(engine)
+    except DatabaseError as exc:
+        raise UserError(str(exc)) from exc
     if require_schema and current_revision(engine) is None:
         raise UserError(f"database {engine.url!r} is not initialised: run `duban init` first")
     return AppContext(cfg, engine, make_sessionmaker(engine))

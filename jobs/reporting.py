@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from db.models import Assignment, Designation, Group, ImportRun, Meta, Period, Task, Unit
 from db.models.periods import OPEN
 from db.models.tasks import LEAD, RESPONSIBLE
-from duban.config import Config, ScheduleConfig
+from duban.config import Config, ConfigError, ScheduleConfig
 from jobs.planner import DesignationView, PeriodView, PlanResult, Policy, settled_ladder
 from jobs.workdays import CalendarGapError, WorkCalendar
 from messages.render import short_title
@@ -161,8 +161,10 @@ def plan_window(
         start = first.astimezone(cfg.tz).date() if first is not None else today
     end = cfg.reporting.end or dt.date(start.year, 12, 31)
     if end < start:
-        raise ValueError(
-            f"reporting.end ({end.isoformat()}) is before the plan's start ({start.isoformat()})"
+        raise ConfigError(
+            f"reporting.end ({end.isoformat()}) is before the plan's start ({start.isoformat()}: "
+            "reporting.start, else the day of the first import): set reporting.start and "
+            "reporting.end to the reporting year"
         )
     return start, end
 

@@ -88,6 +88,7 @@ class FakeBotAPI:
         self._callback_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task[None]] = set()
         self.port = 0
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
 
@@ -99,6 +100,9 @@ class FakeBotAPI:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+            # A client that gave up (a rejected token) may leave its keep-alive connection open.
+            for task in self._connections:
+                task.cancel()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 1)
 
@@ -243,6 +247,10 @@ class FakeBotAPI:
 
     # ------------------------------------------------------------------ HTTP
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._connections.add(task)
+            task.add_done_callback(self._connections.discard)
         try:
             while True:
                 line = await reader.readline()

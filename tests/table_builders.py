@@ -43,24 +43,28 @@ def seed_rows(seed: Path) -> list[list[str]]:
     return rows
 
 
-def write_xlsx(path: Path, rows: list[list[str]], title: str = "任务分解表") -> Path:
+def write_xlsx(
+    path: Path, rows: list[list[str]], title: str = "任务分解表", columns: list[str] = COLUMNS
+) -> Path:
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
     sheet.append([title])
-    sheet.append(COLUMNS)
+    sheet.append(columns)
     for row in rows:
         sheet.append([int(row[0]) if row[0].isdigit() else row[0], *row[1:]])
     book.save(path)
     return path
 
 
-def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path, rows: list[list[str]], encoding: str = "utf-8", columns: list[str] = COLUMNS
+) -> Path:
     with path.open("w", encoding=encoding, newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["2024年政府工作报告主要工作任务分解表", "", "", "", ""])
-        writer.writerow(COLUMNS)
+        writer.writerow(columns)
         writer.writerows(rows)
     return path
 

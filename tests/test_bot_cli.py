@@ -52,9 +52,14 @@ def test_invite_prints_a_deep_link_with_the_bot_name_from_getme(
     assert "区发改局" in out and TOKEN not in out
     assert [c.method for c in fake_server.calls][:1] == ["getMe"]
 
-    # Unknown unit: a clear error naming it.
-    assert main(["--config", str(cfg), "invite", "区不存在局"]) == 2
-    assert "区不存在局" in capsys.readouterr().err
+    # Unknown unit: a clear error naming it and the closest known names.
+    assert main(["--config", str(cfg), "invite", "区发改委"]) == 2
+    err = capsys.readouterr().err
+    assert "'区发改委'" in err and "closest known: 区发改局" in err
+    # An example unit of the config works, with a warning to replace it first.
+    assert main(["--config", str(cfg), "invite", "示例街道一（请替换）"]) == 0
+    out, err = capsys.readouterr()
+    assert "start=" in out and "duban: warning: 示例街道一（请替换） is an example unit" in err
     assert main(["--config", str(cfg), "contacts"]) == 0
     assert "no contacts yet" in capsys.readouterr().out
 
@@ -66,6 +71,52 @@ def test_without_a_token_commands_say_what_to_set(tmp_path, monkeypatch, capsys)
         capsys.readouterr()
         assert main(["--config", str(cfg), *argv]) == 2
         assert "DUBAN_BOT_TOKEN" in capsys.readouterr().err
+
+
+def test_invite_with_an_expiry_past_the_calendar_is_a_clear_error(
+    tmp_path, fake_server, monkeypatch, capsys
+):  # type: ignore[no-untyped-def]
+    cfg = write_config(tmp_path, fake_server.base_url, fake_server.base_file_url)
+    monkeypatch.setenv("DUBAN_BOT_TOKEN", TOKEN)
+    capsys.readouterr()
+    assert main(["--config", str(cfg), "invite", "区发改局", "--expires", "99999999d"]) == 2
+    err = capsys.readouterr().err
+    assert err == "duban: error: --expires '99999999d': too far in the future\n"
+
+
+BOT_COMMANDS = (["invite", "区发改局"], ["tick", "--at", "2024-03-20T10:00"], ["run"])
+
+
+def test_a_rejected_token_is_named_but_never_shown(tmp_path, fake_server, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    """PTB's InvalidToken quotes the token: the commands say what to check, without it."""
+    cfg = write_config(tmp_path, fake_server.base_url, fake_server.base_file_url)
+    wrong = "654321:NOT-the-server-token"
+    monkeypatch.setenv("DUBAN_BOT_TOKEN", wrong)
+    for argv in BOT_COMMANDS:
+        capsys.readouterr()
+        assert main(["--config", str(cfg), *argv]) == 2, argv
+        out, err = capsys.readouterr()
+        assert err.startswith("duban: error: the Bot API server") and "rejected" in err, err
+        assert "DUBAN_BOT_TOKEN" in err
+        assert wrong not in out + err and "NOT-the-server" not in out + err
+        assert "Traceback" not in err
+
+
+def test_an_unreachable_server_is_one_clear_line(tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    import socket
+
+    with socket.socket() as sock:  # a port on this machine that nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}/bot"
+    cfg = write_config(tmp_path, base, f"http://127.0.0.1:{port}/file/bot")
+    monkeypatch.setenv("DUBAN_BOT_TOKEN", TOKEN)
+    for argv in BOT_COMMANDS:
+        capsys.readouterr()
+        assert main(["--config", str(cfg), *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith(f"duban: error: cannot reach the Bot API server ({base})"), err
+        assert TOKEN not in err and "Traceback" not in err
 
 
 def test_contacts_revoke_unknown_id_is_a_clear_error(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -134,6 +134,34 @@ async def test_unbound_user_gets_one_explanation_for_anything(env: Env) -> None:
     assert len(audit(env, "unbound", refused=True)) == 4
 
 
+async def test_a_message_the_bot_cannot_place_gets_a_hint_not_silence(env: Env) -> None:
+    """A contact who writes progress without replying to a reminder, or types an unknown
+    command, is told how to report; nothing is recorded as a report."""
+    await env.bind(IND, "区工信局")
+    for text in ("服务业增加值已完成400亿元", "/baogao"):
+        mark = await env.say(IND, text)
+        hint = await env.answer(IND["id"], mark, "回复")
+        assert "/report" in hint.text and "/tasks" in hint.text
+    with env.sessions() as s:
+        assert s.scalar(select(Report)) is None
+
+
+async def test_inside_a_dialogue_a_message_of_the_wrong_kind_is_answered(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    mark = await env.say(IND, "/report")
+    choose = await env.answer(IND["id"], mark, "请选择要报送的事项")
+    mark = await env.press(IND, choose, next(lb for lb, _ in choose.buttons if "任务9" in lb))
+    mark = await env.say(IND, "进展顺利")  # typed where the buttons are
+    assert "有按钮时点按钮" in (await env.answer(IND["id"], mark, "/cancel")).text
+    status = next(c for c in env.server.sent_to(IND["id"]) if "请选择进展情况" in c.text)
+    mark = await env.press(IND, status, "进展顺利")
+    await env.answer(IND["id"], mark, "简要说明")
+    mark = await env.say(IND, "", photo="PHOTO-2")  # a photo where text is asked
+    assert "要文字时发送文字" in (await env.answer(IND["id"], mark, "/cancel")).text
+    mark = await env.say(IND, "已完成园区道路改造")  # the dialogue goes on where it was
+    await env.answer(IND["id"], mark, "佐证材料")
+
+
 async def test_reminder_answered_by_reply_with_photo(env: Env) -> None:
     await env.bind(IND, "区工信局")
     env.remind("ind7")
@@ -205,6 +233,31 @@ async def test_report_dialogue_with_figure_and_file(env: Env) -> None:
     with env.sessions() as s:
         ev = s.scalar(select(Report)).evidence
         assert [(e.file_id, e.file_name) for e in ev] == [("DOC-9", "进展说明.pdf")]
+
+
+async def test_a_figure_among_other_numbers_is_the_one_with_the_target_unit(env: Env) -> None:
+    """Task 7's target is 1087亿元: in 截至9月底完成520亿元 the figure is 520, not 9; with two
+    numbers and no unit the bot asks instead of guessing."""
+    await env.bind(IND, "区工信局")
+    mark = await env.say(IND, "/report")
+    choose = await env.answer(IND["id"], mark, "请选择要报送的事项")
+    mark = await env.press(IND, choose, next(lb for lb, _ in choose.buttons if "任务7" in lb))
+    mark = await env.press(IND, await env.answer(IND["id"], mark, "进展情况"), "进展顺利")
+    await env.answer(IND["id"], mark, "简要说明")
+    mark = await env.say(IND, "稳步推进")
+    await env.answer(IND["id"], mark, "量化目标")
+    mark = await env.say(IND, "9月完成了5成")
+    asked = await env.answer(IND["id"], mark, "多个数字")
+    assert "9、5" in asked.text
+    mark = await env.say(IND, "截至9月底完成520亿元")
+    files = await env.answer(IND["id"], mark, "佐证材料")
+    mark = await env.press(IND, files, "完成")
+    confirm = await env.answer(IND["id"], mark, "请确认报送内容")
+    assert "完成数值：520" in confirm.text
+    mark = await env.press(IND, confirm, "确认报送")
+    await env.answer(IND["id"], mark, "已收到任务7")
+    with env.sessions() as s:
+        assert s.scalar(select(Report)).figure == 520.0
 
 
 async def test_report_by_button_then_lead_accepts(env: Env) -> None:

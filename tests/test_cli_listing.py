@@ -122,6 +122,20 @@ def test_assignments_unknown_unit(cfg_path: str, capsys) -> None:
     assert "'区文化局': no known unit; closest known: 区文旅局" in err
 
 
+def test_assignments_of_a_group_name_its_units(cfg_path: str, capsys) -> None:
+    from duban.config import load_config
+
+    _run(capsys, "--config", cfg_path, "init")
+    cfg = load_config(cfg_path)
+    streets = cfg.group_members(next(g for g in cfg.groups if g.name == "各街道办事处"))
+    code, _, err = _run(capsys, "--config", cfg_path, "assignments", "--unit", "街道办事处")
+    assert code == 2
+    assert f"各街道办事处 is a group, not a unit; name one of its {len(streets)} units: " in err
+    assert streets[0] in err and "closest known" not in err
+    code, _, err = _run(capsys, "--config", cfg_path, "assignments", "--unit", "各相关部门")
+    assert code == 2 and "designates per task" in err
+
+
 def test_import_errors_are_user_errors(cfg_path: str, tmp_path: Path, capsys) -> None:
     _run(capsys, "--config", cfg_path, "init")
     bad = tmp_path / "bad.txt"
@@ -163,3 +177,39 @@ def test_revised_table_diff_in_text(cfg_path: str, seed_path: Path, tmp_path: Pa
     tiny.write_text(text[: text.index("2.大力发展")], encoding="utf-8")
     code, out, _ = _run(capsys, "--config", cfg_path, "import", str(tiny), "--dry-run")
     assert "warning: this table removes 89 of the 90 current tasks" in out
+
+
+def test_config_rules_and_designations_the_table_lacks_are_warned(
+    cfg_path: str, seed_path: Path, capsys
+) -> None:
+    """A reporting rule or designation naming a task or section the table does not have would
+    silently apply to nothing: every import says so, naming the config key."""
+    path = Path(cfg_path)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace(
+        "# [[reporting.rules]]\n# tasks = [84]", "[[reporting.rules]]\ntasks = [84, 99]"
+    )
+    text += (
+        '\n[[reporting.rules]]\nsections = ["十二"]\nevery = "quarter"\n'
+        '\n[[designations]]\ntask = 120\ngroup = "各相关部门"\nunits = ["区发改局"]\n'
+        '\n[[designations]]\ntask = 1\ngroup = "各相关部门"\nunits = ["区发改局"]\n'
+    )
+    path.write_text(text, encoding="utf-8")
+    expected = [
+        "config reporting.rules[0].tasks: task 99 is not in this table",
+        "config reporting.rules[1].sections: '十二' is no section of this table "
+        "(its sections: 一、二、三、四、五、六、七、八、九;",
+        "config designations[0].task: task 120 is not in this table",
+        "config designations[1].group: task 1 does not name 各相关部门",
+    ]
+    # a dry run before init (names resolve through the config), as JSON: warnings on stderr
+    code, out, err = _run(
+        capsys, "--config", cfg_path, "import", str(seed_path), "--dry-run", "--format", "json"
+    )
+    assert code == 0 and json.loads(out) == expected_seed()
+    assert all(f"duban: warning: {w}" in err for w in expected), err
+    assert _run(capsys, "--config", cfg_path, "init")[0] == 0
+    code, out, _ = _run(capsys, "--config", cfg_path, "import", str(seed_path))
+    assert code == 0 and all(f"  warning: {w}" in out for w in expected), out
+    code, out, _ = _run(capsys, "--config", cfg_path, "import", str(seed_path), "--format", "json")
+    assert code == 0 and len(json.loads(out)["warnings"]) == len(expected)

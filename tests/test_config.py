@@ -104,6 +104,19 @@ def test_alias_pointing_nowhere(tmp_path: Path) -> None:
     assert "区人事局" in msg
 
 
+def test_alias_of_an_alias_and_an_alias_loop(tmp_path: Path) -> None:
+    original = '"发改局" = "区发改局"'
+    chain = EXAMPLE.replace(original, original + '\n"发改委" = "发改局"', 1)
+    msg = error_of(tmp_path, chain)
+    where = f"config.toml:{line_of(chain, '发改委')}: aliases.发改委"
+    assert f"{where}: alias points to '发改局'" in msg
+    assert "which is itself an alias (of '区发改局')" in msg
+    loop = EXAMPLE.replace(original, '"发改局" = "发改委"\n"发改委" = "发改局"', 1)
+    msg = error_of(tmp_path, loop)
+    first = line_of(loop, '"发改局" = ')
+    assert f"config.toml:{first}: aliases.发改局: alias points to '发改委', which is itself" in msg
+
+
 def test_unit_defined_twice_names_both_places(tmp_path: Path) -> None:
     text = EXAMPLE + '\n[[units]]\nname = "区发改局"\n'
     msg = error_of(tmp_path, text)
@@ -133,6 +146,38 @@ def test_missing_file_and_non_utf8(tmp_path: Path) -> None:
         load_config(bad)
 
 
+def test_reporting_end_before_start(tmp_path: Path) -> None:
+    text = EXAMPLE.replace("# start = 2024-03-15", "start = 2024-05-15", 1)
+    text = text.replace("# end = 2024-12-31", "end = 2024-03-01", 1)
+    msg = error_of(tmp_path, text)
+    assert f"config.toml:{line_of(text, 'end = 2024-03-01')}: reporting.end:" in msg
+    assert "2024-03-01" in msg and "2024-05-15" in msg
+
+
+def test_a_date_both_holiday_and_workday_is_written_as_a_date(tmp_path: Path) -> None:
+    text = EXAMPLE.replace("holidays = []", "holidays = [2027-01-01]", 1)
+    text = text.replace("workdays = []", "workdays = [2027-01-01]", 1)
+    msg = error_of(tmp_path, text)
+    assert msg.endswith("calendar: dates listed as both holiday and workday: 2027-01-01")
+
+
+@pytest.mark.parametrize("text", ["", "\n  \n", "# only a comment\n"])
+def test_an_empty_config_is_refused(tmp_path: Path, text: str) -> None:
+    msg = error_of(tmp_path, text)
+    assert msg.startswith(f"{tmp_path / 'config.toml'}: the config is empty")
+    assert "config.example.toml" in msg
+
+
+def test_config_path_that_is_a_directory_or_a_pipe(tmp_path: Path) -> None:
+    import os
+
+    with pytest.raises(ConfigError, match=f"{tmp_path}: cannot read the config file"):
+        load_config(tmp_path)
+    os.mkfifo(tmp_path / "config.fifo")
+    with pytest.raises(ConfigError, match=r"config\.fifo: cannot read the config file: not a"):
+        load_config(tmp_path / "config.fifo")
+
+
 def test_config_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, '[office]\nname = "测试督查室"\n')
     monkeypatch.setenv("DUBAN_CONFIG", str(path))
@@ -140,3 +185,58 @@ def test_config_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert cfg.office.name == "测试督查室"
     assert cfg.database_url == f"sqlite:///{tmp_path / 'data' / 'duban.db'}"
     assert json.loads(json.dumps(cfg.escalation.model_dump()))["office_after"] == 5
+
+
+def test_a_missing_config_named_by_the_environment_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DUBAN_CONFIG", str(tmp_path / "gone.toml"))
+    with pytest.raises(ConfigError) as caught:
+        load_config()
+    assert (
+        str(caught.value)
+        == f"{tmp_path / 'gone.toml'}: config file not found (named by $DUBAN_CONFIG)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("proxy", "htp:/proxy.example:3128", "telegram.proxy: 'htp:/proxy.example:3128' is no"),
+        ("base_url", "127.0.0.1:8081/bot", "telegram.base_url: '127.0.0.1:8081/bot' is no http"),
+        ("base_file_url", "http://", "telegram.base_file_url: 'http://' is no http"),
+    ],
+)
+def test_telegram_urls_that_httpx_cannot_use(
+    tmp_path: Path, key: str, value: str, expected: str
+) -> None:
+    setting = f'{key} = "{value}"'
+    text = re.sub(rf'(?m)^{key} = ""', setting, EXAMPLE, count=1)
+    msg = error_of(tmp_path, text)
+    assert f"config.toml:{line_of(text, setting)}: {expected}" in msg
+
+
+def test_telegram_urls_that_work_are_kept(tmp_path: Path) -> None:
+    text = EXAMPLE.replace('proxy = ""', 'proxy = "socks5://127.0.0.1:1080"', 1)
+    text = re.sub(r'(?m)^base_url = ""', 'base_url = "http://127.0.0.1:8081/bot"', text, count=1)
+    cfg = load_config(write(tmp_path, text))
+    assert cfg.telegram.proxy == "socks5://127.0.0.1:1080"
+    assert cfg.telegram.base_url == "http://127.0.0.1:8081/bot"
+
+
+def test_webhook_port_out_of_range(tmp_path: Path) -> None:
+    text = EXAMPLE.replace(
+        'mode = "polling"',
+        'mode = "webhook"\n[telegram.webhook]\nurl = "https://x.example/h"\nport = 99999',
+        1,
+    )
+    msg = error_of(tmp_path, text)
+    assert f"config.toml:{line_of(text, 'port = 99999')}: telegram.webhook.port:" in msg
+
+
+def test_a_name_longer_than_the_database_keeps(tmp_path: Path) -> None:
+    long = "区" + "长" * 100
+    text = EXAMPLE + f'\n[[units]]\nname = "{long}"\n'
+    msg = error_of(tmp_path, text)
+    assert f"config.toml:{line_of(text, long)}: units[{EXAMPLE.count('[[units]]')}].name:" in msg
+    assert "at most 100 characters" in msg

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from table_builders import text_table, write_csv, write_xlsx
+from table_builders import COLUMNS, text_table, write_csv, write_xlsx
 
 from db.engine import transaction
 from db.models import Assignment, ImportRun, Task, Unit
@@ -58,6 +58,16 @@ def test_repeated_task_number(tmp_path: Path) -> None:
     _fails(tmp_path, text, line, "task number 1 is repeated", "first at line 13")
 
 
+def test_numbering_that_restarts_in_a_section_says_so(tmp_path: Path) -> None:
+    text = text_table(SECTION, GOOD_1, GOOD_2, "二、第二部分", GOOD_1)
+    line = text.splitlines().index("二、第二部分") + 3
+    msg = _fails(tmp_path, text, line, "task number 1 is repeated (first at line 13)")
+    assert msg.endswith(
+        "the numbering starts again (per section?): number the tasks 1, 2, 3 … "
+        "through the whole table"
+    )
+
+
 def test_out_of_order_task_number(tmp_path: Path) -> None:
     text = text_table(SECTION, GOOD_2, GOOD_1)
     _fails(tmp_path, text, 13, "task number 2", "expected 1")
@@ -85,6 +95,18 @@ def test_unit_line_before_any_task(tmp_path: Path) -> None:
 
 def test_header_without_tasks(tmp_path: Path) -> None:
     _fails(tmp_path, text_table(SECTION), 9, "no numbered task")
+
+
+def test_encrypted_workbook(tmp_path: Path) -> None:
+    """Excel saves a workbook with a password as an OLE container, whatever its name."""
+    path = tmp_path / "locked.xlsx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+    with pytest.raises(TableError) as err:
+        load_table(path)
+    assert (
+        str(err.value)
+        == f"{path}: a password-protected (encrypted) workbook: save it without a password"
+    )
 
 
 def test_old_excel_file(tmp_path: Path) -> None:
@@ -128,6 +150,19 @@ def test_sheet_without_header_row(tmp_path: Path) -> None:
     path.write_text("序号,任务,单位\n1,x,y\n", encoding="utf-8")
     with pytest.raises(TableError, match=r"bad\.csv:1: no header row"):
         load_table(path)
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+@pytest.mark.parametrize("missing", ["主要工作任务", "牵头单位", "责任单位"])
+def test_a_header_without_a_needed_column_names_it(tmp_path: Path, kind: str, missing: str) -> None:
+    path = tmp_path / f"bad.{kind}"
+    keep = [i for i, name in enumerate(COLUMNS) if name != missing]
+    rows = [[row[i] for i in keep] for row in _sheet_rows()]
+    write = write_xlsx if kind == "xlsx" else write_csv
+    write(path, rows, columns=[COLUMNS[i] for i in keep])
+    with pytest.raises(TableError) as err:
+        load_table(path)
+    assert str(err.value).startswith(f"{path}:2: the header row has no column {missing} (")
 
 
 def _counts(sessions: sessionmaker[Session]) -> tuple[int, ...]:
@@ -191,3 +226,60 @@ def test_bad_file_after_a_good_import_changes_nothing(
     assert _counts(sessions) == before
     with sessions() as session:
         assert session.scalars(select(Task).where(Task.removed_at.is_not(None))).all() == []
+
+
+def test_a_deadline_written_like_an_impossible_date_is_warned(
+    tmp_path: Path, sessions: sessionmaker[Session], config: Config
+) -> None:
+    rows = _sheet_rows()
+    rows[2][2] = "区商务局"  # task 2 gets a lead: the sheet is good
+    rows[1][4], rows[2][4] = "2024-06-31", "2024年13月底"
+    path = write_xlsx(tmp_path / "t.xlsx", rows)
+    with transaction(sessions) as session:
+        result = import_file(session, config, path)
+    assert result.diff.warnings == [
+        f"{path}:4: task 1: 完成时限 '2024-06-31' is no date of the calendar; kept as text only",
+        f"{path}:5: task 2: 完成时限 '2024年13月底' is no date of the calendar; kept as text only",
+    ]
+    rows[1][4], rows[2][4] = "2024-06-30", "长期坚持"  # a date, and plain words: no warning
+    with transaction(sessions) as session:
+        assert import_file(session, config, write_xlsx(path, rows)).diff.warnings == []
+
+
+def test_a_pipe_or_a_huge_file_is_refused_before_reading(tmp_path: Path) -> None:
+    """`duban import /dev/zero` read for ever; a FIFO would block. Neither is read now."""
+    import os
+
+    fifo = tmp_path / "table.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(TableError) as err:
+        load_table(fifo)
+    assert str(err.value) == f"{fifo}: cannot read the file: not a regular file"
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as fh:
+        fh.truncate(65 * 2**20)  # sparse: no disk used
+    with pytest.raises(TableError) as err:
+        load_table(huge)
+    assert str(err.value).startswith(f"{huge}: 65 MiB is far more than a task table")
+
+
+@pytest.mark.parametrize(
+    ("column", "size", "what"),
+    [
+        (1, 2001, "its task text has 2001 characters (at most 2000)"),
+        (4, 101, "its 完成时限 has 101 characters (at most 100)"),
+        (2, 101, "a unit name of 101 characters (at most 100)"),
+    ],
+)
+def test_a_cell_too_long_for_a_table_is_refused(
+    tmp_path: Path, column: int, size: int, what: str
+) -> None:
+    """Such a cell swallowed others (an unbalanced quote, a missing line break), and the
+    database would not keep it (PostgreSQL refuses a 完成时限 over 100 characters)."""
+    rows = _sheet_rows()
+    rows[2][2] = "区商务局"
+    rows[1][column] = "区" * size
+    path = write_csv(tmp_path / "t.csv", rows)
+    with pytest.raises(TableError) as err:
+        load_table(path)
+    assert str(err.value).startswith(f"{path}:4: task 1: {what}")

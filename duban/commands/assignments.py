@@ -6,8 +6,9 @@ import argparse
 import json
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from db.models import Unit
+from db.models import Group, Unit
 from duban import context
 from duban.errors import UserError
 from duban.importer import NameIndex
@@ -30,10 +31,11 @@ def run(args: argparse.Namespace) -> int:
         if args.unit:
             index = NameIndex.from_session(session)
             name = index.lookup(args.unit)
-            if name is None or index.is_group(name):
-                what = "a group, not a unit" if name else "no known unit"
+            if name is not None and index.is_group(name):
+                raise UserError(f"--unit {args.unit!r}: {_group_hint(session, name)}")
+            if name is None:
                 hint = "、".join(index.closest(args.unit)) or "(none)"
-                raise UserError(f"--unit {args.unit!r}: {what}; closest known: {hint}")
+                raise UserError(f"--unit {args.unit!r}: no known unit; closest known: {hint}")
             unit_id = session.scalar(select(Unit.id).where(Unit.name == name))
         views = assignment_views(session, unit_id)
     if args.format == "json":
@@ -45,3 +47,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"{v.task:>4} {ROLE_LABEL.get(v.role, v.role)} {v.unit}{via}  {text}")
     print(f"{len(views)} assignments")
     return 0
+
+
+def _group_hint(session: Session, name: str) -> str:
+    """What to pass instead of a group: one of its member units."""
+    group = session.scalar(select(Group).where(Group.name == name))
+    members = [m.unit.name for m in group.members] if group is not None else []
+    if not members:
+        return f"{name} is a group whose units the lead designates per task; name one unit"
+    shown = "、".join(members[:8]) + (" …" if len(members) > 8 else "")
+    return f"{name} is a group, not a unit; name one of its {len(members)} units: {shown}"

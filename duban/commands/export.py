@@ -6,6 +6,9 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from sqlalchemy import func, select
+
+from db.models import Task
 from duban import context
 from duban.errors import UserError
 
@@ -14,7 +17,7 @@ def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"--at: not a date (YYYY-MM-DD): {text!r}") from exc
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,6 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     ctx = context.load(args)
+    with ctx.sessions() as session:
+        if session.scalar(select(func.count(Task.id))) == 0:
+            raise UserError(
+                "no tasks in the database yet, so nothing to export: import the task table "
+                "first (`duban import FILE`)"
+            )
     as_of = args.at or dt.datetime.now(ctx.config.tz).date()
     out = Path(args.output)
     if args.what == "ledger":

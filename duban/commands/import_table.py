@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from db.engine import transaction
@@ -22,6 +23,7 @@ from duban.importer import (
     import_file,
     load_table,
     resolve_table,
+    table_warnings,
 )
 from duban.importer.diff import ImportDiff
 
@@ -53,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
                 )
             # A dry run needs no database: resolve against the config alone.
             resolved = resolve_table(load_table(args.file), ctx.config, add_units=args.add_units)
-            result = ImportResult(resolved.parsed, resolved, ImportDiff(), dry_run=True)
+            diff = ImportDiff(warnings=table_warnings(ctx.config, resolved))
+            result = ImportResult(resolved.parsed, resolved, diff, dry_run=True)
         else:
             with transaction(ctx.sessions) as session:
                 result = import_file(
@@ -66,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
     except (TableError, StaleDatabaseError) as exc:
         raise UserError(str(exc)) from exc
     if args.format == "json":
+        if result.dry_run:  # the table is the contract on stdout; warnings go beside it
+            for warning in result.diff.warnings:
+                print(f"duban: warning: {warning}", file=sys.stderr)
         print(json.dumps(_json(result), ensure_ascii=False, indent=2))
     else:
         print(render_text(result, compared=initialised))

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
+import sys
 
 from db.engine import transaction
 from duban import context
 from duban.errors import UserError
+from duban.importer import NameIndex
 from duban.services.registration import (
     RegistrationError,
     create_invite,
@@ -29,16 +32,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 async def bot_username(cfg, token: str) -> str:  # type: ignore[no-untyped-def]
     """getMe through the configured server, proxy and all."""
-    from telegram.error import TelegramError
-
     from bot.app import builder_for
+    from bot.credentials import telegram_errors
 
     app = builder_for(cfg, token).updater(None).build()
-    try:
+    with telegram_errors(cfg, token):
         async with app:
             return app.bot.username
-    except TelegramError as exc:
-        raise UserError(f"cannot reach the Bot API server to read the bot's name: {exc}") from exc
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,19 +47,27 @@ def run(args: argparse.Namespace) -> int:
     ctx = context.load(args)
     with ctx.sessions() as session:  # an unknown unit is the first thing to tell
         try:
-            find_unit(session, args.unit)
+            placeholder = find_unit(session, args.unit).placeholder
         except RegistrationError as exc:
-            raise UserError(str(exc)) from exc
+            closest = "、".join(NameIndex.from_session(session).closest(args.unit)) or "(none)"
+            raise UserError(f"{exc}; closest known: {closest}") from exc
+    if placeholder:
+        print(
+            f"duban: warning: {args.unit} is an example unit of the config (placeholder = true): "
+            "replace it with the district's real unit before inviting its contact",
+            file=sys.stderr,
+        )
     token = load_token(ctx.config)
     install_redaction(token)
+    now = dt.datetime.now(ctx.config.tz)
     try:
         expires = parse_duration(args.expires)
+        _ = now + expires  # the link must end on a date the calendar can hold
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    except OverflowError:
+        raise UserError(f"--expires {args.expires!r}: too far in the future") from None
     username = asyncio.run(bot_username(ctx.config, token))
-    import datetime as dt
-
-    now = dt.datetime.now(ctx.config.tz)
     try:
         with transaction(ctx.sessions) as session:
             invite = create_invite(session, args.unit, now=now, expires=expires)

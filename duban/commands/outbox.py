@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 
 from duban import context
+from duban.argtypes import whole_number
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("outbox", help="list undelivered messages: dead, failed, stuck")
-    p.add_argument("--limit", type=int, default=200, help="at most this many rows (default 200)")
+    p.add_argument(
+        "--limit", type=whole_number(1), default=200, help="at most this many rows (default 200)"
+    )
     p.set_defaults(func=run)
 
 

@@ -14,6 +14,7 @@ import logging
 import signal
 
 from duban import context
+from duban.argtypes import whole_number
 from duban.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--console", action="store_true", help="print digests instead of sending to Telegram"
     )
     p.add_argument(
-        "--interval", type=int, default=60, metavar="SECONDS", help="tick interval (default 60)"
+        "--interval",
+        type=whole_number(1),
+        default=60,
+        metavar="SECONDS",
+        help="tick interval (default 60)",
     )
     p.set_defaults(func=run)
 
@@ -118,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
             asyncio.run(serve(ctx, make_channel(ctx, True), args.interval))
         return 0
     from bot.app import build_application
-    from bot.credentials import load_token
+    from bot.credentials import load_token, telegram_errors
     from bot.telegram_channel import TelegramChannel
 
     token = load_token(ctx.config)  # without one: says exactly which variable to set
@@ -130,6 +135,6 @@ def run(args: argparse.Namespace) -> int:
         ctx.config.duban.locale,
         config=ctx.config,
     )
-    with sole_deliverer(ctx):  # for the whole life of the process
+    with sole_deliverer(ctx), telegram_errors(ctx.config, token):  # for the process's life
         asyncio.run(serve(ctx, channel, args.interval, app=app))
     return 0

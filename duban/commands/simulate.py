@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("--save-db must not be the configured database")
         if args.save_db.exists():
             raise UserError(f"--save-db {args.save_db}: file exists; choose a new path")
+        _check_writable(args.save_db)
     source = None
     if args.table is None:
         source = context.open_context(cfg).sessions
@@ -120,3 +121,13 @@ def run(args: argparse.Namespace) -> int:
         if args.save_db is not None:
             print(f"\nsimulated database saved to {args.save_db}")
     return 0
+
+
+def _check_writable(path: Path) -> None:
+    """Before a simulation that may take minutes: can its database be saved at `path`?"""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(exist_ok=False)
+    except OSError as exc:
+        raise UserError(f"--save-db {path}: cannot write there: {exc.strerror}") from exc
+    path.unlink()

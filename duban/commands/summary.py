@@ -10,11 +10,14 @@ from sqlalchemy import func, select
 from db.models import Assignment, Designation, Task, Unit
 from db.models.tasks import LEAD, RESPONSIBLE
 from duban import context
+from duban.argtypes import whole_number
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("summary", help="tasks per section, assignments per unit, busiest units")
-    p.add_argument("--top", type=int, default=10, help="how many of the busiest units to list")
+    p.add_argument(
+        "--top", type=whole_number(0), default=10, help="how many of the busiest units to list"
+    )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=run)
 

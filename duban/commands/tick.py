@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import sys
 from collections.abc import Iterator
 
 from duban import context
@@ -98,6 +99,7 @@ def sole_deliverer(ctx: context.AppContext) -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.credentials import telegram_errors
     from jobs.tick import tick
 
     ctx = context.load(args)
@@ -107,27 +109,20 @@ def run(args: argparse.Namespace) -> int:
     channel = make_channel(ctx, args.console)
 
     done: list = []
+    bot = getattr(channel, "bot", None)
 
     async def one_tick() -> None:
         # The report is handed back through `done`, not returned: Python 3.11's asyncio.run
         # formats repr() of the main task's result (≈ 0.3 s for a busy tick's report).
-        bot = getattr(channel, "bot", None)
         if bot is None:
             done.append(await tick(ctx, channel, now))
             return
         async with bot:  # initialise/close the Bot's HTTP client around the tick
             done.append(await tick(ctx, channel, now))
 
-    try:
-        with sole_deliverer(ctx):
-            asyncio.run(one_tick())
-        report = done[0]
-    except UserError:
-        raise
-    except Exception as exc:
-        if type(exc).__name__ == "CalendarGapError":
-            raise UserError(str(exc)) from exc
-        raise
+    with sole_deliverer(ctx), telegram_errors(ctx.config, bot.token if bot is not None else ""):
+        asyncio.run(one_tick())
+    report = done[0]
     d = report.delivery
     print(
         f"tick at {now.isoformat(timespec='minutes')}: {report.periods_created} period(s) "
@@ -135,4 +130,30 @@ def run(args: argparse.Namespace) -> int:
         f"{len(d.delivered)} message(s) sent, {d.items_failed} item(s) to retry, "
         f"{d.items_dead} dead"
     )
+    if not (report.periods_created or report.periods_planned or report.intents):
+        note = outside_plan_note(ctx, now)
+        if note:
+            print(f"duban: note: {note}", file=sys.stderr)
     return 0
+
+
+def outside_plan_note(ctx: context.AppContext, now: dt.datetime) -> str:
+    """Why a tick found nothing at all, when `now` lies outside the reporting plan: a newcomer's
+    `tick --at 2024-03-20T09:00` on a database first imported today is the usual case."""
+    from jobs.reporting import plan_window
+
+    day = now.astimezone(ctx.config.tz).date()
+    with ctx.sessions() as session:
+        start, end = plan_window(session, ctx.config, day)
+    if day < start:
+        return (
+            f"{day} is before the reporting plan starts ({start}: [reporting] start, else the "
+            "day of the first import), so nothing is due then; set [reporting] start to replay "
+            "an earlier date"
+        )
+    if day > end:
+        return (
+            f"{day} is after the reporting plan ends ({end}: [reporting] end, else 31 December "
+            "of the start year)"
+        )
+    return ""

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from db.models import Group, ImportRun, Unit
 from duban.config import Config
 from duban.importer.apply import apply_table
+from duban.importer.config_refs import config_warnings
+from duban.importer.deadline import impossible_date
 from duban.importer.diff import ImportDiff
 from duban.importer.errors import TableError, UnknownName, UnknownNamesError
 from duban.importer.load import load_table
@@ -47,6 +49,7 @@ __all__ = [
     "import_file",
     "load_table",
     "resolve_table",
+    "table_warnings",
 ]
 
 
@@ -82,6 +85,7 @@ def import_file(
         check_database_has_config(session, cfg)
         resolved = resolve_table(parsed, NameIndex.from_session(session), add_units=add_units)
         diff = apply_table(session, cfg, resolved, now=now)
+        diff.warnings.extend(table_warnings(cfg, resolved))
         # Numeric targets (1087亿元, 20家…) follow the task text; ids stay stable when unchanged.
         sync_targets(session, now)
         run_id = None
@@ -98,6 +102,21 @@ def import_file(
     else:
         savepoint.commit()
     return ImportResult(parsed, resolved, diff, dry_run, run_id)
+
+
+def table_warnings(cfg: Config, resolved: ResolvedTable) -> list[str]:
+    """What is worth a word but does not stop the import: config entries that apply to
+    nothing in this table, and 完成时限 cells written like a date that is none."""
+    path = resolved.parsed.path
+    return [
+        *config_warnings(cfg, resolved),
+        *(
+            f"{path}:{t.line}: task {t.number}: 完成时限 {t.deadline_text!r} is no date of the "
+            "calendar; kept as text only"
+            for t in resolved.tasks
+            if impossible_date(t.deadline_text)
+        ),
+    ]
 
 
 def check_database_has_config(session: Session, cfg: Config) -> None:

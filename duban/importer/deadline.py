@@ -26,3 +26,10 @@ def parse_deadline(text: str) -> dt.date | None:
     except ValueError:
         return None
     return None
+
+
+def impossible_date(text: str) -> bool:
+    """Written like a date (2024-06-31, 2024年13月底) but no day of the calendar."""
+    text = text.strip()
+    written = any(p.match(text) for p in (_FULL, _MONTH_END, _YEAR_END))
+    return written and parse_deadline(text) is None

@@ -52,10 +52,17 @@ class Numbering:
 
     def check(self, number: int, line: int) -> None:
         if number in self.seen:
+            restart = (
+                "; the numbering starts again (per section?): number the tasks 1, 2, 3 … "
+                "through the whole table"
+                if number == 1 and self.last > 1
+                else ""
+            )
             raise TableError(
                 self.path,
                 line,
-                f"task number {number} is repeated (first at {self.what} {self.seen[number]})",
+                f"task number {number} is repeated (first at {self.what} {self.seen[number]})"
+                + restart,
             )
         expected = self.last + 1
         if number != expected:
@@ -69,6 +76,35 @@ class Numbering:
         self.last = number
 
 
-def require_lead(path: Path, task: ParsedTask) -> None:
+# Longer than any real table has (the seed's longest task text is 154 characters) and than the
+# database keeps (sections, 完成时限, names): a cell or line that swallowed others.
+MAX_TEXT = 2000
+MAX_SECTION = 300
+MAX_DEADLINE = 100
+MAX_NAME = 100
+
+
+def check_task(path: Path, task: ParsedTask) -> None:
+    """A finished task has a lead, and no text, title or name longer than a table holds."""
     if not task.leads:
         raise TableError(path, task.line, f"task {task.number} has no lead unit (牵头单位)")
+    for what, value, limit in (
+        ("task text", task.text, MAX_TEXT),
+        ("section title", task.section, MAX_SECTION),
+        ("完成时限", task.deadline_text, MAX_DEADLINE),
+    ):
+        if len(value) > limit:
+            raise TableError(
+                path,
+                task.line,
+                f"task {task.number}: its {what} has {len(value)} characters (at most {limit}): "
+                "did a cell or line swallow the ones after it?",
+            )
+    for raw in (*task.leads, *task.responsible):
+        if len(raw.name) > MAX_NAME:
+            raise TableError(
+                path,
+                raw.line,
+                f"task {task.number}: a unit name of {len(raw.name)} characters (at most "
+                f"{MAX_NAME}): {raw.name[:20]}…",
+            )

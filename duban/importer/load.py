@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import stat
 from pathlib import Path
 
 from duban.importer.errors import TableError
-from duban.importer.html_text import html_to_lines, looks_like_html
-from duban.importer.layout import HEADER_LEAD, HEADER_TASK
-from duban.importer.parse_sheet import parse_rows, read_csv, read_xlsx
+from duban.importer.html_text import html_table_rows, html_to_lines, looks_like_html
+from duban.importer.layout import HEADER_LEAD, HEADER_TASK, NOTE_RE
+from duban.importer.parse_sheet import has_header, parse_rows, read_csv, read_xlsx
 from duban.importer.parse_text import parse_text
 from duban.importer.table import ParsedTable
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls / .doc
+MAX_BYTES = 64 * 2**20  # a published table is kilobytes; /dev/zero or a disk image is not one
 
 
 def load_table(path: Path | str) -> ParsedTable:
@@ -23,12 +25,27 @@ def load_table(path: Path | str) -> ParsedTable:
     file and line."""
     path = Path(path)
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise TableError(path, None, f"cannot read the file: {kind}")
+        if info.st_size > MAX_BYTES:
+            raise TableError(
+                path,
+                None,
+                f"{info.st_size / 2**20:.0f} MiB is far more than a task table "
+                f"(at most {MAX_BYTES // 2**20} MiB): is it the right file?",
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise TableError(path, None, f"cannot read the file: {exc.strerror}") from exc
     if not data.strip():
         raise TableError(path, 1, "the file is empty")
     suffix = path.suffix.lower()
+    if data.startswith(OLE_MAGIC) and suffix in (".xlsx", ".xlsm"):
+        raise TableError(
+            path, None, "a password-protected (encrypted) workbook: save it without a password"
+        )
     if data.startswith(XLSX_MAGIC) or suffix in (".xlsx", ".xlsm"):
         table = parse_rows(read_xlsx(path), path, "xlsx")
     elif data.startswith(OLE_MAGIC) or suffix == ".xls":
@@ -42,14 +59,27 @@ def load_table(path: Path | str) -> ParsedTable:
         if suffix not in (".csv", ".tsv") and (
             suffix in (".html", ".htm") or looks_like_html(text)
         ):
-            # line numbers refer to the page's visible text, one line per block or cell
-            table = parse_text(html_to_lines(text), path)
-            table.format = "html"
+            table = _parse_html(text, path)
         elif suffix in (".csv", ".tsv") or _looks_like_csv(text):
             table = parse_rows(read_csv(text, path), path, "csv")
         else:
             table = parse_text(text, path)
     table.sha256 = hashlib.sha256(data).hexdigest()
+    return table
+
+
+def _parse_html(text: str, path: Path) -> ParsedTable:
+    """A page whose table has a row of column names is read by column, like a sheet; any other
+    page as the text layout. Line numbers refer to the page's visible text either way."""
+    lines = html_to_lines(text)
+    rows = html_table_rows(text)
+    if has_header(rows):
+        table = parse_rows(rows, path, "html")
+        if not table.note:  # the closing note usually follows the table in a paragraph
+            table.note = next((x for x in lines.splitlines() if NOTE_RE.match(x)), "")
+    else:
+        table = parse_text(lines, path)
+    table.format = "html"
     return table
 
 

@@ -29,8 +29,8 @@ from duban.importer.layout import (
     SECTION_RE,
     TASK_RE,
     Numbering,
+    check_task,
     normalise_digits,
-    require_lead,
     section_title,
     split_names,
 )
@@ -40,11 +40,13 @@ Row = tuple[int, list[str]]  # (row number, cell texts)
 
 
 def read_xlsx(path: Path) -> list[Row]:
-    """The rows of the first worksheet that has the header (else of the first worksheet)."""
+    """The rows of the first worksheet that has the header (else of the first worksheet), with
+    merged unit cells spread over the tasks they span."""
     from openpyxl import load_workbook
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        # not read_only: a read-only sheet does not know its merged cells
+        book = load_workbook(path, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise TableError(path, None, f"not a readable XLSX workbook ({exc})") from exc
     try:
@@ -54,12 +56,36 @@ def read_xlsx(path: Path) -> list[Row]:
                 (number, [_cell_text(v) for v in values])
                 for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
             ]
-            if _header_index(rows) is not None:
+            header = _header_index(rows)
+            if header is not None:
+                _spread_merged_units(rows, header[1], sheet.merged_cells.ranges)
                 return rows
             sheets.append(rows)
         return sheets[0] if sheets else []
     finally:
         book.close()
+
+
+def _spread_merged_units(rows: list[Row], columns: dict[str, int], merged: Iterable[Any]) -> None:
+    """Tables merge the 牵头单位 (or 责任单位) cells of consecutive tasks that share them; the
+    sheet holds the text in the top cell only. Give it to every task row the cell spans (a
+    row with its own 序号 or task text); rows that only continue a task stay as they are."""
+    unit_columns = {columns[name] + 1 for name in (HEADER_LEAD, HEADER_RESPONSIBLE)}
+    starts = [columns[name] for name in (HEADER_NUMBER, HEADER_TASK) if name in columns]
+    cells_of = {number: cells for number, cells in rows}
+    for area in merged:
+        if area.min_col != area.max_col or area.min_col not in unit_columns:
+            continue
+        col = area.min_col - 1
+        top = cells_of.get(area.min_row)
+        if top is None or col >= len(top) or not top[col].strip():
+            continue
+        for number in range(area.min_row + 1, area.max_row + 1):
+            cells = cells_of.get(number)
+            if cells is None or not any(i < len(cells) and cells[i].strip() for i in starts):
+                continue
+            cells.extend([""] * (col + 1 - len(cells)))
+            cells[col] = top[col]
 
 
 def read_csv(text: str, path: Path) -> list[Row]:
@@ -94,7 +120,7 @@ def parse_rows(rows: Iterable[Row], path: Path, fmt: str) -> ParsedTable:
 
     def finish() -> None:
         if task is not None:
-            require_lead(path, task)
+            check_task(path, task)
             table.tasks.append(task)
 
     for number, cells in rows[header_at + 1 :]:
@@ -176,16 +202,34 @@ def _header_index(rows: list[Row]) -> tuple[int, dict[str, int]] | None:
     return None
 
 
+_REQUIRED = (HEADER_TASK, HEADER_LEAD, HEADER_RESPONSIBLE)
+
+
+def has_header(rows: list[Row]) -> bool:
+    """Whether one of the first rows holds the column names (a table to read by column)."""
+    return _header_index(rows) is not None
+
+
 def _find_header(rows: list[Row], path: Path) -> tuple[int, dict[str, int]]:
     found = _header_index(rows)
-    if found is None:
-        raise TableError(
-            path,
-            rows[0][0] if rows else 1,
-            "no header row found: expected columns 序号, 主要工作任务, 牵头单位, 责任单位 "
-            "(and optionally 完成时限) in the first 50 rows",
-        )
-    return found
+    if found is not None:
+        return found
+    for number, cells in rows[:50]:  # a header with a column missing or misspelt
+        names = {"".join(c.split()) for c in cells}
+        missing = [name for name in _REQUIRED if name not in names]
+        if len(names & {HEADER_NUMBER, *_REQUIRED}) >= 2:
+            raise TableError(
+                path,
+                number,
+                f"the header row has no column {'、'.join(missing)} "
+                "(needed: 主要工作任务, 牵头单位, 责任单位; optional: 序号, 完成时限)",
+            )
+    raise TableError(
+        path,
+        rows[0][0] if rows else 1,
+        "no header row found: expected columns 序号, 主要工作任务, 牵头单位, 责任单位 "
+        "(and optionally 完成时限) in the first 50 rows",
+    )
 
 
 def _title_before(rows: list[Row], header_at: int) -> str:

@@ -34,8 +34,8 @@ from duban.importer.layout import (
     SECTION_RE,
     TASK_RE,
     Numbering,
+    check_task,
     normalise_digits,
-    require_lead,
     section_title,
     split_names,
 )
@@ -68,7 +68,7 @@ def parse_text(text: str, path: Path) -> ParsedTable:
         if len(unit_lines) > 1:
             number, unit_line = unit_lines[-1]
             task.responsible.extend(split_names(unit_line, number))
-        require_lead(path, task)
+        check_task(path, task)
         table.tasks.append(task)
 
     index = header_end

@@ -1,0 +1,50 @@
+"""What the config says about tasks that a table does not have.
+
+`[[reporting.rules]]` name task numbers and sections, `[[designations]]` name a task and a
+各相关X group; a number or section the table lacks (a typo, or last year's numbering) would
+silently apply to nothing. They are warnings, not errors: the table is still right.
+"""
+
+from __future__ import annotations
+
+from duban.config import Config
+from duban.importer.resolve import ResolvedTable
+from jobs.reporting import section_matches, section_number
+
+
+def config_warnings(cfg: Config, table: ResolvedTable) -> list[str]:
+    tasks = {t.number: t for t in table.tasks}
+    sections = list(dict.fromkeys(t.section for t in table.tasks if t.section))
+    out: list[str] = []
+    for i, rule in enumerate(cfg.reporting.rules):
+        missing = [n for n in rule.tasks if n not in tasks]
+        if missing:
+            out.append(
+                f"config reporting.rules[{i}].tasks: {_tasks_are(missing)} not in this table; "
+                "the rule applies to nothing there"
+            )
+        for wanted in rule.sections:
+            if not any(section_matches(wanted, s) for s in sections):
+                numbers = "、".join(section_number(s) or s for s in sections) or "none"
+                out.append(
+                    f"config reporting.rules[{i}].sections: {wanted!r} is no section of this "
+                    f"table (its sections: {numbers}; name one by its number or its full title)"
+                )
+    index = cfg.name_index()
+    for i, des in enumerate(cfg.designations):
+        task = tasks.get(des.task)
+        group = index.get(des.group, des.group)
+        if task is None:
+            out.append(f"config designations[{i}].task: task {des.task} is not in this table")
+        elif group not in (*task.lead, *task.responsible):
+            out.append(
+                f"config designations[{i}].group: task {des.task} does not name {group}; "
+                "the designation applies to nothing"
+            )
+    return out
+
+
+def _tasks_are(numbers: list[int]) -> str:
+    if len(numbers) == 1:
+        return f"task {numbers[0]} is"
+    return f"tasks {', '.join(map(str, numbers))} are"
