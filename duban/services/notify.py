@@ -34,17 +34,21 @@ def to_unit(
     period: Period,
     ref_id: int,
     now: dt.datetime,
+    unit_name: str | None = None,
     **extra: Any,
 ) -> bool:
-    unit = session.get(Unit, unit_id)
-    assert unit is not None
+    """unit_name: the recipient's name if the caller has it (else it is looked up)."""
+    if unit_name is None:
+        unit = session.get(Unit, unit_id)
+        assert unit is not None
+        unit_name = unit.name
     recipient = f"unit:{unit_id}"
     return enqueue(
         session,
         kind=kind,
         recipient=recipient,
         role=role,
-        payload={"recipient_name": unit.name, "item": item_for(period, ref_id=ref_id, **extra)},
+        payload={"recipient_name": unit_name, "item": item_for(period, ref_id=ref_id, **extra)},
         dedupe_key=f"{kind}:{period.assignment_id}:{period.id}:{ref_id}:{recipient}",
         due_at=now,
         assignment_id=period.assignment_id,
@@ -111,6 +115,7 @@ def to_deciders(
             session,
             kind=kind,
             unit_id=lead.id,
+            unit_name=lead.name,
             role="lead",
             period=period,
             ref_id=ref_id,
