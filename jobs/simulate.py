@@ -312,14 +312,12 @@ async def _run(
                 periods = {
                     p.id: p
                     for p in session.scalars(
-                        select(Period)
-                        .where(Period.id.in_({p.period_id for p in due_reports}))
-                        .options(*PERIOD_WITH_CONTEXT)
+                        _HOUR_PERIODS, {"ids": sorted({p.period_id for p in due_reports})}
                     )
                 }
                 # … and their contacts (the service checks each one's unit).
                 reporters = session.scalars(  # held: the identity map keeps weak references
-                    select(Contact).where(Contact.id.in_({p.contact_id for p in due_reports}))
+                    _HOUR_CONTACTS, {"ids": sorted({p.contact_id for p in due_reports})}
                 ).all()
                 for planned in sorted(due_reports, key=lambda p: (p.at, p.task, p.unit)):
                     period = periods.get(planned.period_id)
@@ -364,6 +362,15 @@ async def _run(
         result.dead = int(
             session.scalar(select(func.count(OutboxItem.id)).where(OutboxItem.state == "dead")) or 0
         )
+
+
+# A report hour's periods (with assignment, task and unit) and contacts, built once.
+_HOUR_PERIODS = (
+    select(Period)
+    .where(Period.id.in_(bindparam("ids", expanding=True)))
+    .options(*PERIOD_WITH_CONTEXT)
+)
+_HOUR_CONTACTS = select(Contact).where(Contact.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -456,6 +463,18 @@ def message_event(message: DeliveredMessage, tz: dt.tzinfo) -> dict[str, Any]:
     }
 
 
+# Built once: the simulated year asks after every tick (building the statement cost more
+# than running it).
+_NEW_PERIODS = (
+    select(Period.id, Period.label, Period.due_on, Task.number, Unit.id, Unit.name)
+    .join(Assignment, Assignment.id == Period.assignment_id)
+    .join(Task, Task.id == Assignment.task_id)
+    .join(Unit, Unit.id == Assignment.unit_id)
+    .where(Period.id > bindparam("seen"))
+    .order_by(Period.id)
+)
+
+
 def _plan_reports(
     sessions: sessionmaker[Session],
     cfg: Config,
@@ -468,14 +487,7 @@ def _plan_reports(
     """Decide, for each period created since the last call, if and when its unit reports."""
     out: list[_Planned] = []
     with sessions() as session:
-        rows = session.execute(
-            select(Period.id, Period.label, Period.due_on, Task.number, Unit.id, Unit.name)
-            .join(Assignment, Assignment.id == Period.assignment_id)
-            .join(Task, Task.id == Assignment.task_id)
-            .join(Unit, Unit.id == Assignment.unit_id)
-            .where(Period.id > seen_period)
-            .order_by(Period.id)
-        ).all()
+        rows = session.connection().execute(_NEW_PERIODS, {"seen": seen_period}).all()
     for pid, label, due, task, unit_id, unit_name in rows:
         seen_period = max(seen_period, pid)
         rng = random.Random(f"{options.seed}:{task}:{unit_name}:{label}")
@@ -532,8 +544,9 @@ def _next_time(
         first = min(p.at for p in pending)
         candidates.append(first.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1))
     with sessions() as session:
-        check = session.scalar(_NEXT_CHECK, {"now": now})
-        retry = session.scalar(_NEXT_RETRY, {"now": now})
+        conn = session.connection()
+        check = conn.execute(_NEXT_CHECK, {"now": now}).scalar()
+        retry = conn.execute(_NEXT_RETRY, {"now": now}).scalar()
     candidates += [t for t in (check, retry) if t is not None]
     return max(min(candidates), now + dt.timedelta(seconds=1))
 
