@@ -54,7 +54,6 @@ from db.models.tasks import LEAD
 from duban.config import Config, ReportingConfig
 from duban.registry import sync_units
 from duban.services.designation import candidates, designate
-from duban.services.lookup import PERIOD_WITH_CONTEXT
 from jobs.channels import MemoryChannel
 from jobs.deliverer import DeliveredMessage
 from jobs.tick import calendar_for, tick
@@ -308,22 +307,18 @@ async def _run(
             pending = [p for p in pending if p.at > now]
             made = []
             with transaction(sessions) as session:  # the reports of this hour, one commit
-                # Their periods with assignment, task and unit, in one query.
+                # Their periods' states and roles, in one query.
                 periods = {
-                    p.id: p
-                    for p in session.scalars(
+                    pid: (state, role)
+                    for pid, state, role in session.connection().execute(
                         _HOUR_PERIODS, {"ids": sorted({p.period_id for p in due_reports})}
                     )
                 }
-                # … and their contacts (the service checks each one's unit).
-                reporters = session.scalars(  # held: the identity map keeps weak references
-                    _HOUR_CONTACTS, {"ids": sorted({p.contact_id for p in due_reports})}
-                ).all()
                 for planned in sorted(due_reports, key=lambda p: (p.at, p.task, p.unit)):
-                    period = periods.get(planned.period_id)
-                    if period is None or period.state not in ("open", "returned"):
+                    state, role = periods.get(planned.period_id, ("", ""))
+                    if state not in ("open", "returned"):
                         continue
-                    target_id, figure = figures.for_report(planned, period.assignment.role)
+                    target_id, figure = figures.for_report(planned, role)
                     submit_report(
                         session,
                         period_id=planned.period_id,
@@ -338,7 +333,6 @@ async def _run(
                         tz=tz,
                     )
                     made.append(planned)
-                del reporters
             for planned in made:
                 result.reports += 1
                 emit(
@@ -364,13 +358,12 @@ async def _run(
         )
 
 
-# A report hour's periods (with assignment, task and unit) and contacts, built once.
+# A report hour's periods: state and role, built once.
 _HOUR_PERIODS = (
-    select(Period)
+    select(Period.id, Period.state, Assignment.role)
+    .join(Assignment, Assignment.id == Period.assignment_id)
     .where(Period.id.in_(bindparam("ids", expanding=True)))
-    .options(*PERIOD_WITH_CONTEXT)
 )
-_HOUR_CONTACTS = select(Contact).where(Contact.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,11 @@ from db.models.reports import (
 from db.models.tasks import LEAD
 from duban.services import NotFound, PermissionDenied, ServiceError, audit, notify
 from duban.services.lookup import (
-    get_period,
+    loaded_period,
     local_date,
+    period_info,
     require_lead_of,
-    require_own_period,
+    require_unit,
 )
 
 STATUSES = (ON_TRACK, DIFFICULTY, COMPLETED)
@@ -64,10 +65,11 @@ def submit_report(
     A responsible unit's report goes to each lead unit for review; a lead's own report goes to
     the district office (no review).
     """
-    period = get_period(session, period_id)
+    period, contact_unit = period_info(session, period_id, contact_id)
     actor = audit.contact_actor(contact_id)
     try:
-        require_own_period(session, period, contact_id)
+        if contact_id is not None:  # None: the system or the simulation
+            require_unit(contact_unit, period.unit_id)
         if status not in STATUSES:
             raise ServiceError(
                 f"unknown status {status!r}; one of {', '.join(STATUSES)}", code="bad_status"
@@ -80,24 +82,24 @@ def submit_report(
             raise ServiceError("a report needs some text, a figure or a file", code="empty_report")
         if target_id is not None:
             target = session.get(Target, target_id)
-            if target is None or target.task_id != period.assignment.task_id:
+            if target is None or target.task_id != period.task_id:
                 raise ServiceError("that target belongs to another task", code="wrong_target")
     except ServiceError as exc:
         audit.refused(exc, actor, "report.submit", f"period:{period_id}")
         raise
 
-    is_lead = period.assignment.role == LEAD
+    is_lead = period.role == LEAD
     report = _insert_report(
         session,
         {
-            "period_id": period.id,
+            "period_id": period.period_id,
             "contact_id": contact_id,
             "submitted_at": now,
             "status": status,
             "text": text.strip(),
             "figure": figure,
             "target_id": target_id,
-            "late": local_date(now, tz) > period.effective_due,
+            "late": local_date(now, tz) > period.due,
             "source": source,
             "review_state": REVIEW_NONE if is_lead else REVIEW_PENDING,
             "reviewer_contact_id": None,
@@ -106,12 +108,12 @@ def submit_report(
         },
         files,
     )
-    _set_period(session, period, ACCEPTED if is_lead else SUBMITTED, now)
+    _set_period(session, period.period_id, ACCEPTED if is_lead else SUBMITTED, now)
     audit.record(
         session,
         actor,
         "report.submit",
-        f"period:{period.id}",
+        f"period:{period.period_id}",
         now=now,
         report=report.id,
         status=status,
@@ -175,14 +177,16 @@ def _insert_report(
     return report
 
 
-def _set_period(session: Session, period: Period, state: str, now: dt.datetime) -> None:
-    """The period's new state and next check as one Core UPDATE; the loaded Period object is
-    told the same values as committed ones (it stays clean: no flush)."""
+def _set_period(session: Session, period_id: int, state: str, now: dt.datetime) -> None:
+    """The period's new state and next check as one Core UPDATE; a Period object the session
+    holds is told the same values as committed ones (it stays clean: no flush)."""
     session.connection().execute(
-        _SET_PERIOD, {"period_id": period.id, "new_state": state, "next_check": now}
+        _SET_PERIOD, {"period_id": period_id, "new_state": state, "next_check": now}
     )
-    set_committed_value(period, "state", state)
-    set_committed_value(period, "next_check_at", now)
+    loaded = loaded_period(session, period_id)
+    if loaded is not None:
+        set_committed_value(loaded, "state", state)
+        set_committed_value(loaded, "next_check_at", now)
 
 
 def review_report(
