@@ -391,8 +391,14 @@ class _Titles:
     def get(self, number: Any) -> str | None:
         if self.titles is None:
             with self.session_factory() as session:
-                self.titles = {n: short_title(t) for n, t in session.execute(_TASK_TITLES).all()}
+                rows = session.connection().execute(_TASK_TITLES).all()
+            self.titles = {n: _short_title(t) for n, t in rows}
         return self.titles.get(number)
+
+
+# short_title is a pure function of the text: a task's title is worked out once per process,
+# not once per delivery (a simulated year asks for the titles ~1 000 times).
+_short_title = functools.lru_cache(maxsize=4096)(short_title)
 
 
 class _Recorder:
