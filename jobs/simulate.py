@@ -349,9 +349,10 @@ async def _run(
         for message in report.delivery.delivered:
             result.messages.append(message)
             emit(message_event(message, tz))
-        seen_period, new = _plan_reports(sessions, cfg, cal, options, contacts, seen_period, now)
-        pending.extend(new)
-        now = _next_time(sessions, cal, now, pending, stop)
+        with sessions() as session:  # one read-only session for both questions
+            seen_period, new = _plan_reports(session, cfg, cal, options, contacts, seen_period, now)
+            pending.extend(new)
+            now = _next_time(session, cal, now, pending, stop)
     with sessions() as session:
         result.dead = int(
             session.scalar(select(func.count(OutboxItem.id)).where(OutboxItem.state == "dead")) or 0
@@ -469,7 +470,7 @@ _NEW_PERIODS = (
 
 
 def _plan_reports(
-    sessions: sessionmaker[Session],
+    session: Session,
     cfg: Config,
     cal: Any,
     options: SimOptions,
@@ -479,8 +480,7 @@ def _plan_reports(
 ) -> tuple[int, list[_Planned]]:
     """Decide, for each period created since the last call, if and when its unit reports."""
     out: list[_Planned] = []
-    with sessions() as session:
-        rows = session.connection().execute(_NEW_PERIODS, {"seen": seen_period}).all()
+    rows = session.connection().execute(_NEW_PERIODS, {"seen": seen_period}).all()
     for pid, label, due, task, unit_id, unit_name in rows:
         seen_period = max(seen_period, pid)
         rng = random.Random(f"{options.seed}:{task}:{unit_name}:{label}")
@@ -509,17 +509,18 @@ def _office_minutes(cfg: Config) -> int:
     return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
 
 
-_NEXT_CHECK = select(func.min(Period.next_check_at)).where(
-    Period.next_check_at > bindparam("now", type_=Period.next_check_at.type)
-)
-_NEXT_RETRY = select(func.min(Digest.next_attempt_at)).where(
-    Digest.state.in_(OPEN_STATES),
-    Digest.next_attempt_at > bindparam("now", type_=Digest.next_attempt_at.type),
+# The next period check and the next retry after `now`, in one statement built once.
+_NOW = bindparam("now", type_=Period.next_check_at.type)
+_NEXT_CHECK_AND_RETRY = select(
+    select(func.min(Period.next_check_at)).where(Period.next_check_at > _NOW).scalar_subquery(),
+    select(func.min(Digest.next_attempt_at))
+    .where(Digest.state.in_(OPEN_STATES), Digest.next_attempt_at > _NOW)
+    .scalar_subquery(),
 )
 
 
 def _next_time(
-    sessions: sessionmaker[Session],
+    session: Session,
     cal: Any,
     now: dt.datetime,
     pending: list[_Planned],
@@ -536,10 +537,7 @@ def _next_time(
     if pending:
         first = min(p.at for p in pending)
         candidates.append(first.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1))
-    with sessions() as session:
-        conn = session.connection()
-        check = conn.execute(_NEXT_CHECK, {"now": now}).scalar()
-        retry = conn.execute(_NEXT_RETRY, {"now": now}).scalar()
+    check, retry = session.connection().execute(_NEXT_CHECK_AND_RETRY, {"now": now}).one()
     candidates += [t for t in (check, retry) if t is not None]
     return max(min(candidates), now + dt.timedelta(seconds=1))
 
