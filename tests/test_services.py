@@ -147,20 +147,15 @@ def test_other_unit_cannot_report_or_review_and_is_audited(sessions, world) -> N
 
 
 def test_report_by_revoked_contact_or_for_unknown_period_is_refused(sessions, world) -> None:
+    contact = world["responsible_contact"]
     with transaction(sessions) as s:
-        s.get(Contact, world["responsible_contact"]).revoked_at = NOW
+        s.get(Contact, contact).revoked_at = NOW
+    report = {"status": "on_track", "text": "x", "now": NOW}
     with transaction(sessions) as s, pytest.raises(PermissionDenied, match="not bound") as exc:
-        submit_report(
-            s,
-            period_id=world["responsible_period"],
-            contact_id=world["responsible_contact"],
-            status="on_track",
-            text="x",
-            now=NOW,
-        )
+        submit_report(s, period_id=world["responsible_period"], contact_id=contact, **report)
     assert exc.value.action == "report.submit"
     with transaction(sessions) as s, pytest.raises(NotFound):
-        submit_report(s, period_id=999_999, contact_id=None, status="on_track", text="x", now=NOW)
+        submit_report(s, period_id=999_999, contact_id=None, **report)
     with transaction(sessions) as s:
         assert s.get(Period, world["responsible_period"]).state == OPEN
         assert outbox_kinds(s) == []
