@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, bindparam, select
+from sqlalchemy import JSON, and_, bindparam, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -57,14 +57,9 @@ def enqueue(
 
     payload: {"recipient_name": …, "item": {"task": …, "unit": …, "due": …, …}}."""
     conn = session.connection()  # Core only: the caller's pending ORM rows need no flush
-    # Most notices go to a recipient whose last digest went out already: open a digest
-    # first (one statement), and look for the open one only if that conflicts.
-    opened = conn.execute(
-        _insert_digest_returning(conn.dialect.name), _new_digest(recipient, due_at)
-    )
-    digest_id = opened.scalar()
-    if digest_id is None:
-        digest_id = open_digests(session, {recipient: due_at})[recipient]
+    digest_id = conn.execute(
+        _open_or_join_digest(conn.dialect.name), _new_digest(recipient, due_at)
+    ).scalar_one()
     item = NewItem(
         dedupe_key, kind, recipient, role, due_at, payload, stage, 0, assignment_id, period_id
     )
@@ -187,8 +182,24 @@ def _insert_digest(dialect: str) -> Any:
 
 
 @functools.cache
-def _insert_digest_returning(dialect: str) -> Any:
-    return _insert_digest(dialect).returning(Digest.__table__.c.id)
+def _open_or_join_digest(dialect: str) -> Any:
+    """One statement per notice: open a digest for the recipient or, if it has an open one
+    (the partial unique index), join that: as in open_digests, a pending digest then goes
+    out at the earlier of its time and the notice's, a failed one keeps its backoff. Returns
+    the digest's id either way. On PostgreSQL the joined digest stays locked until commit
+    (ON CONFLICT DO UPDATE), as open_digests' FOR UPDATE does."""
+    table = Digest.__table__
+    c = table.c
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    due = insert.excluded.next_attempt_at
+    earlier = case(
+        (and_(c.state == PENDING, c.next_attempt_at > due), due), else_=c.next_attempt_at
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[c.recipient],
+        index_where=c.state.in_(OPEN_STATES),
+        set_={"next_attempt_at": earlier},
+    ).returning(c.id)
 
 
 def _values(item: NewItem, digest_id: int) -> dict[str, Any]:

@@ -183,8 +183,26 @@ def window_opens(spec: PeriodSpec, policy: Policy, cal: WorkCalendar) -> dt.date
 # --- the watermark -----------------------------------------------------------------------------
 
 
+# Built once, run on the session's connection: every tick reads the watermark (the ORM
+# path and building the statement cost ≈ 10× the primary-key lookup itself).
+_META_VALUES = select(Meta.key, Meta.value).where(Meta.key.in_(bindparam("keys", expanding=True)))
+
+
+def _meta_value(key: str) -> Any:
+    return select(Meta.value).where(Meta.key == key).scalar_subquery()
+
+
+# The watermark and the highest assignment id in one row (ensure_periods' quiet path).
+_WATERMARK = select(
+    _meta_value(META_THROUGH),
+    _meta_value(META_MARK),
+    select(func.max(Assignment.id)).scalar_subquery(),
+)
+
+
 def _meta_get(session: Session, *keys: str) -> dict[str, str]:
-    rows = session.execute(select(Meta.key, Meta.value).where(Meta.key.in_(keys)))
+    """Meta values by key. _meta_set flushes what it writes, so the connection sees it."""
+    rows = session.connection().execute(_META_VALUES, {"keys": list(keys)})
     return {k: v for k, v in rows}
 
 
@@ -263,13 +281,13 @@ def ensure_periods(
     2. assignments added since the last run (import, designation): every period whose window
        has opened and whose due date is today or later. A unit is never chased for a deadline
        that passed before duban learned of its assignment.
-    Cheap when nothing changed: two one-row queries and no writes.
+    Cheap when nothing changed: one one-row query and no writes.
     """
     plan_start, plan_end = plan_window(session, cfg, today, start)
-    meta = _meta_get(session, META_THROUGH, META_MARK)
-    through = dt.date.fromisoformat(meta[META_THROUGH]) if META_THROUGH in meta else None
-    mark = int(meta.get(META_MARK, "0"))
-    max_id = session.scalar(select(func.max(Assignment.id))) or 0
+    through_text, mark_text, max_id = session.connection().execute(_WATERMARK).one()
+    through = dt.date.fromisoformat(through_text) if through_text is not None else None
+    mark = int(mark_text if mark_text is not None else "0")
+    max_id = max_id or 0
 
     plan = _specs(cfg, cal, plan_start, plan_end, today)
     opened = [
@@ -531,25 +549,37 @@ def _to_views(
     return views
 
 
+# One prebuilt query a tick: the undesignated placeholders, each row carrying the designations'
+# next checks (a meta value) so that a tick with nothing due costs this query alone.
+_PENDING_DESIGNATIONS = (
+    select(
+        Designation.id,
+        Designation.task_id,
+        Task.number,
+        Group.name,
+        _meta_value(META_DESIGNATIONS).label("checks"),
+    )
+    .join(Task, Task.id == Designation.task_id)
+    .join(Group, Group.id == Designation.group_id)
+    .where(
+        Designation.designated_at.is_(None),
+        Designation.removed_at.is_(None),
+        Task.removed_at.is_(None),
+    )
+    .order_by(Designation.id)
+)
+
+
 def pending_designations(
     session: Session, cfg: Config, now: dt.datetime, *, start: dt.date | None = None
 ) -> list[DesignationView]:
     """Undesignated 各相关X placeholders whose next ask has come. Asks count from the plan's
     start (so they are stable across ticks and restarts)."""
-    rows = session.execute(
-        select(Designation.id, Designation.task_id, Task.number, Group.name)
-        .join(Task, Task.id == Designation.task_id)
-        .join(Group, Group.id == Designation.group_id)
-        .where(
-            Designation.designated_at.is_(None),
-            Designation.removed_at.is_(None),
-            Task.removed_at.is_(None),
-        )
-        .order_by(Designation.id)
-    ).all()
+    rows = session.connection().execute(_PENDING_DESIGNATIONS).all()
     if not rows:
         return []
-    checks = _designation_checks(session)
+    raw = rows[0].checks
+    checks: dict[str, str | None] = json.loads(raw) if raw else {}
     now_utc = now.astimezone(dt.UTC)
     due = []
     for r in rows:

@@ -54,7 +54,6 @@ from db.models.tasks import LEAD
 from duban.config import Config, ReportingConfig
 from duban.registry import sync_units
 from duban.services.designation import candidates, designate
-from duban.services.lookup import PERIOD_WITH_CONTEXT
 from jobs.channels import MemoryChannel
 from jobs.deliverer import DeliveredMessage
 from jobs.tick import calendar_for, tick
@@ -308,24 +307,18 @@ async def _run(
             pending = [p for p in pending if p.at > now]
             made = []
             with transaction(sessions) as session:  # the reports of this hour, one commit
-                # Their periods with assignment, task and unit, in one query.
+                # Their periods' states and roles, in one query.
                 periods = {
-                    p.id: p
-                    for p in session.scalars(
-                        select(Period)
-                        .where(Period.id.in_({p.period_id for p in due_reports}))
-                        .options(*PERIOD_WITH_CONTEXT)
+                    pid: (state, role)
+                    for pid, state, role in session.connection().execute(
+                        _HOUR_PERIODS, {"ids": sorted({p.period_id for p in due_reports})}
                     )
                 }
-                # … and their contacts (the service checks each one's unit).
-                reporters = session.scalars(  # held: the identity map keeps weak references
-                    select(Contact).where(Contact.id.in_({p.contact_id for p in due_reports}))
-                ).all()
                 for planned in sorted(due_reports, key=lambda p: (p.at, p.task, p.unit)):
-                    period = periods.get(planned.period_id)
-                    if period is None or period.state not in ("open", "returned"):
+                    state, role = periods.get(planned.period_id, ("", ""))
+                    if state not in ("open", "returned"):
                         continue
-                    target_id, figure = figures.for_report(planned, period.assignment.role)
+                    target_id, figure = figures.for_report(planned, role)
                     submit_report(
                         session,
                         period_id=planned.period_id,
@@ -340,7 +333,6 @@ async def _run(
                         tz=tz,
                     )
                     made.append(planned)
-                del reporters
             for planned in made:
                 result.reports += 1
                 emit(
@@ -357,13 +349,22 @@ async def _run(
         for message in report.delivery.delivered:
             result.messages.append(message)
             emit(message_event(message, tz))
-        seen_period, new = _plan_reports(sessions, cfg, cal, options, contacts, seen_period, now)
-        pending.extend(new)
-        now = _next_time(sessions, cal, now, pending, stop)
+        with sessions() as session:  # one read-only session for both questions
+            seen_period, new = _plan_reports(session, cfg, cal, options, contacts, seen_period, now)
+            pending.extend(new)
+            now = _next_time(session, cal, now, pending, stop)
     with sessions() as session:
         result.dead = int(
             session.scalar(select(func.count(OutboxItem.id)).where(OutboxItem.state == "dead")) or 0
         )
+
+
+# A report hour's periods: state and role, built once.
+_HOUR_PERIODS = (
+    select(Period.id, Period.state, Assignment.role)
+    .join(Assignment, Assignment.id == Period.assignment_id)
+    .where(Period.id.in_(bindparam("ids", expanding=True)))
+)
 
 
 @dataclass(frozen=True)
@@ -456,8 +457,20 @@ def message_event(message: DeliveredMessage, tz: dt.tzinfo) -> dict[str, Any]:
     }
 
 
+# Built once: the simulated year asks after every tick (building the statement cost more
+# than running it).
+_NEW_PERIODS = (
+    select(Period.id, Period.label, Period.due_on, Task.number, Unit.id, Unit.name)
+    .join(Assignment, Assignment.id == Period.assignment_id)
+    .join(Task, Task.id == Assignment.task_id)
+    .join(Unit, Unit.id == Assignment.unit_id)
+    .where(Period.id > bindparam("seen"))
+    .order_by(Period.id)
+)
+
+
 def _plan_reports(
-    sessions: sessionmaker[Session],
+    session: Session,
     cfg: Config,
     cal: Any,
     options: SimOptions,
@@ -467,15 +480,7 @@ def _plan_reports(
 ) -> tuple[int, list[_Planned]]:
     """Decide, for each period created since the last call, if and when its unit reports."""
     out: list[_Planned] = []
-    with sessions() as session:
-        rows = session.execute(
-            select(Period.id, Period.label, Period.due_on, Task.number, Unit.id, Unit.name)
-            .join(Assignment, Assignment.id == Period.assignment_id)
-            .join(Task, Task.id == Assignment.task_id)
-            .join(Unit, Unit.id == Assignment.unit_id)
-            .where(Period.id > seen_period)
-            .order_by(Period.id)
-        ).all()
+    rows = session.connection().execute(_NEW_PERIODS, {"seen": seen_period}).all()
     for pid, label, due, task, unit_id, unit_name in rows:
         seen_period = max(seen_period, pid)
         rng = random.Random(f"{options.seed}:{task}:{unit_name}:{label}")
@@ -504,17 +509,18 @@ def _office_minutes(cfg: Config) -> int:
     return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
 
 
-_NEXT_CHECK = select(func.min(Period.next_check_at)).where(
-    Period.next_check_at > bindparam("now", type_=Period.next_check_at.type)
-)
-_NEXT_RETRY = select(func.min(Digest.next_attempt_at)).where(
-    Digest.state.in_(OPEN_STATES),
-    Digest.next_attempt_at > bindparam("now", type_=Digest.next_attempt_at.type),
+# The next period check and the next retry after `now`, in one statement built once.
+_NOW = bindparam("now", type_=Period.next_check_at.type)
+_NEXT_CHECK_AND_RETRY = select(
+    select(func.min(Period.next_check_at)).where(Period.next_check_at > _NOW).scalar_subquery(),
+    select(func.min(Digest.next_attempt_at))
+    .where(Digest.state.in_(OPEN_STATES), Digest.next_attempt_at > _NOW)
+    .scalar_subquery(),
 )
 
 
 def _next_time(
-    sessions: sessionmaker[Session],
+    session: Session,
     cal: Any,
     now: dt.datetime,
     pending: list[_Planned],
@@ -531,9 +537,7 @@ def _next_time(
     if pending:
         first = min(p.at for p in pending)
         candidates.append(first.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1))
-    with sessions() as session:
-        check = session.scalar(_NEXT_CHECK, {"now": now})
-        retry = session.scalar(_NEXT_RETRY, {"now": now})
+    check, retry = session.connection().execute(_NEXT_CHECK_AND_RETRY, {"now": now}).one()
     candidates += [t for t in (check, retry) if t is not None]
     return max(min(candidates), now + dt.timedelta(seconds=1))
 

@@ -35,6 +35,7 @@ def add_contact(sessions, unit: int, chat: int, locale: str = "") -> int:
 
 def put(sessions, kind: str, recipient: str, task: int, unit: str = "区工信局", **extra) -> None:
     role = extra.pop("role", "unit")
+    due_at = extra.pop("due_at", NOW)
     with transaction(sessions) as s:
         enqueue(
             s,
@@ -46,8 +47,30 @@ def put(sessions, kind: str, recipient: str, task: int, unit: str = "区工信�
                 "item": {"task": task, "unit": unit, "due": "2024-03-22", **extra},
             },
             dedupe_key=f"{kind}:{task}:x:0:{recipient}",
-            due_at=NOW,
+            due_at=due_at,
         )
+
+
+def test_a_notice_joins_the_open_digest(config, sessions):
+    """A pending digest goes out at the earliest due time of its items; a failed one keeps its
+    backoff; either way the recipient keeps one open digest."""
+    hour = dt.timedelta(hours=1)
+
+    def digests() -> list[tuple[str, dt.datetime, int]]:
+        with sessions() as s:
+            return [
+                (d.state, d.next_attempt_at, len(set(s.scalars(select(OutboxItem.digest_id)))))
+                for d in s.scalars(select(Digest))
+            ]
+
+    put(sessions, "review_request", "unit:1", 1, due_at=NOW + 2 * hour)
+    put(sessions, "review_request", "unit:1", 2, due_at=NOW + hour)  # earlier: moves it
+    put(sessions, "review_request", "unit:1", 3, due_at=NOW + 3 * hour)  # later: stays
+    assert digests() == [(PENDING, NOW + hour, 1)]
+    with transaction(sessions) as s:
+        s.execute(Digest.__table__.update().values(state=FAILED, next_attempt_at=NOW + 5 * hour))
+    put(sessions, "review_request", "unit:1", 4, due_at=NOW)
+    assert digests() == [(FAILED, NOW + 5 * hour, 1)]
 
 
 def states(sessions) -> dict[str, str]:

@@ -114,9 +114,12 @@ def test_one_deliverer_per_postgres_database(pg_url: str) -> None:
 
     first, second = make_engine(pg_url), make_engine(pg_url)
     try:
-        with delivery_lock(first):
-            with pytest.raises(DeliveryBusy, match="advisory lock"), delivery_lock(second):
-                pass
+        with (
+            delivery_lock(first),
+            pytest.raises(DeliveryBusy, match="advisory lock"),
+            delivery_lock(second),
+        ):
+            pass
         with delivery_lock(second):  # released: the other host may take over
             pass
     finally:

@@ -14,7 +14,7 @@ from db.engine import transaction
 from db.models import Assignment, AuditLog, Contact, OutboxItem, Period, Task, Unit
 from db.models.periods import ACCEPTED, DONE, OPEN, RETURNED, SUBMITTED
 from db.models.tasks import LEAD, RESPONSIBLE
-from duban.services import PermissionDenied, ServiceError
+from duban.services import NotFound, PermissionDenied, ServiceError
 from duban.services.completion import claim_completion, decide_completion
 from duban.services.extensions import decide_extension, request_extension
 from duban.services.reports import EvidenceFile, review_report, submit_report
@@ -144,6 +144,21 @@ def test_other_unit_cannot_report_or_review_and_is_audited(sessions, world) -> N
             accept=True,
             now=NOW,
         )
+
+
+def test_report_by_revoked_contact_or_for_unknown_period_is_refused(sessions, world) -> None:
+    contact = world["responsible_contact"]
+    with transaction(sessions) as s:
+        s.get(Contact, contact).revoked_at = NOW
+    report = {"status": "on_track", "text": "x", "now": NOW}
+    with transaction(sessions) as s, pytest.raises(PermissionDenied, match="not bound") as exc:
+        submit_report(s, period_id=world["responsible_period"], contact_id=contact, **report)
+    assert exc.value.action == "report.submit"
+    with transaction(sessions) as s, pytest.raises(NotFound):
+        submit_report(s, period_id=999_999, contact_id=None, **report)
+    with transaction(sessions) as s:
+        assert s.get(Period, world["responsible_period"]).state == OPEN
+        assert outbox_kinds(s) == []
 
 
 def test_extension_approved_moves_due_and_lead_own_goes_to_office(sessions, world) -> None:

@@ -21,12 +21,23 @@ def record(
     now: dt.datetime,
     refused: bool = False,
     **detail: Any,
-) -> AuditLog:
-    entry = AuditLog(
-        at=now, actor=actor, action=action, subject=subject, refused=refused, detail=detail
+) -> None:
+    """One audit row, written at once as a Core INSERT (the same row the ORM would write):
+    nothing reads it back in the same transaction, so no ORM object and no flush for it."""
+    session.connection().execute(
+        _INSERT,
+        {
+            "at": now,
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "refused": refused,
+            "detail": detail,
+        },
     )
-    session.add(entry)
-    return entry
+
+
+_INSERT = AuditLog.__table__.insert()
 
 
 def contact_actor(contact_id: int | None) -> str:

@@ -9,18 +9,22 @@ from sqlalchemy.orm import Session
 
 from db.models import Period, Unit
 from db.models.tasks import LEAD
-from duban.services.lookup import lead_units
+from duban.services.lookup import PeriodInfo, lead_units
 from jobs.outbox import enqueue
 
 OFFICE = "office"
 
 
-def item_for(period: Period, **extra: Any) -> dict[str, Any]:
-    assignment = period.assignment
+def _info(period: Period | PeriodInfo) -> PeriodInfo:
+    return period if isinstance(period, PeriodInfo) else PeriodInfo.of(period)
+
+
+def item_for(period: Period | PeriodInfo, **extra: Any) -> dict[str, Any]:
+    info = _info(period)
     return {
-        "task": assignment.task.number,
-        "unit": assignment.unit.name,
-        "due": period.effective_due.isoformat(),
+        "task": info.task_number,
+        "unit": info.unit_name,
+        "due": info.due.isoformat(),
         **extra,
     }
 
@@ -31,24 +35,29 @@ def to_unit(
     kind: str,
     unit_id: int,
     role: str,
-    period: Period,
+    period: Period | PeriodInfo,
     ref_id: int,
     now: dt.datetime,
+    unit_name: str | None = None,
     **extra: Any,
 ) -> bool:
-    unit = session.get(Unit, unit_id)
-    assert unit is not None
+    """unit_name: the recipient's name if the caller has it (else it is looked up)."""
+    if unit_name is None:
+        unit = session.get(Unit, unit_id)
+        assert unit is not None
+        unit_name = unit.name
     recipient = f"unit:{unit_id}"
+    info = _info(period)
     return enqueue(
         session,
         kind=kind,
         recipient=recipient,
         role=role,
-        payload={"recipient_name": unit.name, "item": item_for(period, ref_id=ref_id, **extra)},
-        dedupe_key=f"{kind}:{period.assignment_id}:{period.id}:{ref_id}:{recipient}",
+        payload={"recipient_name": unit_name, "item": item_for(info, ref_id=ref_id, **extra)},
+        dedupe_key=f"{kind}:{info.assignment_id}:{info.period_id}:{ref_id}:{recipient}",
         due_at=now,
-        assignment_id=period.assignment_id,
-        period_id=period.id,
+        assignment_id=info.assignment_id,
+        period_id=info.period_id,
     )
 
 
@@ -57,12 +66,13 @@ def to_office(
     *,
     kind: str,
     office_name: str,
-    period: Period | None,
+    period: Period | PeriodInfo | None,
     ref_id: int,
     now: dt.datetime,
     item: dict[str, Any] | None = None,
 ) -> bool:
-    payload_item = item if item is not None else item_for(period, ref_id=ref_id)  # type: ignore[arg-type]
+    info = _info(period) if period is not None else None
+    payload_item = item if item is not None else item_for(info, ref_id=ref_id)  # type: ignore[arg-type]
     payload_item.setdefault("ref_id", ref_id)
     return enqueue(
         session,
@@ -71,12 +81,12 @@ def to_office(
         role="office",
         payload={"recipient_name": office_name, "item": payload_item},
         dedupe_key=(
-            f"{kind}:{period.assignment_id if period else 0}:{period.id if period else 0}"
+            f"{kind}:{info.assignment_id if info else 0}:{info.period_id if info else 0}"
             f":{ref_id}:{OFFICE}"
         ),
         due_at=now,
-        assignment_id=period.assignment_id if period else None,
-        period_id=period.id if period else None,
+        assignment_id=info.assignment_id if info else None,
+        period_id=info.period_id if info else None,
     )
 
 
@@ -85,7 +95,7 @@ def to_deciders(
     *,
     kind: str,
     office_kind: str,
-    period: Period,
+    period: Period | PeriodInfo,
     ref_id: int,
     now: dt.datetime,
     office_name: str,
@@ -93,26 +103,28 @@ def to_deciders(
 ) -> None:
     """A unit's report or request goes to whoever decides on it: each lead unit of the task for
     a responsible unit (`kind`), the district office for a lead's own item (`office_kind`)."""
-    if period.assignment.role == LEAD:
+    info = _info(period)
+    if info.role == LEAD:
         to_office(
             session,
             kind=office_kind,
             office_name=office_name,
-            period=period,
+            period=info,
             ref_id=ref_id,
             now=now,
-            item=item_for(period, ref_id=ref_id, **extra),
+            item=item_for(info, ref_id=ref_id, **extra),
         )
         return
     with session.no_autoflush:  # the caller's new rows need no flush before this read
-        leads = lead_units(session, period.assignment.task_id)
+        leads = lead_units(session, info.task_id)
     for lead in leads:
         to_unit(
             session,
             kind=kind,
             unit_id=lead.id,
+            unit_name=lead.name,
             role="lead",
-            period=period,
+            period=info,
             ref_id=ref_id,
             now=now,
             **extra,

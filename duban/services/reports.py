@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
-from db.models import Evidence, Report, Target
+from db.models import Evidence, Period, Report, Target
 from db.models.periods import ACCEPTED, DONE, OPEN, RETURNED, SUBMITTED
 from db.models.reports import (
     COMPLETED,
@@ -22,10 +25,11 @@ from db.models.reports import (
 from db.models.tasks import LEAD
 from duban.services import NotFound, PermissionDenied, ServiceError, audit, notify
 from duban.services.lookup import (
-    get_period,
+    loaded_period,
     local_date,
+    period_info,
     require_lead_of,
-    require_own_period,
+    require_unit,
 )
 
 STATUSES = (ON_TRACK, DIFFICULTY, COMPLETED)
@@ -61,10 +65,11 @@ def submit_report(
     A responsible unit's report goes to each lead unit for review; a lead's own report goes to
     the district office (no review).
     """
-    period = get_period(session, period_id)
+    period, contact_unit = period_info(session, period_id, contact_id)
     actor = audit.contact_actor(contact_id)
     try:
-        require_own_period(session, period, contact_id)
+        if contact_id is not None:  # None: the system or the simulation
+            require_unit(contact_unit, period.unit_id)
         if status not in STATUSES:
             raise ServiceError(
                 f"unknown status {status!r}; one of {', '.join(STATUSES)}", code="bad_status"
@@ -77,51 +82,44 @@ def submit_report(
             raise ServiceError("a report needs some text, a figure or a file", code="empty_report")
         if target_id is not None:
             target = session.get(Target, target_id)
-            if target is None or target.task_id != period.assignment.task_id:
+            if target is None or target.task_id != period.task_id:
                 raise ServiceError("that target belongs to another task", code="wrong_target")
     except ServiceError as exc:
         audit.refused(exc, actor, "report.submit", f"period:{period_id}")
         raise
 
-    assignment = period.assignment
-    is_lead = assignment.role == LEAD
-    report = Report(
-        period_id=period.id,
-        contact_id=contact_id,
-        submitted_at=now,
-        status=status,
-        text=text.strip(),
-        figure=figure,
-        target_id=target_id,
-        late=local_date(now, tz) > period.effective_due,
-        source=source,
-        review_state=REVIEW_NONE if is_lead else REVIEW_PENDING,
-        evidence=[
-            Evidence(
-                file_id=f.file_id,
-                file_unique_id=f.file_unique_id,
-                kind=f.kind,
-                file_name=f.file_name,
-                mime_type=f.mime_type,
-            )
-            for f in files
-        ],
+    is_lead = period.role == LEAD
+    report = _insert_report(
+        session,
+        {
+            "period_id": period.period_id,
+            "contact_id": contact_id,
+            "submitted_at": now,
+            "status": status,
+            "text": text.strip(),
+            "figure": figure,
+            "target_id": target_id,
+            "late": local_date(now, tz) > period.due,
+            "source": source,
+            "review_state": REVIEW_NONE if is_lead else REVIEW_PENDING,
+            "reviewer_contact_id": None,
+            "reviewed_at": None,
+            "review_comment": "",
+        },
+        files,
     )
-    session.add(report)
-    period.state = ACCEPTED if is_lead else SUBMITTED
-    period.next_check_at = now
-    session.flush()
+    _set_period(session, period.period_id, ACCEPTED if is_lead else SUBMITTED, now)
     audit.record(
         session,
         actor,
         "report.submit",
-        f"period:{period.id}",
+        f"period:{period.period_id}",
         now=now,
         report=report.id,
         status=status,
         late=report.late,
     )
-    extra = {"status": status, "text": report.text, "files": len(files)}
+    extra: dict[str, Any] = {"status": status, "text": report.text, "files": len(files)}
     if figure is not None:
         extra["figure"] = figure
     notify.to_deciders(
@@ -135,6 +133,60 @@ def submit_report(
         **extra,
     )
     return report
+
+
+_INSERT_REPORT = Report.__table__.insert()
+_INSERT_EVIDENCE = Evidence.__table__.insert()
+_PERIOD_TABLE = Period.__table__
+_SET_PERIOD = (
+    _PERIOD_TABLE.update()
+    .where(_PERIOD_TABLE.c.id == bindparam("period_id"))
+    .values(
+        state=bindparam("new_state"),
+        next_check_at=bindparam("next_check", type_=_PERIOD_TABLE.c.next_check_at.type),
+    )
+)
+
+
+def _insert_report(
+    session: Session, values: dict[str, Any], files: Sequence[EvidenceFile]
+) -> Report:
+    """The report (and its evidence) as Core INSERTs, the same rows the ORM would write; the
+    Report object joins the session as if loaded, so no unit-of-work flush is needed
+    (≈ half of a simulated year's report cost). `values` names every column but the id."""
+    conn = session.connection()
+    report_id = conn.execute(_INSERT_REPORT, values).inserted_primary_key[0]
+    if files:
+        conn.execute(
+            _INSERT_EVIDENCE,
+            [
+                {
+                    "report_id": report_id,
+                    "file_id": f.file_id,
+                    "file_unique_id": f.file_unique_id,
+                    "kind": f.kind,
+                    "file_name": f.file_name,
+                    "mime_type": f.mime_type,
+                }
+                for f in files
+            ],
+        )
+    report = Report(id=report_id, **values)
+    make_transient_to_detached(report)  # persistent and clean; .evidence loads on access
+    session.add(report)
+    return report
+
+
+def _set_period(session: Session, period_id: int, state: str, now: dt.datetime) -> None:
+    """The period's new state and next check as one Core UPDATE; a Period object the session
+    holds is told the same values as committed ones (it stays clean: no flush)."""
+    session.connection().execute(
+        _SET_PERIOD, {"period_id": period_id, "new_state": state, "next_check": now}
+    )
+    loaded = loaded_period(session, period_id)
+    if loaded is not None:
+        set_committed_value(loaded, "state", state)
+        set_committed_value(loaded, "next_check_at", now)
 
 
 def review_report(
