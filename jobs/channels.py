@@ -62,6 +62,9 @@ class Failure:
     temporary: str = ""
     retry_after: float | None = None
     unreachable: dict[int, str] = field(default_factory=dict)
+    # With `temporary`: only these chats fail; the chats before the first of them get the
+    # message, the rest are not tried (as the Telegram channel stops at a temporary error).
+    only_chats: frozenset[int] = frozenset()
 
 
 class MemoryChannel:
@@ -70,6 +73,7 @@ class MemoryChannel:
     - `fail_next(Failure(...), times=n)`: the next n sends fail that way.
     - `blocked`: chat ids that are permanently unreachable (as if the bot were blocked).
     - `on_send`: a hook called with each delivered message (simulate uses it for its log).
+    - `received`: (chat id, message) for every chat that got a message in full.
     """
 
     def __init__(self, *, needs_chats: bool = False, keep: bool = True) -> None:
@@ -82,29 +86,39 @@ class MemoryChannel:
         self._failures: list[Failure] = []
         self._ids = itertools.count(1)
         self.on_send: Callable[[Outgoing], None] | None = None
+        self.received: list[tuple[int, Outgoing]] = []
 
     def fail_next(self, failure: Failure, times: int = 1) -> None:
         self._failures.extend([failure] * times)
 
     async def send(self, message: Outgoing) -> SendResult:
         self.attempts += 1
+        failing: frozenset[int] = frozenset()
         if self._failures:
             failure = self._failures.pop(0)
-            if failure.temporary:
+            if failure.temporary and failure.only_chats:
+                failing = failure.only_chats
+            elif failure.temporary:
                 return SendResult(
                     temporary_error=failure.temporary, retry_after=failure.retry_after
                 )
-            return SendResult(unreachable=dict(failure.unreachable))
+            else:
+                return SendResult(unreachable=dict(failure.unreachable))
         result = SendResult()
         periods = _period_ids(message)
         delivered = False
         for chat in message.recipient.chat_ids:
+            if chat in failing:
+                result.temporary_error = failure.temporary
+                return result
             if chat in self.blocked:
                 result.unreachable[chat] = self.blocked[chat]
                 continue
             delivered = True
             for _ in message.parts:
                 result.sent.append((chat, next(self._ids), periods))
+            if self.keep:
+                self.received.append((chat, message))
         if delivered or not message.recipient.chat_ids:
             self.delivered += 1
             if self.keep:

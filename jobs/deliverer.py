@@ -15,8 +15,9 @@ Per tick, recipients in groups of CLAIM_GROUP, units first and the office last:
 6. record  — one row per digest: sent (message ids, SentMessage rows for reply capture);
              temporary error: attempts+1, 'failed', next_attempt_at with exponential backoff
              (or the server's retry_after), moved into office hours; after
-             cfg.escalation.max_attempts 'dead' (listed by `duban outbox`); unreachable chats:
-             Contact.unreachable_at/reason set, the office told (kind `unreachable`).
+             cfg.escalation.max_attempts 'dead' (listed by `duban outbox`); if some chats got
+             it before the error, 'partial': the retry goes to the other chats only;
+             unreachable chats: Contact.unreachable_at/reason set, the office told.
 
 A recipient nobody can receive for (a unit with no active reachable contact, or the office /
 a leader without chat ids) is *undeliverable*: its digest becomes 'dead' at once with the reason
@@ -35,11 +36,12 @@ twice.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import json
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -50,7 +52,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import transaction
 from db.models import Contact, Digest, OutboxItem, SentMessage, Task, Unit
-from db.models.outbox import DEAD, FAILED, OPEN_STATES, PENDING, SENDING, SENT
+from db.models.outbox import DEAD, DUE_STATES, FAILED, OPEN_STATES, PARTIAL, PENDING, SENDING, SENT
 from duban.config import Config
 from jobs.channel import Channel, ItemRef, Outgoing, Recipient, SendResult
 from jobs.outbox import to_office
@@ -104,6 +106,11 @@ class _Target:
     unit_id: int | None = None
     reason: str = ""  # why nobody can receive it (empty: fine)
 
+    def without(self, chats: frozenset[int]) -> _Target:
+        """The same target minus these chats (groups left empty are dropped)."""
+        groups = [(loc, tuple(c for c in ids if c not in chats)) for loc, ids in self.groups]
+        return dataclasses.replace(self, groups=[(loc, ids) for loc, ids in groups if ids])
+
 
 class _Row(NamedTuple):
     """One outbox item of a claimed digest, as the templates will see it."""
@@ -122,6 +129,9 @@ class _Claimed:
     id: int
     recipient: str
     attempts: int
+    # Chats that got it already (a partial send) and their message ids: a retry skips them.
+    delivered_to: frozenset[int] = frozenset()
+    message_ids: tuple[tuple[int, int], ...] = ()
     items: list[_Row] = field(default_factory=list)
 
 
@@ -131,12 +141,16 @@ def recover_stale(session_factory: sessionmaker[Session]) -> int:
     many there were."""
     d, o = Digest.__table__.c, OutboxItem.__table__.c
     with transaction(session_factory) as session:
-        stale = session.execute(select(d.id, d.recipient).where(d.state == SENDING)).all()
-        for digest_id, recipient in stale:
+        stale = session.execute(
+            select(d.id, d.recipient, d.delivered_to).where(d.state == SENDING)
+        ).all()
+        for digest_id, recipient, delivered_to in stale:
             newer = session.scalar(
                 select(d.id).where(d.recipient == recipient, d.state.in_(OPEN_STATES))
             )
-            if newer is None:
+            if delivered_to:  # some chats have it: stays apart, retried to the others
+                session.execute(update(Digest).where(d.id == digest_id).values(state=PARTIAL))
+            elif newer is None:
                 session.execute(update(Digest).where(d.id == digest_id).values(state=PENDING))
             else:  # items planned after the crash opened a new digest: one message for both
                 session.execute(
@@ -161,18 +175,24 @@ _DIGESTS = Digest.__table__
 _ITEMS = OutboxItem.__table__
 _DUE_RECIPIENTS = (
     select(_DIGESTS.c.recipient)
-    .where(_DIGESTS.c.state.in_(OPEN_STATES), _DIGESTS.c.next_attempt_at <= bindparam("now"))
+    .where(_DIGESTS.c.state.in_(DUE_STATES), _DIGESTS.c.next_attempt_at <= bindparam("now"))
     .distinct()
 )
 _CLAIM = (
     _DIGESTS.update()
     .where(
-        _DIGESTS.c.state.in_(OPEN_STATES),
+        _DIGESTS.c.state.in_(DUE_STATES),
         _DIGESTS.c.next_attempt_at <= bindparam("now"),
         _DIGESTS.c.recipient.in_(bindparam("recipients", expanding=True)),
     )
     .values(state=SENDING)
-    .returning(_DIGESTS.c.id, _DIGESTS.c.recipient, _DIGESTS.c.attempts)
+    .returning(
+        _DIGESTS.c.id,
+        _DIGESTS.c.recipient,
+        _DIGESTS.c.attempts,
+        _DIGESTS.c.delivered_to,
+        _DIGESTS.c.message_ids,
+    )
 )
 _DROP_EMPTY = _DIGESTS.delete().where(_DIGESTS.c.id.in_(bindparam("ids", expanding=True)))
 _ITEM_IDS = (
@@ -287,15 +307,23 @@ def _claim(
     now: dt.datetime,
     recipients: Sequence[str],
     fresh: Mapping[int, Fresh] | None,
-) -> dict[str, _Claimed]:
-    """Claim the due digests of these recipients and load their items. Only digests still
-    pending/failed are taken, so two deliverers never share one. Empty digests (every item
-    they were opened for turned out to exist already) are dropped."""
+) -> dict[str, list[_Claimed]]:
+    """Claim the due digests of these recipients and load their items, oldest digest first.
+    Only digests still due (pending, failed, partial) are taken, so two deliverers never share
+    one. Empty digests (every item they were opened for turned out to exist already) are
+    dropped. A recipient has one such digest, or two when a partial send is retried beside
+    its open digest: they stay apart (the chats that got the first must not get it again)."""
     with transaction(session_factory) as session:
         conn = session.connection()  # Core statements, built once: no ORM execution path
         digests = [
-            _Claimed(did, recipient, attempts)
-            for did, recipient, attempts in conn.execute(
+            _Claimed(
+                did,
+                recipient,
+                attempts,
+                frozenset(delivered or ()),
+                tuple((chat, msg) for chat, msg in message_ids or ()),
+            )
+            for did, recipient, attempts, delivered, message_ids in conn.execute(
                 _CLAIM, {"now": now, "recipients": list(recipients)}
             )
         ]
@@ -305,15 +333,11 @@ def _claim(
         empty = [d.id for d in digests if not items.get(d.id)]
         if empty:
             conn.execute(_DROP_EMPTY, {"ids": empty})
-    out: dict[str, _Claimed] = {}
-    for digest in digests:
+    out: dict[str, list[_Claimed]] = {}
+    for digest in sorted(digests, key=lambda d: d.id):
         if items.get(digest.id):
             digest.items = items[digest.id]
-            previous = out.get(digest.recipient)
-            if previous is not None:  # pragma: no cover - one open digest per recipient
-                previous.items.extend(digest.items)
-                continue
-            out[digest.recipient] = digest
+            out.setdefault(digest.recipient, []).append(digest)
     return out
 
 
@@ -352,7 +376,7 @@ async def deliver(
             with session_factory() as session:
                 targets = resolve_targets(session, cfg, list(claimed))
             for key in group:  # in recipient order (the claim returns rows in any order)
-                if key in claimed:
+                for digest in claimed.get(key, ()):
                     report.merge(
                         await _deliver_digest(
                             session_factory,
@@ -360,7 +384,7 @@ async def deliver(
                             cfg,
                             now,
                             cal,
-                            claimed[key],
+                            digest,
                             targets[key],
                             fast,
                             titles,
@@ -369,9 +393,8 @@ async def deliver(
         # The office last: its digest in this same tick names the units that could not be
         # reached.
         if "office" in due or report.undeliverable or report.unreachable_contacts:
-            office = _claim(session_factory, now, ["office"], fresh).get("office")
-            if office is not None:
-                target = resolve_targets(None, cfg, ["office"])["office"]
+            target = resolve_targets(None, cfg, ["office"])["office"]
+            for office in _claim(session_factory, now, ["office"], fresh).get("office", ()):
                 report.merge(
                     await _deliver_digest(
                         session_factory, channel, cfg, now, cal, office, target, fast, titles
@@ -432,12 +455,12 @@ class _Recorder:
 
     def record_sent(
         self,
-        digest_id: int,
-        key: str,
+        digest: _Claimed,
         kind: str,
         sent: list[tuple[int, int, tuple[int, ...]]],
         now: dt.datetime,
     ) -> None:
+        key = digest.recipient
         cur = self.dbapi.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
@@ -455,7 +478,7 @@ class _Recorder:
             cur.execute(
                 f"UPDATE {_DIGESTS.name} SET state = ?, sent_at = ?, attempts = attempts + 1, "
                 "message_ids = ?, last_error = '' WHERE id = ?",
-                (SENT, self.ts(now), self.json_ids([[c, m] for c, m, _ in sent]), digest_id),
+                (SENT, self.ts(now), self.json_ids(_message_ids(digest, sent)), digest.id),
             )
             cur.execute("COMMIT")
         except BaseException:
@@ -463,6 +486,11 @@ class _Recorder:
             raise
         finally:
             cur.close()
+
+
+def _message_ids(digest: _Claimed, sent: list[tuple[int, int, tuple[int, ...]]]) -> list[list[int]]:
+    """[[chat, message], …] of a digest: those of an earlier partial send, then these."""
+    return [[c, m] for c, m in digest.message_ids] + [[c, m] for c, m, _ in sent]
 
 
 def _recipient_order(key: str) -> tuple[int, int, str]:
@@ -486,6 +514,13 @@ async def _deliver_digest(
     report = DeliveryReport()
     key = digest.recipient
     needs_chats = bool(getattr(channel, "needs_chats", True))
+    if digest.delivered_to:  # a partial send's retry: only the chats that missed it
+        target = target.without(digest.delivered_to)
+        if not target.groups:  # the others are gone meanwhile: everyone left has it
+            _record_outcome(
+                session_factory, cfg, now, cal, digest, "", target, SendResult(), report, True
+            )
+            return report
     if needs_chats and not any(chats for _, chats in target.groups):
         with transaction(session_factory) as session:
             _undeliverable(session, cfg, now, digest, target, target.reason)
@@ -507,10 +542,12 @@ async def _deliver_digest(
 
     combined = SendResult()
     outgoing: list[Outgoing] = []
+    parts_for: dict[int, int] = {}  # chat → how many parts it must get
     for locale, chats in target.groups:
         parts = Renderer(locale).render_digest(
             recipient_name=target.name, role=role, groups=ordered, now=now.astimezone(cfg.tz)
         )
+        parts_for.update(dict.fromkeys(chats, len(parts)))
         message = Outgoing(
             recipient=Recipient(
                 key=key, name=target.name, role=role, chat_ids=chats, locale=locale
@@ -534,8 +571,11 @@ async def _deliver_digest(
             outgoing.append(message)
 
     went_out = bool(combined.sent or (outgoing and not needs_chats))
+    if combined.temporary_error and combined.sent:
+        got = Counter(chat for chat, _, _ in combined.sent)
+        digest.delivered_to |= {chat for chat, n in got.items() if n == parts_for.get(chat)}
     if fast is not None and went_out and not combined.unreachable and not combined.temporary_error:
-        fast.record_sent(digest.id, key, kind, combined.sent, now)
+        fast.record_sent(digest, kind, combined.sent, now)
         report.items_sent += len(items)
     else:
         _record_outcome(
@@ -597,7 +637,7 @@ def _record_outcome(
                 {
                     "digest_id": digest.id,
                     "sent_at": now,
-                    "message_ids": [[chat, msg] for chat, msg, _ in combined.sent],
+                    "message_ids": _message_ids(digest, combined.sent),
                 },
             )
             report.items_sent += n
@@ -817,7 +857,13 @@ def _schedule_retry(
 ) -> None:
     attempts = digest.attempts + 1
     n = len(digest.items)
-    values: dict[str, Any] = {"attempts": attempts, "last_error": result.temporary_error[:1000]}
+    values: dict[str, Any] = {
+        "attempts": attempts,
+        "last_error": result.temporary_error[:1000],
+        # What went out before the error: replies to it work, and the retry skips its chats.
+        "delivered_to": sorted(digest.delivered_to),
+        "message_ids": _message_ids(digest, result.sent),
+    }
     if attempts >= cfg.escalation.max_attempts:
         values |= {"state": DEAD, "next_attempt_at": now}
         report.items_dead += n
@@ -832,7 +878,7 @@ def _schedule_retry(
         at = now + dt.timedelta(seconds=backoff_seconds(attempts, result.retry_after))
         if cal is not None:
             at = cal.next_send_time(at)
-        values |= {"state": FAILED, "next_attempt_at": at}
+        values |= {"state": PARTIAL if digest.delivered_to else FAILED, "next_attempt_at": at}
         report.items_failed += n
     session.execute(update(Digest).where(_DIGESTS.c.id == digest.id).values(**values))
 
@@ -843,7 +889,7 @@ def problem_items(session: Session, limit: int = 200) -> list[OutboxItem]:
         session.scalars(
             select(OutboxItem)
             .join(Digest, Digest.id == OutboxItem.digest_id)
-            .where(Digest.state.in_((DEAD, FAILED, SENDING)))
+            .where(Digest.state.in_((DEAD, FAILED, PARTIAL, SENDING)))
             .order_by(OutboxItem.due_at.desc(), OutboxItem.id.desc())
             .limit(limit)
         )

@@ -49,7 +49,7 @@ from db.models import (
     Task,
     Unit,
 )
-from db.models.outbox import OPEN_STATES
+from db.models.outbox import DUE_STATES
 from db.models.tasks import LEAD
 from duban.config import Config, ReportingConfig
 from duban.registry import sync_units
@@ -514,7 +514,7 @@ _NOW = bindparam("now", type_=Period.next_check_at.type)
 _NEXT_CHECK_AND_RETRY = select(
     select(func.min(Period.next_check_at)).where(Period.next_check_at > _NOW).scalar_subquery(),
     select(func.min(Digest.next_attempt_at))
-    .where(Digest.state.in_(OPEN_STATES), Digest.next_attempt_at > _NOW)
+    .where(Digest.state.in_(DUE_STATES), Digest.next_attempt_at > _NOW)
     .scalar_subquery(),
 )
 

@@ -37,15 +37,20 @@ PENDING = "pending"
 SENDING = "sending"  # claimed by a deliverer; put back to pending if found stale on start
 SENT = "sent"
 FAILED = "failed"  # will be retried at next_attempt_at
+# Some of the recipient's chats got it, then a temporary error: retried at next_attempt_at to
+# the chats not in delivered_to only. Closed to new items (they would reach the others twice).
+PARTIAL = "partial"
 DEAD = "dead"  # gave up after max attempts: listed, never silently dropped
 OPEN_STATES = (PENDING, FAILED)  # a digest new items may still join
+DUE_STATES = (PENDING, FAILED, PARTIAL)  # a digest the deliverer sends when its time comes
 
 _OPEN = text("state IN ('pending', 'failed')")
 
 
 class Digest(Base):
     """One recipient's message (or messages, split above 4096 characters) and its delivery
-    state: pending → sending → sent, or failed (retried with backoff) → … → dead."""
+    state: pending → sending → sent, or failed (retried with backoff) → … → dead; partial when
+    only some of the recipient's chats got it."""
 
     __tablename__ = "outbox_digests"
     __table_args__ = (
@@ -68,6 +73,8 @@ class Digest(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     message_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[chat, message], …]
+    # Chats that got every part of this digest (a retry skips them).
+    delivered_to: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
     last_error: Mapped[str] = mapped_column(Text, default="")
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 12:53:43.638591
+Create Date: 2026-12-01 08:11:46.000482
 """
 
 from collections.abc import Sequence
@@ -65,6 +65,7 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('message_ids', sa.JSON(), nullable=False),
+    sa.Column('delivered_to', sa.JSON(), server_default='[]', nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_digests'))
     )

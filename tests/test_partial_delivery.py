@@ -1,0 +1,73 @@
+"""A unit with several contacts: when a send reaches some chats and then fails for another
+(network, 429), the retry goes only to the chats that did not get it. Nobody receives the
+same digest twice, and notices planned meanwhile still reach everyone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select
+from test_deliverer import NOW, add_contact, put, unit_id
+
+from db.engine import transaction
+from db.models import Digest, SentMessage
+from db.models.outbox import PARTIAL, SENDING, SENT
+from jobs.channels import Failure, MemoryChannel
+from jobs.deliverer import deliver, recover_stale
+
+
+def tasks_by_chat(channel: MemoryChannel) -> dict[int, list[int]]:
+    """chat → task numbers it received, in order, over all messages."""
+    out: dict[int, list[int]] = {}
+    for chat, message in channel.received:
+        for part in message.parts:
+            out.setdefault(chat, []).extend(int(n) for n in re.findall(r"任务(\d+)", part))
+    return out
+
+
+async def test_retry_goes_only_to_the_chats_that_missed_it(config, sessions):
+    gx = unit_id(sessions, "区工信局")
+    add_contact(sessions, gx, 1001)
+    add_contact(sessions, gx, 1002)
+    put(sessions, "reminder", f"unit:{gx}", 3)
+    channel = MemoryChannel(needs_chats=True)
+    channel.fail_next(Failure(temporary="TimedOut", only_chats=frozenset({1002})))
+
+    first = await deliver(sessions, channel, config, NOW)
+    assert first.items_failed == 1
+    assert tasks_by_chat(channel) == {1001: [3]}
+    with sessions() as s:
+        digest = s.scalars(select(Digest)).one()
+        assert digest.state == PARTIAL and digest.delivered_to == [1001]
+        # 1001 may already reply to what it got.
+        assert [m.chat_id for m in s.scalars(select(SentMessage))] == [1001]
+
+    # Planned before the retry: a new notice does not join the half-sent digest.
+    put(sessions, "overdue", f"unit:{gx}", 4)
+    later = NOW + dt.timedelta(minutes=2)  # past the first backoff (60 s)
+    await deliver(sessions, channel, config, later)
+
+    assert tasks_by_chat(channel) == {1001: [3, 4], 1002: [3, 4]}
+    with sessions() as s:
+        assert {d.state for d in s.scalars(select(Digest))} == {SENT}
+    again = await deliver(sessions, channel, config, later + dt.timedelta(hours=1))
+    assert again.delivered == []
+
+
+async def test_a_half_sent_digest_killed_in_flight_stays_half_sent(config, sessions):
+    gx = unit_id(sessions, "区工信局")
+    add_contact(sessions, gx, 1001)
+    add_contact(sessions, gx, 1002)
+    put(sessions, "reminder", f"unit:{gx}", 3)
+    channel = MemoryChannel(needs_chats=True)
+    channel.fail_next(Failure(temporary="TimedOut", only_chats=frozenset({1002})))
+    await deliver(sessions, channel, config, NOW)
+    put(sessions, "due", f"unit:{gx}", 5)  # opens a new digest for the same unit
+    with transaction(sessions) as s:  # the retry's claim, then the process is killed
+        s.scalars(select(Digest).where(Digest.state == PARTIAL)).one().state = SENDING
+
+    assert recover_stale(sessions) == 1
+    await deliver(sessions, channel, config, NOW + dt.timedelta(minutes=2))
+    # Not merged into the new digest: 1001 does not get task 3 a second time.
+    assert tasks_by_chat(channel) == {1001: [3, 5], 1002: [3, 5]}
