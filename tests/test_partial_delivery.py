@@ -14,7 +14,7 @@ from db.engine import transaction
 from db.models import Digest, SentMessage
 from db.models.outbox import PARTIAL, SENDING, SENT
 from jobs.channels import Failure, MemoryChannel
-from jobs.deliverer import deliver, recover_stale
+from jobs.deliverer import DeliveryReport, deliver, recover_stale
 
 
 def tasks_by_chat(channel: MemoryChannel) -> dict[int, list[int]]:
@@ -26,15 +26,19 @@ def tasks_by_chat(channel: MemoryChannel) -> dict[int, list[int]]:
     return out
 
 
-async def test_retry_goes_only_to_the_chats_that_missed_it(config, sessions):
+async def half_sent(config, sessions) -> tuple[int, MemoryChannel, DeliveryReport]:
+    """区工信局 has two contacts; task 3's reminder reaches 1001, then 1002 times out."""
     gx = unit_id(sessions, "区工信局")
     add_contact(sessions, gx, 1001)
     add_contact(sessions, gx, 1002)
     put(sessions, "reminder", f"unit:{gx}", 3)
     channel = MemoryChannel(needs_chats=True)
     channel.fail_next(Failure(temporary="TimedOut", only_chats=frozenset({1002})))
+    return gx, channel, await deliver(sessions, channel, config, NOW)
 
-    first = await deliver(sessions, channel, config, NOW)
+
+async def test_retry_goes_only_to_the_chats_that_missed_it(config, sessions):
+    gx, channel, first = await half_sent(config, sessions)
     assert first.items_failed == 1
     assert tasks_by_chat(channel) == {1001: [3]}
     with sessions() as s:
@@ -56,13 +60,7 @@ async def test_retry_goes_only_to_the_chats_that_missed_it(config, sessions):
 
 
 async def test_a_half_sent_digest_killed_in_flight_stays_half_sent(config, sessions):
-    gx = unit_id(sessions, "区工信局")
-    add_contact(sessions, gx, 1001)
-    add_contact(sessions, gx, 1002)
-    put(sessions, "reminder", f"unit:{gx}", 3)
-    channel = MemoryChannel(needs_chats=True)
-    channel.fail_next(Failure(temporary="TimedOut", only_chats=frozenset({1002})))
-    await deliver(sessions, channel, config, NOW)
+    gx, channel, _ = await half_sent(config, sessions)
     put(sessions, "due", f"unit:{gx}", 5)  # opens a new digest for the same unit
     with transaction(sessions) as s:  # the retry's claim, then the process is killed
         s.scalars(select(Digest).where(Digest.state == PARTIAL)).one().state = SENDING
