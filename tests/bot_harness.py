@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+import logging
+import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,9 +18,11 @@ from sqlalchemy import select
 from bot.app import build_application
 from bot.telegram_channel import TelegramChannel
 from db.engine import transaction
-from db.models import Assignment, Period, Target, Task, Unit
+from db.models import Assignment, AuditLog, Period, Target, Task, Unit
 from db.models.periods import OPEN
 from db.models.tasks import LEAD, RESPONSIBLE
+from duban.config import OfficeConfig, TelegramConfig
+from duban.context import AppContext
 from duban.services.registration import create_invite
 from jobs.deliverer import deliver
 from jobs.outbox import enqueue
@@ -174,3 +181,62 @@ def make_world(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 def make_app(ctx, env_clock):  # type: ignore[no-untyped-def]
     return build_application(ctx, TOKEN, now=lambda: env_clock["now"])
+
+
+@contextlib.asynccontextmanager
+async def running_env(config, engine, sessions, caplog, capsys) -> AsyncIterator[Env]:  # type: ignore[no-untyped-def]
+    """The world, the fake server and the real Application, polling; torn down afterwards.
+    On the way out: the token was in every URL and nowhere in what was logged or printed."""
+    caplog.set_level(logging.DEBUG)
+    server = FakeBotAPI(TOKEN)
+    await server.start()
+    cfg = config.model_copy(
+        update={
+            "office": OfficeConfig(chat_ids=[OFFICE_CHAT]),
+            "telegram": TelegramConfig(
+                base_url=server.base_url, base_file_url=server.base_file_url
+            ),
+        }
+    )
+    ctx = AppContext(cfg, engine, sessions)
+    ids = make_world(sessions)
+    clock = {"now": NOW}
+    app = make_app(ctx, clock)
+    await app.initialize()
+    await app.post_init(app)
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    await app.start()
+    try:
+        yield Env(server, app, ctx, ids, clock)
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        await server.stop()
+    _dump_traffic(server)
+    assert any(TOKEN in p for p in server.raw_paths)
+    out, err = capsys.readouterr()
+    assert TOKEN not in caplog.text and TOKEN not in out and TOKEN not in err
+
+
+def _dump_traffic(server: FakeBotAPI) -> None:
+    """docs/bot.md's walk-through comes from this (DUBAN_DUMP_TRAFFIC=/tmp/t.jsonl pytest …)."""
+    dump = os.environ.get("DUBAN_DUMP_TRAFFIC")
+    if not dump:
+        return
+    with open(dump, "a", encoding="utf-8") as fh:
+        for c in server.calls:
+            if c.method in {"sendMessage", "editMessageText", "answerCallbackQuery"}:
+                row = [c.method, c.chat_id, c.text, c.buttons, c.params.get("text")]
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        fh.write("----\n")
+
+
+def audit(env: Env, action: str | None = None, refused: bool | None = None) -> list[AuditLog]:
+    with env.sessions() as s:
+        q = select(AuditLog)
+        if action:
+            q = q.where(AuditLog.action == action)
+        if refused is not None:
+            q = q.where(AuditLog.refused == refused)
+        return list(s.scalars(q))
