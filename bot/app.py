@@ -24,7 +24,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import extension, office, registration, report, review, status
+from bot import extension, office, registration, replies, report, review, status
 from bot.credentials import install_redaction
 from bot.deps import DEPS_KEY, BotDeps, deps
 from bot.texts import render
@@ -107,13 +107,16 @@ def build_application(
 
     app.add_handler(TypeHandler(Update, registration.gate), group=-1)
     for handler in (
+        *replies.edit_handlers(),
         *registration.handlers(),
         *report.handlers(),
+        *replies.handlers(),
         *review.handlers(),
         *extension.handlers(),
         *status.handlers(),
         *office.handlers(),
         *report.late_handlers(),
+        *replies.late_handlers(),
     ):
         app.add_handler(handler)
     app.add_error_handler(error_handler)

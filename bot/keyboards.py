@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -93,6 +94,25 @@ def choice_rows(
         ]
         for label, payload in choices[:MAX_ITEM_BUTTONS]
     ]
+
+
+def token_code() -> str:
+    """A random id tying several buttons of one question together (in their payloads)."""
+    return secrets.token_urlsafe(6)
+
+
+def pick_tokens(session: Session, contact_id: int | None, ask: str | None) -> list[CallbackToken]:
+    """The unused 'which item?' buttons of one question (payload `ask`)."""
+    if not ask:
+        return []
+    unused = session.scalars(
+        select(CallbackToken).where(
+            CallbackToken.action == "pick",
+            CallbackToken.contact_id == contact_id,
+            CallbackToken.used_at.is_(None),
+        )
+    )
+    return [t for t in unused if (t.payload or {}).get("ask") == ask]
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,15 @@ OTHER = user(503, "赵商务")  # 区商务局 (no part in these tasks)
 STRANGER = user(504, "路人甲")  # never registered
 CLERK = user(505, "督查室小张")  # writes in the office group
 OFFICE = {"id": OFFICE_CHAT, "type": "group", "title": "区政府督查室"}
+STICKER = {  # Message.sticker as Telegram sends it
+    "file_id": "STK",
+    "file_unique_id": "STKU",
+    "type": "regular",
+    "width": 512,
+    "height": 512,
+    "is_animated": False,
+    "is_video": False,
+}
 
 
 @dataclass

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from db.engine import transaction
 from db.models import Contact, Invite
 from duban.services.registration import create_invite, revoke_contact
-from tests.bot_harness import IND, NOW, OTHER, STRANGER, Env, audit, running_env
+from tests.bot_harness import IND, NOW, OTHER, STICKER, STRANGER, Env, audit, running_env
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ async def test_unbound_photo_sticker_edit_and_old_button_get_the_one_explanation
     choose = await env.answer(OTHER["id"], mark)
     sent = [
         await env.server.send_text(STRANGER, "现场照片", photo="PH-9"),
-        await env.server.send_text(STRANGER, extra={"sticker": _STICKER}),
+        await env.server.send_text(STRANGER, extra={"sticker": STICKER}),
     ]
     await env.server.edit(sent[0], "改过的说明")
     # Updates are handled in order: once a bound user's command is answered, so are these.
@@ -110,14 +110,3 @@ async def test_unbound_photo_sticker_edit_and_old_button_get_the_one_explanation
     mark = await env.press_data(STRANGER, "rp:AAAAAAAAAAA", choose)
     assert "尚未绑定单位" in (await env.alert(mark)).params["text"]
     assert len(audit(env, "unbound", refused=True)) == 4
-
-
-_STICKER = {
-    "file_id": "STK",
-    "file_unique_id": "STKU",
-    "type": "regular",
-    "width": 512,
-    "height": 512,
-    "is_animated": False,
-    "is_video": False,
-}
