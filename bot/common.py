@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.auth import Caller, identify, refuse
 from bot.deps import BotDeps, deps
-from bot.keyboards import Resolved, resolve
+from bot.keyboards import FAMILIES, Resolved, resolve, siblings
 from bot.texts import render
 from db.engine import transaction
 from duban.services import NotFound, PermissionDenied, ServiceError
@@ -21,6 +22,7 @@ from duban.services.audit import record_refusal
 from messages.render import Renderer
 
 T = TypeVar("T")
+Step = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[int]]
 
 
 def caller_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Caller:
@@ -77,9 +79,42 @@ def run_service(d: BotDeps, caller: Caller, fn: Callable[[Session], T]) -> tuple
         return None, render(d.locale, "bot_common.j2", "refused", reason=reason)
 
 
-def mark_used(session: Session, resolved: Resolved, now: Any) -> None:
+def mark_used(
+    session: Session, resolved: Resolved, now: Any, *, with_siblings: tuple[str, ...] = ()
+) -> None:
+    """The pressed button is spent; with `with_siblings` (a payload key), so are the other
+    buttons answering the same question (siblings of the same actions family)."""
     token = session.merge(resolved.token)
     token.used_at = now
+    for key in with_siblings:
+        retire(session, resolved.action, key, resolved.payload.get(key), now)
+
+
+def retire(session: Session, action: str, key: str, value: Any, now: Any) -> None:
+    """Spend every unused button of `action`'s family whose payload has `key` = `value`."""
+    for token in siblings(session, FAMILIES.get(action, (action,)), key, value):
+        token.used_at = now
+
+
+def needs_draft(key: str) -> Callable[[Step], Step]:
+    """For a dialogue step: if the dialogue's draft is gone (/cancel in another dialogue, a
+    restart), say the dialogue is over instead of failing, and end it."""
+
+    def wrap(step: Step) -> Step:
+        @functools.wraps(step)
+        async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+            if key in (context.user_data or {}):
+                return await step(update, context)
+            if update.callback_query is not None:
+                await update.callback_query.answer()
+            if update.effective_message is not None:
+                text = render(deps(context).locale, "bot_common.j2", "dialogue_over")
+                await update.effective_message.reply_text(text)
+            return ConversationHandler.END
+
+        return guarded
+
+    return wrap
 
 
 def conversation(**kwargs: Any) -> ConversationHandler:  # type: ignore[type-arg]

@@ -23,7 +23,7 @@ from telegram.ext import (
 
 from bot import queries
 from bot.auth import led_task_ids
-from bot.common import button, caller_of, mark_used, run_service
+from bot.common import button, caller_of, mark_used, needs_draft, run_service
 from bot.common import conversation as common_conversation
 from bot.deps import deps
 from bot.keyboards import choice_rows, markup, pattern
@@ -74,6 +74,7 @@ async def start_extension(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     return REASON
 
 
+@needs_draft(DRAFT)
 async def got_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     d = deps(context)
     msg = update.effective_message
@@ -83,6 +84,7 @@ async def got_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return DATE
 
 
+@needs_draft(DRAFT)
 async def got_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     d = deps(context)
     msg = update.effective_message
@@ -131,7 +133,7 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             decider_contact_id=None if as_office else caller.contact_id,
             as_office=as_office,
         )
-        mark_used(session, resolved, d.now())
+        mark_used(session, resolved, d.now(), with_siblings=("extension_id",))
         return {
             "item": queries.item(session, ext.period_id),
             "new_due": ext.new_due,
@@ -207,7 +209,7 @@ async def confirm_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             now=d.now(),
             decided_by=caller.actor,
         )
-        mark_used(session, resolved, d.now())
+        mark_used(session, resolved, d.now(), with_siblings=("completion_id",))
         return {"task": c.task.number, "ok": ok}
 
     result, error = run_service(d, caller, call)

@@ -37,6 +37,12 @@ PREFIX = {
     "desig_ok": "dk",  # save a designation
 }
 ACTION_OF = {v: k for k, v in PREFIX.items()}
+# The answers to one question: pressing one spends the others (common.mark_used).
+FAMILIES = {
+    a: family
+    for family in (("review_ok", "review_ret"), ("ext_ok", "ext_no"), ("done_ok", "done_no"))
+    for a in family
+} | {"pick": ("pick",)}
 TOKEN_TTL = dt.timedelta(days=60)
 MAX_ITEM_BUTTONS = 8
 
@@ -101,18 +107,23 @@ def token_code() -> str:
     return secrets.token_urlsafe(6)
 
 
-def pick_tokens(session: Session, contact_id: int | None, ask: str | None) -> list[CallbackToken]:
-    """The unused 'which item?' buttons of one question (payload `ask`)."""
-    if not ask:
+def siblings(
+    session: Session, actions: Sequence[str], key: str, value: int | str | None
+) -> list[CallbackToken]:
+    """The unused buttons of these actions whose payload has `key` = `value`: the other
+    answers to the same question (通过 and 退回 of one report, the items of one 'which item?'),
+    retired together once one of them was acted on."""
+    if value is None:
         return []
-    unused = session.scalars(
-        select(CallbackToken).where(
-            CallbackToken.action == "pick",
-            CallbackToken.contact_id == contact_id,
-            CallbackToken.used_at.is_(None),
+    field = CallbackToken.payload[key]
+    match = field.as_string() == value if isinstance(value, str) else field.as_integer() == value
+    return list(
+        session.scalars(
+            select(CallbackToken).where(
+                CallbackToken.action.in_(actions), CallbackToken.used_at.is_(None), match
+            )
         )
     )
-    return [t for t in unused if (t.payload or {}).get("ask") == ask]
 
 
 @dataclass(frozen=True)

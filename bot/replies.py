@@ -22,7 +22,7 @@ from bot import queries
 from bot.auth import Caller
 from bot.common import button, caller_of, mark_used, run_service
 from bot.deps import deps
-from bot.keyboards import choice_rows, markup, pattern, pick_tokens, token_code
+from bot.keyboards import choice_rows, markup, pattern, siblings, token_code
 from bot.report import clip_text, done_text, files_of, submit
 from bot.texts import render
 from db.engine import transaction
@@ -138,7 +138,7 @@ async def _album_part(
     files = files_of(msg)
     if "ask" in entry:
         with transaction(d.sessions) as session:
-            for token in pick_tokens(session, caller.contact_id, entry["ask"]):
+            for token in siblings(session, ("pick",), "ask", entry["ask"]):
                 token.payload = {**token.payload, "files": [*token.payload["files"], *files]}
         return
 
@@ -171,9 +171,7 @@ async def pick_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     caller, resolved = got
     d = deps(context)
     with transaction(d.sessions) as session:
-        mark_used(session, resolved, d.now())
-        for token in pick_tokens(session, caller.contact_id, resolved.payload.get("ask")):
-            token.used_at = d.now()
+        mark_used(session, resolved, d.now(), with_siblings=("ask",))
     msg = update.effective_message
     assert msg is not None
     await msg.edit_reply_markup(None)

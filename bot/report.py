@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 
 from bot import queries
-from bot.common import button, caller_of, run_service
+from bot.common import button, caller_of, needs_draft, run_service
 from bot.common import conversation as common_conversation
 from bot.deps import deps
 from bot.keyboards import (
@@ -42,6 +42,13 @@ STATUS, TEXT, FIGURE, FILES, CONFIRM = range(5)
 DRAFT = "report_draft"
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 TEXT_LIMIT = 4096  # a report's text (Telegram's own limit for one message)
+
+
+def parse_figure(text: str) -> float | None:
+    """The one number in `text` (1,087亿 → 1087; -5 → -5), or None when there is none or
+    more than one (2024年完成520亿: which is it?)."""
+    found = _NUMBER.findall(text.replace(",", "").replace("，", ""))
+    return float(found[0]) if len(found) == 1 else None
 
 
 def clip_text(text: str | None) -> tuple[str, int]:
@@ -184,12 +191,14 @@ async def report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
         return ConversationHandler.END
     _caller, resolved = got
     d = deps(context)
+    context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]  # a new report starts afresh
     with transaction(d.sessions) as session:
         it = queries.item(session, int(resolved.payload["period_id"]))
         if it is not None and it.state in queries.REPORTABLE_STATES:
             context.user_data[DRAFT] = _new_draft(session, it)  # type: ignore[index]
     if it is None or DRAFT not in context.user_data:  # type: ignore[operator]
-        await update.effective_message.reply_text(render(d.locale, "bot_common.j2", "stale"))  # type: ignore[union-attr]
+        m = "reply_closed" if it is not None else "stale"
+        await update.effective_message.reply_text(render(d.locale, T if it else "bot_common.j2", m))  # type: ignore[union-attr]
         return ConversationHandler.END
     await _ask_status(update.effective_message, context, it)  # type: ignore[arg-type]
     return STATUS
@@ -211,6 +220,7 @@ async def got_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return TEXT
 
 
+@needs_draft(DRAFT)
 async def got_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     d = deps(context)
     msg = update.effective_message
@@ -227,18 +237,20 @@ async def got_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return await _ask_files(msg, context)
 
 
+@needs_draft(DRAFT)
 async def got_figure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     d = deps(context)
     msg = update.effective_message
     assert msg is not None
-    found = _NUMBER.search((msg.text or "").replace(",", "").replace("，", ""))
-    if not found:
+    figure = parse_figure(msg.text or "")
+    if figure is None:
         await msg.reply_text(render(d.locale, T, "bad_figure"))
         return FIGURE
-    context.user_data[DRAFT]["figure"] = float(found.group())  # type: ignore[index]
+    context.user_data[DRAFT]["figure"] = figure  # type: ignore[index]
     return await _ask_files(msg, context)
 
 
+@needs_draft(DRAFT)
 async def skip_figure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     query = update.callback_query
     assert query is not None
@@ -254,6 +266,7 @@ async def _ask_files(msg: Message, context: ContextTypes.DEFAULT_TYPE) -> int:
     return FILES
 
 
+@needs_draft(DRAFT)
 async def got_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     d = deps(context)
     msg = update.effective_message
@@ -267,6 +280,7 @@ async def got_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return FILES
 
 
+@needs_draft(DRAFT)
 async def files_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     d = deps(context)
     query = update.callback_query

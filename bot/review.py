@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.common import button, caller_of, mark_used, run_service
+from bot.common import button, caller_of, mark_used, needs_draft, retire, run_service
 from bot.common import conversation as common_conversation
 from bot.deps import deps
 from bot.keyboards import pattern
@@ -60,7 +60,7 @@ async def accept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     result, error = _review(context, caller, int(resolved.payload["report_id"]), True, "")
     if result:
         with transaction(d.sessions) as session:
-            mark_used(session, resolved, d.now())
+            mark_used(session, resolved, d.now(), with_siblings=("report_id",))
         await update.effective_message.edit_reply_markup(None)  # type: ignore[union-attr]
     await update.effective_message.reply_text(  # type: ignore[union-attr]
         error or render(d.locale, T, "accepted", **result)  # type: ignore[arg-type]
@@ -87,20 +87,22 @@ async def start_return(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
         )
     if info is None:
         return ConversationHandler.END
-    context.user_data[DRAFT] = {"report_id": report_id, "token": resolved.token.id}  # type: ignore[index]
+    context.user_data[DRAFT] = {"report_id": report_id}  # type: ignore[index]
     await update.effective_message.reply_text(render(d.locale, T, "ask_comment", **info))  # type: ignore[union-attr]
     return COMMENT
 
 
+@needs_draft(DRAFT)
 async def got_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     d = deps(context)
     msg = update.effective_message
     assert msg is not None
-    draft = context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
-    if draft is None:
-        return ConversationHandler.END
+    draft = context.user_data.pop(DRAFT)  # type: ignore[union-attr]
     caller = caller_of(update, context)
     result, error = _review(context, caller, draft["report_id"], False, (msg.text or "")[:2000])
+    if result:  # 通过 and 退回 of this report are spent
+        with transaction(d.sessions) as session:
+            retire(session, "review_ret", "report_id", draft["report_id"], d.now())
     await msg.reply_text(error or render(d.locale, T, "returned", **result))  # type: ignore[arg-type]
     return ConversationHandler.END
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.app import build_application
 from bot.telegram_channel import TelegramChannel
 from db.engine import transaction
-from db.models import Assignment, AuditLog, Period, Target, Task, Unit
+from db.models import Assignment, AuditLog, Period, Report, Target, Task, Unit
 from db.models.periods import OPEN
 from db.models.tasks import LEAD, RESPONSIBLE
 from duban.config import OfficeConfig, TelegramConfig
@@ -112,6 +112,24 @@ class Env:
             self.app.bot, self.sessions, self.now, "zh_CN", config=self.config
         )
         return await deliver(self.sessions, channel, self.config, self.now())
+
+    async def reminder(self, who: dict[str, Any], *keys: str) -> Call:
+        """Remind these periods (world keys) and deliver: the message `who` got."""
+        self.remind(*keys)
+        mark = self.server.mark()
+        await self.deliver()
+        return await self.answer(who["id"], mark, "任务")
+
+    async def review_request(self, text: str) -> Call:
+        """区工信局 replies `text` to its reminder of task 9; what 区发改局 gets to review."""
+        await self.bind(IND, "区工信局")
+        await self.bind(DEV, "区发改局")
+        reminder = await self.reminder(IND, "ind9")
+        mark = await self.say(IND, text, reply_to=self.server.message_of(reminder))
+        await self.answer(IND["id"], mark, "已收到任务9")
+        mark = self.server.mark()
+        await self.deliver()
+        return await self.answer(DEV["id"], mark, text[:20])
 
     def remind(self, *keys: str, kind: str = "reminder", stage: int = 1) -> None:
         """Put reminders for these periods (world keys) in the outbox, as the planner would."""
@@ -249,3 +267,12 @@ def audit(env: Env, action: str | None = None, refused: bool | None = None) -> l
         if refused is not None:
             q = q.where(AuditLog.refused == refused)
         return list(s.scalars(q))
+
+
+def reports(env: Env) -> list[Report]:
+    """Every report stored, oldest first, with its evidence loaded."""
+    with env.sessions() as s:
+        found = list(s.scalars(select(Report).order_by(Report.id)))
+        for r in found:
+            _ = r.evidence
+        return found

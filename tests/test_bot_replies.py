@@ -4,12 +4,11 @@ reminder, stickers and polls, long texts, HTML, albums, bare documents, edits.""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from db.engine import transaction
-from db.models import Period, Report
+from db.models import Period
 from db.models.periods import DONE
-from tests.bot_harness import DEV, IND, OFFICE_CHAT, STICKER, Env, running_env
+from tests.bot_harness import DEV, IND, OFFICE_CHAT, STICKER, Env, reports, running_env
 from tests.fakebot import Call
 
 
@@ -17,21 +16,6 @@ from tests.fakebot import Call
 async def env(config, engine, sessions, caplog, capsys):  # type: ignore[no-untyped-def]
     async with running_env(config, engine, sessions, caplog, capsys) as e:
         yield e
-
-
-async def reminder_for(env: Env, who: dict, *keys: str) -> Call:
-    env.remind(*keys)
-    mark = env.server.mark()
-    await env.deliver()
-    return await env.answer(who["id"], mark, "任务")
-
-
-def reports(env: Env) -> list[Report]:
-    with env.sessions() as s:
-        found = list(s.scalars(select(Report).order_by(Report.id)))
-        for r in found:
-            _ = r.evidence  # loaded before the session closes
-        return found
 
 
 async def settle(env: Env, who: dict) -> None:
@@ -56,7 +40,7 @@ async def album(env: Env, reminder: Call, caption: str, photos: list[str]) -> No
 
 async def test_other_pick_button_is_dead_once_one_item_was_chosen(env: Env) -> None:
     await env.bind(IND, "区工信局")
-    digest = await reminder_for(env, IND, "ind7", "ind9")
+    digest = await env.reminder(IND, "ind7", "ind9")
     mark = await env.say(IND, "园区改造已完成招标", reply_to=env.server.message_of(digest))
     which = await env.answer(IND["id"], mark, "哪一项")
     (nine,) = [label for label, _ in which.buttons if "任务9" in label]
@@ -78,14 +62,7 @@ async def test_reply_to_a_message_that_is_not_a_reminder(env: Env) -> None:
 
 
 async def test_lead_replying_to_a_review_request_is_pointed_to_the_buttons(env: Env) -> None:
-    await env.bind(IND, "区工信局")
-    await env.bind(DEV, "区发改局")
-    reminder = await reminder_for(env, IND, "ind9")
-    mark = await env.say(IND, "道路改造完成", reply_to=env.server.message_of(reminder))
-    await env.answer(IND["id"], mark, "已收到任务9")
-    mark = env.server.mark()
-    await env.deliver()
-    review = await env.answer(DEV["id"], mark, "道路改造完成")
+    review = await env.review_request("道路改造完成")
     mark = await env.say(DEV, "数据呢？", reply_to=env.server.message_of(review))
     reply = await env.answer(DEV["id"], mark)
     assert "不是本单位" in reply.text and "按钮" in reply.text
@@ -94,7 +71,7 @@ async def test_lead_replying_to_a_review_request_is_pointed_to_the_buttons(env: 
 
 async def test_reply_to_an_old_reminder_whose_item_is_closed(env: Env) -> None:
     await env.bind(IND, "区工信局")
-    reminder = await reminder_for(env, IND, "ind7")
+    reminder = await env.reminder(IND, "ind7")
     with transaction(env.sessions) as s:
         s.get(Period, env.ids["ind7"]).state = DONE
     mark = await env.say(IND, "补充一点进展", reply_to=env.server.message_of(reminder))
@@ -131,7 +108,7 @@ UNSUPPORTED = {
 @pytest.mark.parametrize("kind", sorted(UNSUPPORTED))
 async def test_unsupported_reply_gets_a_clear_answer(env: Env, kind: str) -> None:
     await env.bind(IND, "区工信局")
-    reminder = await reminder_for(env, IND, "ind7")
+    reminder = await env.reminder(IND, "ind7")
     mark = env.server.mark()
     await env.server.send_text(
         IND, reply_to=env.server.message_of(reminder), extra=UNSUPPORTED[kind]
@@ -156,7 +133,7 @@ async def test_plain_text_that_is_no_reply_says_how_to_report(env: Env) -> None:
 async def test_a_5000_character_reply_is_kept_and_nothing_sent_is_too_long(env: Env) -> None:
     await env.bind(IND, "区工信局")
     await env.bind(DEV, "区发改局")
-    reminder = await reminder_for(env, IND, "ind9")
+    reminder = await env.reminder(IND, "ind9")
     long_text = ("园区道路改造进展顺利，" * 500)[:5000]
     mark = await env.say(IND, long_text, reply_to=env.server.message_of(reminder))
     reply = await env.answer(IND["id"], mark, "已收到任务9")
@@ -176,7 +153,7 @@ HOSTILE = "<b>完成</b> R&D 投入 <script>x</script> & 1<2"
 async def test_html_in_a_reply_is_escaped_for_the_lead_and_the_office(env: Env) -> None:
     await env.bind(IND, "区工信局")
     await env.bind(DEV, "区发改局")
-    reminder = await reminder_for(env, IND, "ind9")
+    reminder = await env.reminder(IND, "ind9")
     mark = await env.say(IND, HOSTILE, reply_to=env.server.message_of(reminder))
     await env.answer(IND["id"], mark, "已收到任务9")
     mark = env.server.mark()
@@ -184,7 +161,7 @@ async def test_html_in_a_reply_is_escaped_for_the_lead_and_the_office(env: Env) 
     review = await env.answer(DEV["id"], mark, "R&amp;D")
     assert "&lt;script&gt;" in review.text and "<script>" not in review.text
     # The lead's own report goes to the office.
-    own = await reminder_for(env, DEV, "lead9")
+    own = await env.reminder(DEV, "lead9")
     mark = await env.say(DEV, HOSTILE, reply_to=env.server.message_of(own))
     await env.answer(DEV["id"], mark, "已收到任务9")
     mark = env.server.mark()
@@ -198,7 +175,7 @@ async def test_html_in_a_reply_is_escaped_for_the_lead_and_the_office(env: Env) 
 async def test_an_album_reply_is_one_report_with_every_photo(env: Env) -> None:
     await env.bind(IND, "区工信局")
     await env.bind(DEV, "区发改局")
-    reminder = await reminder_for(env, IND, "ind9")
+    reminder = await env.reminder(IND, "ind9")
     mark = env.server.mark()
     await album(env, reminder, "现场照片三张", ["ALB-0", "ALB-1", "ALB-2"])
     (report,) = reports(env)
@@ -211,7 +188,7 @@ async def test_an_album_reply_is_one_report_with_every_photo(env: Env) -> None:
 
 async def test_an_album_reply_to_a_digest_of_two_items_asks_once(env: Env) -> None:
     await env.bind(IND, "区工信局")
-    digest = await reminder_for(env, IND, "ind7", "ind9")
+    digest = await env.reminder(IND, "ind7", "ind9")
     mark = env.server.mark()
     await album(env, digest, "照片", ["AL2-0", "AL2-1"])
     questions = [c for c in env.server.calls[mark:] if "哪一项" in c.text]
@@ -225,7 +202,7 @@ async def test_an_album_reply_to_a_digest_of_two_items_asks_once(env: Env) -> No
 
 async def test_a_document_without_caption_is_a_report_with_one_file(env: Env) -> None:
     await env.bind(IND, "区工信局")
-    reminder = await reminder_for(env, IND, "ind9")
+    reminder = await env.reminder(IND, "ind9")
     mark = await env.say(
         IND, "", reply_to=env.server.message_of(reminder), document=("DOC-1", "a.pdf")
     )
@@ -236,7 +213,7 @@ async def test_a_document_without_caption_is_a_report_with_one_file(env: Env) ->
 
 async def test_editing_a_reply_does_not_file_a_second_report(env: Env) -> None:
     await env.bind(IND, "区工信局")
-    reminder = await reminder_for(env, IND, "ind9")
+    reminder = await env.reminder(IND, "ind9")
     sent = await env.server.send_text(
         IND, "道路改造完成80%", reply_to=env.server.message_of(reminder)
     )
