@@ -62,21 +62,27 @@ async def button(
 def run_service(d: BotDeps, caller: Caller, fn: Callable[[Session], T]) -> tuple[T | None, str]:
     """Run fn in one transaction. On a ServiceError the refusal is audited (in a fresh
     transaction) and a user-facing message comes back instead of a result."""
+    result, text, _code = attempt(d, caller, fn)
+    return result, text
+
+
+def attempt(d: BotDeps, caller: Caller, fn: Callable[[Session], T]) -> tuple[T | None, str, str]:
+    """run_service, and the refusal's code too (a dialogue may ask again for some)."""
     try:
         with transaction(d.sessions) as session:
-            return fn(session), ""
+            return fn(session), "", ""
     except ServiceError as exc:
         record_refusal(d.sessions, exc, now=d.now(), actor=caller.actor)
         if isinstance(exc, PermissionDenied):
-            return None, render(d.locale, "bot_common.j2", "not_allowed")
+            return None, render(d.locale, "bot_common.j2", "not_allowed"), exc.code
         if isinstance(exc, NotFound):
-            return None, render(d.locale, "bot_common.j2", "stale")
+            return None, render(d.locale, "bot_common.j2", "stale"), exc.code
         reason = (
             Renderer(d.locale)
             .render("service_errors.j2", code=exc.code, params=exc.params, message=str(exc))
             .strip()
         )
-        return None, render(d.locale, "bot_common.j2", "refused", reason=reason)
+        return None, render(d.locale, "bot_common.j2", "refused", reason=reason), exc.code
 
 
 def mark_used(

@@ -40,7 +40,12 @@ ACTION_OF = {v: k for k, v in PREFIX.items()}
 # The answers to one question: pressing one spends the others (common.mark_used).
 FAMILIES = {
     a: family
-    for family in (("review_ok", "review_ret"), ("ext_ok", "ext_no"), ("done_ok", "done_no"))
+    for family in (
+        ("review_ok", "review_ret"),
+        ("ext_ok", "ext_no"),
+        ("done_ok", "done_no"),
+        ("desig", "desig_ok"),  # a saved designation's toggles and its 保存
+    )
     for a in family
 } | {"pick": ("pick",)}
 TOKEN_TTL = dt.timedelta(days=60)

@@ -129,5 +129,19 @@ def overdue(session: Session, today: dt.date) -> dict[str, list[Item]]:
     return dict(sorted(grouped.items()))
 
 
+def designated_unit_ids(session: Session, task_id: int, group_id: int, role: str) -> list[int]:
+    """The units a placeholder (task × 各相关X group) stands for now."""
+    return list(
+        session.scalars(
+            select(Assignment.unit_id).where(
+                Assignment.task_id == task_id,
+                Assignment.via_group_id == group_id,
+                Assignment.role == role,
+                Assignment.removed_at.is_(None),
+            )
+        )
+    )
+
+
 def count_periods(session: Session) -> int:
     return int(session.scalar(select(func.count(Period.id))) or 0)
