@@ -15,7 +15,7 @@ from telegram.warnings import PTBUserWarning
 from bot.auth import Caller, identify, refuse
 from bot.deps import BotDeps, deps
 from bot.keyboards import FAMILIES, Resolved, resolve, siblings
-from bot.texts import render
+from bot.texts import render, split_lines
 from db.engine import transaction
 from duban.services import NotFound, PermissionDenied, ServiceError
 from duban.services.audit import record_refusal
@@ -23,6 +23,14 @@ from messages.render import Renderer
 
 T = TypeVar("T")
 Step = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[int]]
+
+
+async def reply_long(update: Update, text: str) -> None:
+    """Reply with a text that may exceed Telegram's limit: several messages, split at lines."""
+    msg = update.effective_message
+    assert msg is not None
+    for part in split_lines(text):
+        await msg.reply_text(part)
 
 
 def caller_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Caller:

@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 
 from bot import queries
-from bot.common import button, caller_of, needs_draft, run_service
+from bot.common import button, caller_of, needs_draft, reply_long, run_service
 from bot.common import conversation as common_conversation
 from bot.deps import deps
 from bot.keyboards import (
@@ -124,9 +124,7 @@ async def tasks_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     caller = caller_of(update, context)
     with transaction(d.sessions) as session:
         items = queries.current_items(session, caller.unit_id or 0)
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
-        render(d.locale, T, "tasks", unit=caller.unit_name, items=items)
-    )
+    await reply_long(update, render(d.locale, T, "tasks", unit=caller.unit_name, items=items))
 
 
 # ---------------------------------------------------------------- /report dialogue

@@ -9,7 +9,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import queries
 from bot.auth import led_task_ids
-from bot.common import button, caller_of, mark_used, run_service
+from bot.common import button, caller_of, mark_used, reply_long, run_service
 from bot.deps import deps
 from bot.keyboards import markup, new_token, pattern
 from bot.texts import render
@@ -27,10 +27,9 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     caller = caller_of(update, context)
     with transaction(d.sessions) as session:
         by_task = queries.led_items(session, caller.unit_id or 0)
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
-        render(
-            d.locale, T, "status", unit=caller.unit_name, tasks=by_task, today=d.local_now().date()
-        )[:4096]
+    today = d.local_now().date()
+    await reply_long(
+        update, render(d.locale, T, "status", unit=caller.unit_name, tasks=by_task, today=today)
     )
 
 
