@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 from telegram import Update
-from telegram.ext import ContextTypes, ConversationHandler
+from telegram.ext import BaseHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
 from bot.auth import Caller, identify, refuse
@@ -131,9 +131,25 @@ def needs_draft(key: str) -> Callable[[Step], Step]:
     return wrap
 
 
-def conversation(**kwargs: Any) -> ConversationHandler:  # type: ignore[type-arg]
+def conversation(
+    *,
+    states: dict[object, list[BaseHandler]],
+    **kwargs: Any,  # type: ignore[type-arg]
+) -> ConversationHandler:  # type: ignore[type-arg]
     """A ConversationHandler keyed by chat and user. Dialogues start from buttons on purpose,
-    so PTB's per_message advice does not apply: its warning is silenced here only."""
+    so PTB's per_message advice does not apply: its warning is silenced here only. In every
+    state, a message the step cannot use (a sticker where text is asked, text where a button
+    is) is answered with a reminder of what the step waits for; the step stays."""
+    waiting = MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, still_waiting)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
-        return ConversationHandler(**kwargs)
+        return ConversationHandler(
+            states={state: [*steps, waiting] for state, steps in states.items()}, **kwargs
+        )
+
+
+async def still_waiting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Returns None: the conversation stays in its state."""
+    if update.effective_message is not None:
+        text = render(deps(context).locale, "bot_common.j2", "dialogue_waiting")
+        await update.effective_message.reply_text(text)

@@ -224,7 +224,11 @@ async def got_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     msg = update.effective_message
     assert msg is not None
     draft = context.user_data[DRAFT]  # type: ignore[index]
-    draft["text"], draft["cut"] = clip_text(msg.text)
+    draft["files"].extend(files_of(msg))  # a photo with a caption: the text and a file
+    draft["text"], draft["cut"] = clip_text(msg.text or msg.caption)
+    if not draft["text"]:
+        await msg.reply_text(render(d.locale, T, "file_then_text", n=len(draft["files"])))
+        return TEXT
     if draft.get("target_id"):
         rows = [[(render(d.locale, T, "skip_button"), "rf:skip")]]
         await msg.reply_text(
@@ -330,11 +334,13 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """/cancel: drop whatever dialogue is under way."""
-    for key in list(context.user_data or {}):
-        if key.endswith("_draft"):
-            context.user_data.pop(key, None)  # type: ignore[union-attr]
+    drafts = [key for key in context.user_data or {} if key.endswith("_draft")]
+    for key in drafts:
+        context.user_data.pop(key, None)  # type: ignore[union-attr]
     await update.effective_message.reply_text(  # type: ignore[union-attr]
-        render(deps(context).locale, "bot_common.j2", "cancelled")
+        render(
+            deps(context).locale, "bot_common.j2", "cancelled" if drafts else "nothing_to_cancel"
+        )
     )
     return ConversationHandler.END
 
@@ -367,7 +373,7 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         ],
         states={
             STATUS: [CallbackQueryHandler(got_status, pattern="^st:")],
-            TEXT: [MessageHandler(text, got_text)],
+            TEXT: [MessageHandler(text | files, got_text)],
             FIGURE: [
                 MessageHandler(text, got_figure),
                 CallbackQueryHandler(skip_figure, pattern="^rf:skip$"),

@@ -9,7 +9,7 @@ from db.engine import transaction
 from db.models import Assignment, Period, Task
 from db.models.periods import DONE, OPEN
 from db.models.tasks import LEAD, RESPONSIBLE
-from tests.bot_harness import DEV, IND, OTHER, Env, reports, running_env
+from tests.bot_harness import DEV, IND, OTHER, STICKER, Env, reports, running_env
 from tests.fakebot import Call
 
 
@@ -204,3 +204,57 @@ async def test_a_lead_of_another_task_cannot_review(env: Env) -> None:
         assert "已失效或无权操作" in (await env.alert(mark)).params["text"]
     with env.sessions() as s:
         assert s.get(Period, env.ids["ind9"]).state == "submitted"
+
+
+@pytest.mark.parametrize(
+    ("step", "sent"),
+    [
+        ("status", {"text": "进展顺利"}),  # typed instead of pressed
+        ("figure", {"extra": {"sticker": STICKER}}),
+        ("files", {"text": "另外还有一点说明"}),
+        ("confirm", {"text": "好的"}),
+    ],
+)
+async def test_a_message_a_step_cannot_use_is_answered_and_the_step_stays(
+    env: Env, step: str, sent: dict
+) -> None:
+    await env.bind(IND, "区工信局")
+    at = await to_step(env, step)
+    mark = env.server.mark()
+    await env.server.send_text(IND, **sent)
+    assert "/cancel" in (await env.answer(IND["id"], mark, "上一条消息的提示")).text
+    label, _ = at.buttons[-1]  # the step's own button still works (取消 at the end)
+    mark = await env.press(IND, at, label)
+    assert "_failed" not in (await env.answer(IND["id"], mark)).params
+    assert reports(env) == []
+
+
+async def test_a_photo_at_the_text_step_keeps_its_caption_and_the_photo(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    await to_step(env, "text")
+    mark = await env.say(IND, "", photo="PH-T1")
+    await env.answer(IND["id"], mark, "已收到附件（1 个）")
+    mark = await env.say(IND, "现场已完工", photo="PH-T2")
+    figure = await env.answer(IND["id"], mark, "量化目标")
+    mark = await env.press(IND, figure, "跳过")
+    files = await env.answer(IND["id"], mark, "佐证材料")
+    mark = await env.press(IND, files, "完成")
+    confirm = await env.answer(IND["id"], mark, "请确认报送内容")
+    assert "现场已完工" in confirm.text and "附件：2 个" in confirm.text
+
+
+async def test_cancel_with_nothing_under_way(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    mark = await env.say(IND, "/cancel")
+    assert "没有进行中的操作" in (await env.answer(IND["id"], mark)).text
+
+
+async def test_a_sticker_where_a_reason_or_a_comment_is_asked(env: Env) -> None:
+    review = await env.review_request("道路改造完成")
+    mark = await env.press(DEV, review, "退回")
+    await env.answer(DEV["id"], mark, "请写明退回原因")
+    mark = env.server.mark()
+    await env.server.send_text(DEV, extra={"sticker": STICKER})
+    await env.answer(DEV["id"], mark, "上一条消息的提示")
+    mark = await env.say(DEV, "请补充照片")
+    await env.answer(DEV["id"], mark, "已退回")
