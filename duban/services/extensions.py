@@ -54,7 +54,7 @@ def request_extension(
             raise ServiceError("the new date must be in the future", code="date_past")
         if latest is not None and new_due > latest:
             raise ServiceError(
-                f"the new date is after the plan's end {latest}", code="date_after_plan", end=latest
+                f"the new date is after the plan's end {latest}", code="date_after_plan", due=latest
             )
         if any(e.state == EXT_PENDING for e in _extensions(session, period.id)):
             raise ServiceError(
