@@ -68,8 +68,11 @@ async def start_extension(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     d = deps(context)
     with transaction(d.sessions) as session:
         it = queries.item(session, int(resolved.payload["period_id"]))
-    if it is None or it.state not in queries.OPEN_STATES:
-        await update.effective_message.reply_text(render(d.locale, T, "not_open"))  # type: ignore[union-attr]
+        pending = it is not None and queries.extension_pending(session, it.period_id)
+    if it is None or it.state not in queries.OPEN_STATES or pending:
+        # Said now, not after the reason and the date were typed (the service refuses too).
+        m = "already_pending" if pending else "not_open"
+        await update.effective_message.reply_text(render(d.locale, T, m))  # type: ignore[union-attr]
         return ConversationHandler.END
     context.user_data[DRAFT] = {"period_id": it.period_id}  # type: ignore[index]
     await update.effective_message.reply_text(render(d.locale, T, "ask_reason", item=it))  # type: ignore[union-attr]

@@ -41,13 +41,15 @@ T = "bot_report.j2"
 STATUS, TEXT, FIGURE, FILES, CONFIRM = range(5)
 DRAFT = "report_draft"
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．－，", "0123456789.-,")  # a Chinese IME's digits
 TEXT_LIMIT = 4096  # a report's text (Telegram's own limit for one message)
 
 
 def parse_figure(text: str) -> float | None:
     """The one number in `text` (1,087亿 → 1087; -5 → -5), or None when there is none or
     more than one (2024年完成520亿: which is it?)."""
-    found = _NUMBER.findall(text.replace(",", "").replace("，", ""))
+    text = text.translate(_FULL_WIDTH).replace(",", "")
+    found = _NUMBER.findall(text)
     return float(found[0]) if len(found) == 1 else None
 
 
@@ -276,9 +278,15 @@ async def got_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     draft = context.user_data[DRAFT]  # type: ignore[index]
     draft["files"].extend(files_of(msg))
     rows = [[(render(d.locale, T, "files_done_button"), "rf:done")]]
-    await msg.reply_text(
-        render(d.locale, T, "file_received", n=len(draft["files"])), reply_markup=markup(rows)
-    )
+    text = render(d.locale, T, "file_received", n=len(draft["files"]))
+    album, answer = draft.get("album") or (None, 0)
+    if msg.media_group_id and msg.media_group_id == album:  # the album's one answer, updated
+        await context.bot.edit_message_text(
+            text, chat_id=msg.chat_id, message_id=answer, reply_markup=markup(rows)
+        )
+        return FILES
+    sent = await msg.reply_text(text, reply_markup=markup(rows))
+    draft["album"] = (msg.media_group_id, sent.message_id)
     return FILES
 
 

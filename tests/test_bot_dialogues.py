@@ -77,7 +77,15 @@ async def test_confirm_pressed_twice_files_one_report(env: Env) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "stored"),
-    [("1,087亿", 1087.0), ("约1，087.5亿元", 1087.5), ("-5", -5.0), ("520", 520.0)],
+    [
+        ("1,087亿", 1087.0),
+        ("约1，087.5亿元", 1087.5),
+        ("１，０８７亿", 1087.0),  # a Chinese IME's full-width digits
+        ("１０８７．５", 1087.5),  # … and full-width point
+        ("－５", -5.0),  # … and minus
+        ("-5", -5.0),
+        ("520", 520.0),
+    ],
 )
 async def test_figures_as_people_type_them(env: Env, typed: str, stored: float) -> None:
     await env.bind(IND, "区工信局")
@@ -258,3 +266,18 @@ async def test_a_sticker_where_a_reason_or_a_comment_is_asked(env: Env) -> None:
     await env.answer(DEV["id"], mark, "上一条消息的提示")
     mark = await env.say(DEV, "请补充照片")
     await env.answer(DEV["id"], mark, "已退回")
+
+
+async def test_an_album_at_the_files_step_gets_one_updated_answer(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    await to_step(env, "files")
+    mark = env.server.mark()
+    for n in range(3):
+        await env.server.send_text(IND, photo=f"FA-{n}", extra={"media_group_id": "GF"})
+    barrier = await env.say(IND, "/tasks")
+    await env.answer(IND["id"], barrier, "的任务")
+    answers = [c for c in env.server.calls[mark:] if "个附件" in c.text]
+    assert [c.method for c in answers] == ["sendMessage", "editMessageText", "editMessageText"]
+    assert "第 3 个附件" in answers[-1].text
+    mark = await env.press(IND, answers[0], "完成")
+    assert "附件：3 个" in (await env.answer(IND["id"], mark, "请确认报送内容")).text

@@ -148,3 +148,14 @@ async def test_a_unit_that_is_not_a_candidate_cannot_be_designated(env: Env) -> 
     mark = await env.press(DEV, ask, "保存")  # nothing chosen
     assert "请至少选择一个单位" in (await env.answer(DEV["id"], mark)).text
     assert designated(env) == []
+
+
+async def test_a_second_request_while_one_waits_is_refused_at_once(env: Env) -> None:
+    await ask_for_date(env)
+    mark = await env.say(IND, "2024-04-30")
+    await env.answer(IND["id"], mark, "已提交延期申请")
+    reminder = [c for c in env.server.sent_to(IND["id"]) if "申请延期" in str(c.buttons)][-1]
+    mark = await env.press(IND, reminder, "申请延期")
+    reply = await env.answer(IND["id"], mark)
+    assert "等待审批" in reply.text and "请说明延期原因" not in reply.text
+    assert len(extensions(env)) == 1
