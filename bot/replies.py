@@ -90,27 +90,23 @@ async def reply_to_reminder(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     with transaction(d.sessions) as session:
         sent = _sent(session, msg)
         items, closed = _sort(session, sent, caller) if sent is not None else ([], False)
-        ask = token_code()
+        ask = token_code()  # ties the 'which item?' buttons together
+        choices = [
+            (
+                render(d.locale, T, "item_button", item=i),
+                {**draft_base, "period_id": i.period_id, "ask": ask, "album": album},
+            )
+            for i in items
+        ]
+        many = len(items) > 1
         rows = choice_rows(
-            session,
-            [
-                (
-                    render(d.locale, T, "item_button", item=i),
-                    {**draft_base, "period_id": i.period_id, "ask": ask, "album": album},
-                )
-                for i in items
-            ]
-            if len(items) > 1
-            else [],
-            "pick",
-            now=d.now(),
-            contact_id=caller.contact_id,
+            session, choices if many else [], "pick", now=d.now(), contact_id=caller.contact_id
         )
     if sent is None or not items:
         m = "reply_unknown" if sent is None else "reply_closed" if closed else "reply_not_yours"
         await msg.reply_text(render(d.locale, T, m))
         return
-    if len(items) > 1:
+    if many:
         await msg.reply_text(render(d.locale, T, "which_item"), reply_markup=markup(rows))
         _remember(context, album, ask=ask)
         return
