@@ -145,3 +145,16 @@ async def test_an_error_with_logging_at_info_leaks_nothing_either(env: Env, capl
     caplog.set_level(logging.INFO)
     await env.bind(IND, "区工信局")
     assert "王工信" not in caplog.text and "/start" not in caplog.text
+
+
+async def test_an_update_ptb_cannot_parse_is_not_logged_with_its_data(env: Env) -> None:
+    """PTB logs such updates whole at CRITICAL (bot/_bot.py get_updates); the data is withheld."""
+    logger = logging.getLogger("telegram.ext.ExtBot")
+    update = [{"message": {"from": {"first_name": "王工信"}, "text": "手机13800000000"}}]
+    record = logger.makeRecord(
+        logger.name, logging.CRITICAL, __file__, 1,
+        "Error while parsing updates! Received data was %r", (update,), None,
+    )  # fmt: skip
+    assert logger.filter(record)
+    assert "王工信" not in record.getMessage() and "13800000000" not in record.getMessage()
+    assert record.getMessage().startswith("Error while parsing updates!")
