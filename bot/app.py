@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -143,12 +144,14 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 def _without_messages(err: BaseException | None) -> str:
-    """'RuntimeError' and the traceback's frames (file, line, code) for err and its causes."""
+    """'RuntimeError' and the traceback's frames (file, line, code) for err and its causes.
+    Only Telegram's own error descriptions ('Bad Request: message is too long') are kept."""
     lines: list[str] = []
     seen: set[int] = set()
     while err is not None and id(err) not in seen:
         seen.add(id(err))
-        lines.append(type(err).__name__)
+        said = f": {err.message}" if isinstance(err, TelegramError) else ""
+        lines.append(type(err).__name__ + said)
         lines.extend(traceback.format_tb(err.__traceback__))
         err = err.__cause__ or err.__context__
     return "\n".join(lines)

@@ -133,8 +133,8 @@ def needs_draft(key: str) -> Callable[[Step], Step]:
 
 def conversation(
     *,
-    states: dict[object, list[BaseHandler]],
-    **kwargs: Any,  # type: ignore[type-arg]
+    states: dict[object, list[BaseHandler]],  # type: ignore[type-arg]
+    **kwargs: Any,
 ) -> ConversationHandler:  # type: ignore[type-arg]
     """A ConversationHandler keyed by chat and user. Dialogues start from buttons on purpose,
     so PTB's per_message advice does not apply: its warning is silenced here only. In every

@@ -158,3 +158,19 @@ async def test_an_update_ptb_cannot_parse_is_not_logged_with_its_data(env: Env) 
     assert logger.filter(record)
     assert "王工信" not in record.getMessage() and "13800000000" not in record.getMessage()
     assert record.getMessage().startswith("Error while parsing updates!")
+
+
+async def test_telegrams_own_error_description_is_logged(env: Env, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    from telegram.error import BadRequest
+
+    from bot import queries
+
+    await env.bind(IND, "区工信局")
+
+    def refused(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise BadRequest("Message is too long")
+
+    monkeypatch.setattr(queries, "current_items", refused)
+    mark = await env.say(IND, "/tasks")
+    await env.answer(IND["id"], mark, "出错了")
+    assert "BadRequest: Message is too long" in caplog.text
