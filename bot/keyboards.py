@@ -27,6 +27,7 @@ PREFIX = {
     "view": "vw",  # 查看任务
     "review_ok": "ra",  # 通过
     "review_ret": "rr",  # 退回 (asks for a comment)
+    "files": "fl",  # 查看附件: a report's evidence, sent to the reviewer
     "ext_ok": "ea",  # 批准
     "ext_no": "en",  # 驳回
     "done_ok": "ca",  # 确认办结 (office)

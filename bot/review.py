@@ -42,12 +42,15 @@ def _review(context: ContextTypes.DEFAULT_TYPE, caller, report_id: int, accept: 
             now=d.now(),
             tz=d.config.tz,
         )
-        return {
-            "task": report.period.assignment.task.number,
-            "unit": report.period.assignment.unit.name,
-        }
+        return _about(report)
 
     return run_service(d, caller, call)
+
+
+def _about(report: Report) -> dict[str, object]:
+    """What a review message names: the task's number and the reporting unit."""
+    assignment = report.period.assignment
+    return {"task": assignment.task.number, "unit": assignment.unit.name}
 
 
 async def accept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -77,14 +80,7 @@ async def start_return(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     report_id = int(resolved.payload["report_id"])
     with transaction(d.sessions) as session:
         report = session.get(Report, report_id)
-        info = (
-            {
-                "task": report.period.assignment.task.number,
-                "unit": report.period.assignment.unit.name,
-            }
-            if report
-            else None
-        )
+        info = _about(report) if report else None
     if info is None:
         return ConversationHandler.END
     context.user_data[DRAFT] = {"report_id": report_id}  # type: ignore[index]
@@ -107,6 +103,27 @@ async def got_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     return ConversationHandler.END
 
 
+async def show_files(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """查看附件: the report's photos and files, resent by their Telegram file ids."""
+    got = await button(update, context)
+    if got is None:
+        return
+    _caller, resolved = got
+    d = deps(context)
+    chat = update.effective_chat.id  # type: ignore[union-attr]
+    with transaction(d.sessions) as session:
+        report = session.get(Report, int(resolved.payload["report_id"]))
+        info = _about(report) if report else None
+        files = [(e.kind, e.file_id) for e in report.evidence] if report else []
+    if info is None:
+        await context.bot.send_message(chat, render(d.locale, "bot_common.j2", "stale"))
+    for kind, file_id in files:
+        send = context.bot.send_photo if kind == "photo" else context.bot.send_document
+        await send(chat, file_id)
+    if info is not None and not files:
+        await context.bot.send_message(chat, render(d.locale, T, "no_files", **info))
+
+
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         common_conversation(
@@ -117,4 +134,5 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
             allow_reentry=True,
         ),
         CallbackQueryHandler(accept, pattern=pattern("review_ok")),
+        CallbackQueryHandler(show_files, pattern=pattern("files")),
     ]

@@ -223,3 +223,40 @@ async def test_editing_a_reply_does_not_file_a_second_report(env: Env) -> None:
     reply = await env.answer(IND["id"], mark)
     assert "修改" in reply.text and "/report" in reply.text
     assert [r.text for r in reports(env)] == ["道路改造完成80%"]
+
+
+async def test_the_lead_and_the_office_can_see_a_reports_files(env: Env) -> None:
+    from tests.bot_harness import CLERK, OTHER
+
+    await env.bind(IND, "区工信局")
+    await env.bind(DEV, "区发改局")
+    reminder = await env.reminder(IND, "ind9")
+    await album(env, reminder, "现场照片", ["EV-1", "EV-2"])
+    mark = env.server.mark()
+    await env.deliver()
+    review = await env.answer(DEV["id"], mark, "现场照片")
+    assert [label for label, _ in review.buttons] == ["通过", "退回", "查看附件"]
+    mark = await env.press(DEV, review, "查看附件")
+    await env.server.wait_for(
+        lambda c: c.method == "sendPhoto" and c.params.get("photo") == "EV-2", after=mark
+    )
+    shown = [c for c in env.server.calls[mark:] if c.method == "sendPhoto"]
+    assert [(c.chat_id, c.params["photo"]) for c in shown] == [
+        (DEV["id"], "EV-1"),
+        (DEV["id"], "EV-2"),
+    ]
+    await env.bind(OTHER, "区商务局")  # not the lead: refused
+    mark = await env.press(OTHER, review, "查看附件")
+    assert "已失效或无权操作" in (await env.alert(mark)).params["text"]
+    # A lead's own report goes to the office, with its file.
+    own = await env.reminder(DEV, "lead9")
+    mark = await env.say(
+        DEV, "牵头单位自报", reply_to=env.server.message_of(own), document=("EV-D", "表.xlsx")
+    )
+    await env.answer(DEV["id"], mark, "已收到任务9")
+    mark = env.server.mark()
+    await env.deliver()
+    office = await env.answer(OFFICE_CHAT, mark, "牵头单位自报")
+    mark = await env.press(CLERK, office, "查看附件")
+    doc = await env.server.wait_for(lambda c: c.method == "sendDocument", after=mark)
+    assert doc.chat_id == OFFICE_CHAT and doc.params.get("document") == "EV-D"
