@@ -8,13 +8,15 @@ server: `[telegram] base_url`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import html
 import logging
+import traceback
 from collections.abc import Callable
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -24,7 +26,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import extension, office, registration, report, review, status
+from bot import extension, office, registration, replies, report, review, status
 from bot.credentials import install_redaction
 from bot.deps import DEPS_KEY, BotDeps, deps
 from bot.texts import render
@@ -107,13 +109,16 @@ def build_application(
 
     app.add_handler(TypeHandler(Update, registration.gate), group=-1)
     for handler in (
+        *replies.edit_handlers(),
         *registration.handlers(),
         *report.handlers(),
+        *replies.handlers(),
         *review.handlers(),
         *extension.handlers(),
         *status.handlers(),
         *office.handlers(),
         *report.late_handlers(),
+        *replies.late_handlers(),
     ):
         app.add_handler(handler)
     app.add_error_handler(error_handler)
@@ -121,15 +126,32 @@ def build_application(
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the error (never the whole update) and tell the user something went wrong, in
-    escaped HTML under Telegram's 4096-character limit."""
+    """Log the error without personal data (exception types and code locations, never the
+    messages: they can quote what a user sent) and tell the user briefly, in escaped HTML."""
     err = context.error
-    log.error("error while handling an update: %s", type(err).__name__, exc_info=err)
+    log.error("error while handling an update: %s", _without_messages(err))
     if not isinstance(update, Update) or update.effective_chat is None:
         return
+    with contextlib.suppress(Exception):  # stop the button's spinner, if nobody has
+        if update.callback_query is not None:
+            await update.callback_query.answer()
     try:
         d = deps(context)
-        text = render(d.locale, "bot_common.j2", "error", detail=html.escape(type(err).__name__))
+        text = render(d.locale, "bot_common.j2", "error", detail=type(err).__name__)
         await context.bot.send_message(update.effective_chat.id, text[:4096])
-    except Exception:  # the error handler must never raise
-        log.warning("could not tell the user about the error", exc_info=True)
+    except Exception as exc:  # the error handler must never raise
+        log.warning("could not tell the user about the error: %s", type(exc).__name__)
+
+
+def _without_messages(err: BaseException | None) -> str:
+    """'RuntimeError' and the traceback's frames (file, line, code) for err and its causes.
+    Only Telegram's own error descriptions ('Bad Request: message is too long') are kept."""
+    lines: list[str] = []
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        said = f": {err.message}" if isinstance(err, TelegramError) else ""
+        lines.append(type(err).__name__ + said)
+        lines.extend(traceback.format_tb(err.__traceback__))
+        err = err.__cause__ or err.__context__
+    return "\n".join(lines)

@@ -96,6 +96,17 @@ class RedactTokenFilter(logging.Filter):
         return True
 
 
+class WithholdUpdates(logging.Filter):
+    """PTB logs the raw updates at CRITICAL when it cannot parse them (a Bot API newer than
+    the library): names, phone numbers, messages. Keep the line, not the data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Error while parsing updates!"):
+            record.args = ("<withheld: updates hold names and messages>",)
+        return True
+
+
+WITHHOLD = WithholdUpdates()
 _installed: set[str] = set()
 
 
@@ -110,6 +121,8 @@ def install_redaction(token: str) -> RedactTokenFilter:
     for name in ("telegram.ext.Application", "telegram.ext.ExtBot", "telegram.Bot"):
         if logging.getLogger(name).getEffectiveLevel() < logging.INFO:
             logging.getLogger(name).setLevel(logging.INFO)
+        if WITHHOLD not in logging.getLogger(name).filters:
+            logging.getLogger(name).addFilter(WITHHOLD)
     if token and token not in _installed:
         _installed.add(token)
         previous = logging.getLogRecordFactory()

@@ -23,7 +23,7 @@ from telegram.ext import (
 
 from bot import queries
 from bot.auth import led_task_ids
-from bot.common import button, caller_of, mark_used, run_service
+from bot.common import attempt, button, caller_of, mark_used, needs_draft, run_service
 from bot.common import conversation as common_conversation
 from bot.deps import deps
 from bot.keyboards import choice_rows, markup, pattern
@@ -33,10 +33,12 @@ from db.engine import transaction
 from db.models import Task
 from duban.services.completion import claim_completion, decide_completion
 from duban.services.extensions import decide_extension, request_extension
+from jobs.reporting import plan_window
 
 T = "bot_extension.j2"
 REASON, DATE = range(2)
 DRAFT = "extension_draft"
+DATE_REFUSALS = {"date_not_later", "date_past", "date_after_plan"}  # codes of request_extension
 
 _ISO = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 _MD = re.compile(r"^\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
@@ -66,14 +68,18 @@ async def start_extension(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     d = deps(context)
     with transaction(d.sessions) as session:
         it = queries.item(session, int(resolved.payload["period_id"]))
-    if it is None or it.state not in queries.OPEN_STATES:
-        await update.effective_message.reply_text(render(d.locale, T, "not_open"))  # type: ignore[union-attr]
+        pending = it is not None and queries.extension_pending(session, it.period_id)
+    if it is None or it.state not in queries.OPEN_STATES or pending:
+        # Said now, not after the reason and the date were typed (the service refuses too).
+        m = "already_pending" if pending else "not_open"
+        await update.effective_message.reply_text(render(d.locale, T, m))  # type: ignore[union-attr]
         return ConversationHandler.END
     context.user_data[DRAFT] = {"period_id": it.period_id}  # type: ignore[index]
     await update.effective_message.reply_text(render(d.locale, T, "ask_reason", item=it))  # type: ignore[union-attr]
     return REASON
 
 
+@needs_draft(DRAFT)
 async def got_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     d = deps(context)
     msg = update.effective_message
@@ -83,6 +89,7 @@ async def got_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return DATE
 
 
+@needs_draft(DRAFT)
 async def got_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     d = deps(context)
     msg = update.effective_message
@@ -91,7 +98,7 @@ async def got_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if new_due is None:
         await msg.reply_text(render(d.locale, T, "bad_date", text=msg.text or ""))
         return DATE
-    draft = context.user_data.pop(DRAFT)  # type: ignore[union-attr]
+    draft = context.user_data[DRAFT]  # type: ignore[index]
     caller = caller_of(update, context)
 
     def call(session):  # type: ignore[no-untyped-def]
@@ -104,10 +111,15 @@ async def got_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
             now=d.now(),
             office_name=d.config.office.name,
             tz=d.config.tz,
+            latest=plan_window(session, d.config, d.local_now().date())[1],
         )
         return {"item": queries.item(session, ext.period_id), "new_due": new_due}
 
-    result, error = run_service(d, caller, call)
+    result, error, code = attempt(d, caller, call)
+    if code in DATE_REFUSALS:  # the dialogue stays: another date may do
+        await msg.reply_text(error + "\n" + render(d.locale, T, "ask_date"))
+        return DATE
+    context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
     await msg.reply_text(error or render(d.locale, T, "requested", **result))  # type: ignore[arg-type]
     return ConversationHandler.END
 
@@ -131,7 +143,7 @@ async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             decider_contact_id=None if as_office else caller.contact_id,
             as_office=as_office,
         )
-        mark_used(session, resolved, d.now())
+        mark_used(session, resolved, d.now(), with_siblings=("extension_id",))
         return {
             "item": queries.item(session, ext.period_id),
             "new_due": ext.new_due,
@@ -207,7 +219,7 @@ async def confirm_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             now=d.now(),
             decided_by=caller.actor,
         )
-        mark_used(session, resolved, d.now())
+        mark_used(session, resolved, d.now(), with_siblings=("completion_id",))
         return {"task": c.task.number, "ok": ok}
 
     result, error = run_service(d, caller, call)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -26,6 +27,7 @@ PREFIX = {
     "view": "vw",  # 查看任务
     "review_ok": "ra",  # 通过
     "review_ret": "rr",  # 退回 (asks for a comment)
+    "files": "fl",  # 查看附件: a report's evidence, sent to the reviewer
     "ext_ok": "ea",  # 批准
     "ext_no": "en",  # 驳回
     "done_ok": "ca",  # 确认办结 (office)
@@ -36,6 +38,17 @@ PREFIX = {
     "desig_ok": "dk",  # save a designation
 }
 ACTION_OF = {v: k for k, v in PREFIX.items()}
+# The answers to one question: pressing one spends the others (common.mark_used).
+FAMILIES = {
+    a: family
+    for family in (
+        ("review_ok", "review_ret"),
+        ("ext_ok", "ext_no"),
+        ("done_ok", "done_no"),
+        ("desig", "desig_ok"),  # a saved designation's toggles and its 保存
+    )
+    for a in family
+} | {"pick": ("pick",)}
 TOKEN_TTL = dt.timedelta(days=60)
 MAX_ITEM_BUTTONS = 8
 
@@ -93,6 +106,30 @@ def choice_rows(
         ]
         for label, payload in choices[:MAX_ITEM_BUTTONS]
     ]
+
+
+def token_code() -> str:
+    """A random id tying several buttons of one question together (in their payloads)."""
+    return secrets.token_urlsafe(6)
+
+
+def siblings(
+    session: Session, actions: Sequence[str], key: str, value: int | str | None
+) -> list[CallbackToken]:
+    """The unused buttons of these actions whose payload has `key` = `value`: the other
+    answers to the same question (通过 and 退回 of one report, the items of one 'which item?'),
+    retired together once one of them was acted on."""
+    if value is None:
+        return []
+    field = CallbackToken.payload[key]
+    match = field.as_string() == value if isinstance(value, str) else field.as_integer() == value
+    return list(
+        session.scalars(
+            select(CallbackToken).where(
+                CallbackToken.action.in_(actions), CallbackToken.used_at.is_(None), match
+            )
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot import queries
-from bot.common import caller_of
+from bot.common import caller_of, reply_long
 from bot.deps import deps
 from bot.texts import render
 from db.engine import transaction
@@ -43,8 +43,8 @@ async def overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     today = d.local_now().date()
     with transaction(d.sessions) as session:
         total, sections = queries.overview(session, today)
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
-        render(d.locale, T, "overview", total=total, sections=sections, today=today)[:4096]
+    await reply_long(
+        update, render(d.locale, T, "overview", total=total, sections=sections, today=today)
     )
 
 
@@ -56,9 +56,7 @@ async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     today = d.local_now().date()
     with transaction(d.sessions) as session:
         grouped = queries.overdue(session, today)
-    text = render(d.locale, T, "overdue", grouped=grouped, today=today)
-    for start in range(0, len(text), 4000):  # long lists: several messages, split at lines
-        await update.effective_message.reply_text(text[start : start + 4000])  # type: ignore[union-attr]
+    await reply_long(update, render(d.locale, T, "overdue", grouped=grouped, today=today))
 
 
 async def export_files(

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import Assignment, Period, Target, Task, Unit
+from db.models import Assignment, Extension, Period, Target, Task, Unit
 from db.models.periods import ACCEPTED, OPEN, RETURNED, SUBMITTED
+from db.models.reports import EXT_PENDING
 from db.models.tasks import LEAD
 
 OPEN_STATES = (OPEN, RETURNED)
@@ -127,6 +128,32 @@ def overdue(session: Session, today: dt.date) -> dict[str, list[Item]]:
     for i in items:
         grouped["、".join(leads.get(i.task_id, [])) or "—"].append(i)
     return dict(sorted(grouped.items()))
+
+
+def extension_pending(session: Session, period_id: int) -> bool:
+    """Whether an extension request for this period waits for a decision."""
+    return (
+        session.scalar(
+            select(func.count(Extension.id)).where(
+                Extension.period_id == period_id, Extension.state == EXT_PENDING
+            )
+        )
+        or 0
+    ) > 0
+
+
+def designated_unit_ids(session: Session, task_id: int, group_id: int, role: str) -> list[int]:
+    """The units a placeholder (task × 各相关X group) stands for now."""
+    return list(
+        session.scalars(
+            select(Assignment.unit_id).where(
+                Assignment.task_id == task_id,
+                Assignment.via_group_id == group_id,
+                Assignment.role == role,
+                Assignment.removed_at.is_(None),
+            )
+        )
+    )
 
 
 def count_periods(session: Session) -> int:

@@ -46,10 +46,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if msg is None or user is None:
         return
     if msg.chat.type != "private":
+        # An invite opened in a group would bind whoever typed it there: never redeemed here.
+        await msg.reply_text(render(d.locale, TEMPLATE, "group_start"))
         return
+    with transaction(d.sessions) as session:
+        caller = identify(session, d.config, update)
     if not context.args:
-        with transaction(d.sessions) as session:
-            caller = identify(session, d.config, update)
         m = "welcome_back" if caller.bound else "unbound"
         await msg.reply_text(render(d.locale, TEMPLATE, m, unit=caller.unit_name))
         return
@@ -67,11 +69,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except RegistrationError as exc:
         # The refusal's audit row was rolled back with the transaction: write it again.
         with transaction(d.sessions) as session:
-            caller = identify(session, d.config, update)
             refuse(session, caller, "invite.redeem", "invite", now=d.now(), reason=exc.reason)
         await msg.reply_text(render(d.locale, TEMPLATE, "refused", reason=exc.reason))
         return
-    await msg.reply_text(render(d.locale, TEMPLATE, "bound", unit=unit))
+    # Binding moves an account: say so when it was a contact of another unit until now.
+    previous = caller.unit_name if caller.bound and caller.unit_name != unit else ""
+    await msg.reply_text(render(d.locale, TEMPLATE, "bound", unit=unit, previous=previous))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

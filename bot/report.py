@@ -1,9 +1,8 @@
-"""Reports (进展报送): the /report dialogue, the 报送进展 button, replies to reminders, /tasks.
+"""Reports (进展报送): the /report dialogue, the 报送进展 button, 查看任务, /tasks.
 
 /report (or the button) → status (进展顺利 / 存在困难 / 已完成) → progress text → a figure when
 the task has a numeric target → optional files → confirm. /cancel anywhere.
-A plain *reply* to a reminder is recorded at once as the report for its item (if the reminder
-covered several of my items, the bot asks which).
+Replies to reminders (the other way to report) are in bot/replies.py.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from telegram.ext import (
 )
 
 from bot import queries
-from bot.common import button, caller_of, mark_used, run_service
+from bot.common import button, caller_of, needs_draft, reply_long, run_service
 from bot.common import conversation as common_conversation
 from bot.deps import deps
 from bot.keyboards import (
@@ -36,16 +35,23 @@ from bot.keyboards import (
 )
 from bot.texts import render
 from db.engine import transaction
-from db.models import SentMessage
 from duban.services.reports import EvidenceFile, submit_report
 
 T = "bot_report.j2"
 STATUS, TEXT, FIGURE, FILES, CONFIRM = range(5)
 DRAFT = "report_draft"
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．－，", "0123456789.-,")  # a Chinese IME's digits
+TEXT_LIMIT = 4096  # a report's text (Telegram's own limit for one message)
 
 
-def _files_of(message: Message) -> list[dict[str, str]]:
+def clip_text(text: str | None) -> tuple[str, int]:
+    """The report text as kept, and its length when it had to be cut (0 when whole)."""
+    text = (text or "").strip()
+    return (text[:TEXT_LIMIT], TEXT_LIMIT) if len(text) > TEXT_LIMIT else (text, 0)
+
+
+def files_of(message: Message) -> list[dict[str, str]]:
     """Evidence in a message, kept by Telegram file_id."""
     if message.photo:
         p = message.photo[-1]
@@ -64,7 +70,7 @@ def _files_of(message: Message) -> list[dict[str, str]]:
     return []
 
 
-def _submit(context: ContextTypes.DEFAULT_TYPE, caller, draft: dict[str, Any], source: str):  # type: ignore[no-untyped-def]
+def submit(context: ContextTypes.DEFAULT_TYPE, caller, draft: dict[str, Any], source: str):  # type: ignore[no-untyped-def]
     d = deps(context)
 
     def call(session):  # type: ignore[no-untyped-def]
@@ -88,7 +94,9 @@ def _submit(context: ContextTypes.DEFAULT_TYPE, caller, draft: dict[str, Any], s
     return run_service(d, caller, call)
 
 
-def _done_text(context: ContextTypes.DEFAULT_TYPE, result: dict[str, Any], files: int) -> str:
+def done_text(
+    context: ContextTypes.DEFAULT_TYPE, result: dict[str, Any], files: int, cut: int = 0
+) -> str:
     it = result["item"]
     return render(
         deps(context).locale,
@@ -99,6 +107,7 @@ def _done_text(context: ContextTypes.DEFAULT_TYPE, result: dict[str, Any], files
         lead=result["lead"],
         late=result["late"],
         files=files,
+        cut=cut,
     )
 
 
@@ -109,9 +118,7 @@ async def tasks_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     caller = caller_of(update, context)
     with transaction(d.sessions) as session:
         items = queries.current_items(session, caller.unit_id or 0)
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
-        render(d.locale, T, "tasks", unit=caller.unit_name, items=items)
-    )
+    await reply_long(update, render(d.locale, T, "tasks", unit=caller.unit_name, items=items))
 
 
 # ---------------------------------------------------------------- /report dialogue
@@ -177,12 +184,14 @@ async def report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
         return ConversationHandler.END
     _caller, resolved = got
     d = deps(context)
+    context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]  # a new report starts afresh
     with transaction(d.sessions) as session:
         it = queries.item(session, int(resolved.payload["period_id"]))
         if it is not None and it.state in queries.REPORTABLE_STATES:
             context.user_data[DRAFT] = _new_draft(session, it)  # type: ignore[index]
     if it is None or DRAFT not in context.user_data:  # type: ignore[operator]
-        await update.effective_message.reply_text(render(d.locale, "bot_common.j2", "stale"))  # type: ignore[union-attr]
+        m = "reply_closed" if it is not None else "stale"
+        await update.effective_message.reply_text(render(d.locale, T if it else "bot_common.j2", m))  # type: ignore[union-attr]
         return ConversationHandler.END
     await _ask_status(update.effective_message, context, it)  # type: ignore[arg-type]
     return STATUS
@@ -204,12 +213,17 @@ async def got_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return TEXT
 
 
+@needs_draft(DRAFT)
 async def got_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     d = deps(context)
     msg = update.effective_message
     assert msg is not None
     draft = context.user_data[DRAFT]  # type: ignore[index]
-    draft["text"] = (msg.text or "").strip()[:4000]
+    draft["files"].extend(files_of(msg))  # a photo with a caption: the text and a file
+    draft["text"], draft["cut"] = clip_text(msg.text or msg.caption)
+    if not draft["text"]:
+        await msg.reply_text(render(d.locale, T, "file_then_text", n=len(draft["files"])))
+        return TEXT
     if draft.get("target_id"):
         rows = [[(render(d.locale, T, "skip_button"), "rf:skip")]]
         await msg.reply_text(
@@ -220,6 +234,7 @@ async def got_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return await _ask_files(msg, context)
 
 
+@needs_draft(DRAFT)
 async def got_figure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     d = deps(context)
     msg = update.effective_message
@@ -239,7 +254,7 @@ async def got_figure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 def read_figure(text: str, unit: str) -> tuple[list[str], float | None]:
     """The numbers in a reply, and the figure among them: the only one, else the only one
     written with the target's unit (截至9月底完成520亿元 → 520, not 9); None if unclear."""
-    text = text.replace(",", "").replace("，", "")
+    text = text.translate(_FULL_WIDTH).replace(",", "").replace("，", "")
     found = list(_NUMBER.finditer(text))
     numbers = [m.group() for m in found]
     if len(found) == 1:
@@ -250,6 +265,7 @@ def read_figure(text: str, unit: str) -> tuple[list[str], float | None]:
     return numbers, None
 
 
+@needs_draft(DRAFT)
 async def skip_figure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     query = update.callback_query
     assert query is not None
@@ -265,19 +281,27 @@ async def _ask_files(msg: Message, context: ContextTypes.DEFAULT_TYPE) -> int:
     return FILES
 
 
+@needs_draft(DRAFT)
 async def got_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     d = deps(context)
     msg = update.effective_message
     assert msg is not None
     draft = context.user_data[DRAFT]  # type: ignore[index]
-    draft["files"].extend(_files_of(msg))
+    draft["files"].extend(files_of(msg))
     rows = [[(render(d.locale, T, "files_done_button"), "rf:done")]]
-    await msg.reply_text(
-        render(d.locale, T, "file_received", n=len(draft["files"])), reply_markup=markup(rows)
-    )
+    text = render(d.locale, T, "file_received", n=len(draft["files"]))
+    album, answer = draft.get("album") or (None, 0)
+    if msg.media_group_id and msg.media_group_id == album:  # the album's one answer, updated
+        await context.bot.edit_message_text(
+            text, chat_id=msg.chat_id, message_id=answer, reply_markup=markup(rows)
+        )
+        return FILES
+    sent = await msg.reply_text(text, reply_markup=markup(rows))
+    draft["album"] = (msg.media_group_id, sent.message_id)
     return FILES
 
 
+@needs_draft(DRAFT)
 async def files_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     d = deps(context)
     query = update.callback_query
@@ -301,6 +325,7 @@ async def files_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
             item=it,
             status=labels[STATUS_VALUES.index(draft.get("status", "on_track"))],
             text=draft.get("text", ""),
+            cut=draft.get("cut", 0),
             figure=draft.get("figure"),
             files=len(draft["files"]),
         ),
@@ -320,102 +345,23 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         await query.message.reply_text(render(d.locale, "bot_common.j2", "cancelled"))  # type: ignore[union-attr]
         return ConversationHandler.END
     caller = caller_of(update, context)
-    result, error = _submit(context, caller, draft, "chat")
-    text = error or _done_text(context, result, len(draft["files"]))  # type: ignore[arg-type]
+    result, error = submit(context, caller, draft, "chat")
+    text = error or done_text(context, result, len(draft["files"]), draft.get("cut", 0))  # type: ignore[arg-type]
     await query.message.reply_text(text)  # type: ignore[union-attr]
     return ConversationHandler.END
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """/cancel: drop whatever dialogue is under way."""
-    for key in list(context.user_data or {}):
-        if key.endswith("_draft"):
-            context.user_data.pop(key, None)  # type: ignore[union-attr]
+    drafts = [key for key in context.user_data or {} if key.endswith("_draft")]
+    for key in drafts:
+        context.user_data.pop(key, None)  # type: ignore[union-attr]
     await update.effective_message.reply_text(  # type: ignore[union-attr]
-        render(deps(context).locale, "bot_common.j2", "cancelled")
+        render(
+            deps(context).locale, "bot_common.j2", "cancelled" if drafts else "nothing_to_cancel"
+        )
     )
     return ConversationHandler.END
-
-
-# ---------------------------------------------------------------- replies to reminders
-async def reply_to_reminder(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A contact replied to a reminder: record it as the report for the item."""
-    d = deps(context)
-    msg = update.effective_message
-    if msg is None or msg.reply_to_message is None:
-        return
-    caller = caller_of(update, context)
-    if not caller.bound:
-        return
-    draft_base = {
-        "status": "on_track",
-        "text": (msg.text or msg.caption or "").strip()[:4000],
-        "files": _files_of(msg),
-    }
-    with transaction(d.sessions) as session:
-        sent = (
-            session.query(SentMessage)
-            .filter_by(chat_id=msg.chat_id, message_id=msg.reply_to_message.message_id)
-            .one_or_none()
-        )
-        items = []
-        if sent is not None:
-            for pid in sent.period_ids:
-                it = queries.item(session, int(pid))
-                # A later report supersedes an earlier one: reported items still take replies.
-                if it is not None and it.state in queries.REPORTABLE_STATES:
-                    items.append(it)
-        items = [i for i in items if _unit_matches(session, i, caller.unit_id)]
-        rows = []
-        if len(items) > 1:
-            rows = choice_rows(
-                session,
-                [
-                    (
-                        render(d.locale, T, "item_button", item=i),
-                        {**draft_base, "period_id": i.period_id},
-                    )
-                    for i in items
-                ],
-                "pick",
-                now=d.now(),
-                contact_id=caller.contact_id,
-            )
-    if sent is None:
-        await msg.reply_text(render(d.locale, T, "reply_unknown"))
-        return
-    if not items:
-        await msg.reply_text(render(d.locale, T, "nothing_open"))
-        return
-    if len(items) > 1:
-        await msg.reply_text(render(d.locale, T, "which_item"), reply_markup=markup(rows))
-        return
-    draft = {**draft_base, "period_id": items[0].period_id}
-    result, error = _submit(context, caller, draft, "reply")
-    await msg.reply_text(error or _done_text(context, result, len(draft["files"])))  # type: ignore[arg-type]
-
-
-def _unit_matches(session, item: queries.Item, unit_id: int | None) -> bool:  # type: ignore[no-untyped-def]
-    from db.models import Period
-
-    period = session.get(Period, item.period_id)
-    return period is not None and period.assignment.unit_id == unit_id
-
-
-async def pick_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The contact chose which item their reply was about."""
-    got = await button(update, context)
-    if got is None:
-        return
-    caller, resolved = got
-    d = deps(context)
-    with transaction(d.sessions) as session:
-        mark_used(session, resolved, d.now())
-    result, error = _submit(context, caller, resolved.payload, "reply")
-    await update.effective_message.edit_reply_markup(None)  # type: ignore[union-attr]
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
-        error or _done_text(context, result, len(resolved.payload.get("files", [])))  # type: ignore[arg-type]
-    )
 
 
 async def view_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -446,7 +392,7 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         ],
         states={
             STATUS: [CallbackQueryHandler(got_status, pattern="^st:")],
-            TEXT: [MessageHandler(text, got_text)],
+            TEXT: [MessageHandler(text | files, got_text)],
             FIGURE: [
                 MessageHandler(text, got_figure),
                 CallbackQueryHandler(skip_figure, pattern="^rf:skip$"),
@@ -463,11 +409,7 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         conversation,
         CommandHandler("tasks", tasks_command),
-        CallbackQueryHandler(pick_item, pattern=pattern("pick")),
         CallbackQueryHandler(view_item, pattern=pattern("view")),
-        MessageHandler(
-            filters.REPLY & (text | files) & filters.ChatType.PRIVATE, reply_to_reminder
-        ),
     ]
 
 

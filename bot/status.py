@@ -9,7 +9,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import queries
 from bot.auth import led_task_ids
-from bot.common import button, caller_of, run_service
+from bot.common import button, caller_of, mark_used, reply_long, run_service
 from bot.deps import deps
 from bot.keyboards import markup, new_token, pattern
 from bot.texts import render
@@ -27,10 +27,9 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     caller = caller_of(update, context)
     with transaction(d.sessions) as session:
         by_task = queries.led_items(session, caller.unit_id or 0)
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
-        render(
-            d.locale, T, "status", unit=caller.unit_name, tasks=by_task, today=d.local_now().date()
-        )[:4096]
+    today = d.local_now().date()
+    await reply_long(
+        update, render(d.locale, T, "status", unit=caller.unit_name, tasks=by_task, today=today)
     )
 
 
@@ -67,8 +66,9 @@ async def designate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             save = new_token(
                 session, "desig_ok", {"designation_id": des.id}, now=d.now(), unit_id=caller.unit_id
             )
+            current = queries.designated_unit_ids(session, des.task_id, des.group_id, des.role)
             context.user_data.setdefault(SEL, {})[des.id] = {
-                "units": [],
+                "units": current,  # a second designation starts from the first
                 "toggles": toggles,
                 "save": save,
             }  # type: ignore[union-attr]
@@ -132,6 +132,7 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             now=d.now(),
             contact_id=caller.contact_id,
         )
+        mark_used(session, resolved, d.now(), with_siblings=("designation_id",))
         session.flush()
         names = [session.get(Unit, a.unit_id).name for a in made]  # type: ignore[union-attr]
         return {"units": names}

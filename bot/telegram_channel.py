@@ -23,6 +23,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.keyboards import MAX_ITEM_BUTTONS, markup, new_token
 from bot.texts import plain, render
 from db.engine import transaction
+from db.models import Report
 from duban.config import Config
 from jobs.channel import ItemRef, Outgoing, SendResult
 
@@ -30,6 +31,16 @@ log = logging.getLogger(__name__)
 
 OWN_ITEM_KINDS = {"reminder", "due", "overdue", "returned", "extension_result", "review_result"}
 T = "bot_buttons.j2"
+
+
+def files_button(
+    session: Session, report_id: int, label: str, tok: Callable[[str, dict[str, int]], str]
+) -> list[tuple[str, str]]:
+    """查看附件 under a report that has evidence: whoever reviews it can see the files."""
+    report = session.get(Report, report_id)
+    if report is None or not report.evidence:
+        return []
+    return [(label, tok("files", {"report_id": report_id}))]
 
 
 class TelegramChannel:
@@ -91,7 +102,10 @@ class TelegramChannel:
                     row = [
                         (label("accept"), tok("review_ok", p)),
                         (label("return"), tok("review_ret", p)),
+                        *files_button(session, item.ref_id, label("files"), tok),
                     ]
+                elif kind == "lead_report" and office and item.ref_id:
+                    row = [*files_button(session, item.ref_id, label("files"), tok)]
                 elif kind == "extension_request" and item.ref_id:
                     p = {"extension_id": item.ref_id}
                     row = [

@@ -11,7 +11,7 @@ import html
 import re
 from typing import Any
 
-from messages.render import Renderer
+from messages.render import TELEGRAM_LIMIT, Renderer
 
 
 def render(locale: str, template: str, m: str, **ctx: Any) -> str:
@@ -23,3 +23,22 @@ def render(locale: str, template: str, m: str, **ctx: Any) -> str:
 def plain(text: str) -> str:
     """HTML → plain text (for a resend after Telegram rejected the markup)."""
     return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def split_lines(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """A long list as messages of at most `limit` characters, split between lines (the bot's
+    templates never open a tag on one line and close it on another). A single line longer
+    than `limit` is sent as plain text, cut."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        if len(line) > limit:
+            line = html.escape(plain(line)[: limit - 1] + "…")[:limit]
+        if current and len(current) + 1 + len(line) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current.strip():
+        parts.append(current)
+    return [p.strip("\n") for p in parts if p.strip()]

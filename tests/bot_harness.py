@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+import logging
+import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,9 +18,11 @@ from sqlalchemy import select
 from bot.app import build_application
 from bot.telegram_channel import TelegramChannel
 from db.engine import transaction
-from db.models import Assignment, Period, Target, Task, Unit
+from db.models import Assignment, AuditLog, Period, Report, Target, Task, Unit
 from db.models.periods import OPEN
 from db.models.tasks import LEAD, RESPONSIBLE
+from duban.config import OfficeConfig, TelegramConfig
+from duban.context import AppContext
 from duban.services.registration import create_invite
 from jobs.deliverer import deliver
 from jobs.outbox import enqueue
@@ -37,6 +44,15 @@ OTHER = user(503, "赵商务")  # 区商务局 (no part in these tasks)
 STRANGER = user(504, "路人甲")  # never registered
 CLERK = user(505, "督查室小张")  # writes in the office group
 OFFICE = {"id": OFFICE_CHAT, "type": "group", "title": "区政府督查室"}
+STICKER = {  # Message.sticker as Telegram sends it
+    "file_id": "STK",
+    "file_unique_id": "STKU",
+    "type": "regular",
+    "width": 512,
+    "height": 512,
+    "is_animated": False,
+    "is_video": False,
+}
 
 
 @dataclass
@@ -96,6 +112,24 @@ class Env:
             self.app.bot, self.sessions, self.now, "zh_CN", config=self.config
         )
         return await deliver(self.sessions, channel, self.config, self.now())
+
+    async def reminder(self, who: dict[str, Any], *keys: str) -> Call:
+        """Remind these periods (world keys) and deliver: the message `who` got."""
+        self.remind(*keys)
+        mark = self.server.mark()
+        await self.deliver()
+        return await self.answer(who["id"], mark, "任务")
+
+    async def review_request(self, text: str) -> Call:
+        """区工信局 replies `text` to its reminder of task 9; what 区发改局 gets to review."""
+        await self.bind(IND, "区工信局")
+        await self.bind(DEV, "区发改局")
+        reminder = await self.reminder(IND, "ind9")
+        mark = await self.say(IND, text, reply_to=self.server.message_of(reminder))
+        await self.answer(IND["id"], mark, "已收到任务9")
+        mark = self.server.mark()
+        await self.deliver()
+        return await self.answer(DEV["id"], mark, text[:20])
 
     def remind(self, *keys: str, kind: str = "reminder", stage: int = 1) -> None:
         """Put reminders for these periods (world keys) in the outbox, as the planner would."""
@@ -174,3 +208,71 @@ def make_world(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 def make_app(ctx, env_clock):  # type: ignore[no-untyped-def]
     return build_application(ctx, TOKEN, now=lambda: env_clock["now"])
+
+
+@contextlib.asynccontextmanager
+async def running_env(config, engine, sessions, caplog, capsys) -> AsyncIterator[Env]:  # type: ignore[no-untyped-def]
+    """The world, the fake server and the real Application, polling; torn down afterwards.
+    On the way out: the token was in every URL and nowhere in what was logged or printed."""
+    caplog.set_level(logging.DEBUG)
+    server = FakeBotAPI(TOKEN)
+    await server.start()
+    cfg = config.model_copy(
+        update={
+            "office": OfficeConfig(chat_ids=[OFFICE_CHAT]),
+            "telegram": TelegramConfig(
+                base_url=server.base_url, base_file_url=server.base_file_url
+            ),
+        }
+    )
+    ctx = AppContext(cfg, engine, sessions)
+    ids = make_world(sessions)
+    clock = {"now": NOW}
+    app = make_app(ctx, clock)
+    await app.initialize()
+    await app.post_init(app)
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    await app.start()
+    try:
+        yield Env(server, app, ctx, ids, clock)
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        await server.stop()
+    _dump_traffic(server)
+    assert any(TOKEN in p for p in server.raw_paths)
+    out, err = capsys.readouterr()
+    assert TOKEN not in caplog.text and TOKEN not in out and TOKEN not in err
+
+
+def _dump_traffic(server: FakeBotAPI) -> None:
+    """docs/bot.md's walk-through comes from this (DUBAN_DUMP_TRAFFIC=/tmp/t.jsonl pytest …)."""
+    dump = os.environ.get("DUBAN_DUMP_TRAFFIC")
+    if not dump:
+        return
+    with open(dump, "a", encoding="utf-8") as fh:
+        for c in server.calls:
+            if c.method in {"sendMessage", "editMessageText", "answerCallbackQuery"}:
+                row = [c.method, c.chat_id, c.text, c.buttons, c.params.get("text")]
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        fh.write("----\n")
+
+
+def audit(env: Env, action: str | None = None, refused: bool | None = None) -> list[AuditLog]:
+    with env.sessions() as s:
+        q = select(AuditLog)
+        if action:
+            q = q.where(AuditLog.action == action)
+        if refused is not None:
+            q = q.where(AuditLog.refused == refused)
+        return list(s.scalars(q))
+
+
+def reports(env: Env) -> list[Report]:
+    """Every report stored, oldest first, with its evidence loaded."""
+    with env.sessions() as s:
+        found = list(s.scalars(select(Report).order_by(Report.id)))
+        for r in found:
+            _ = r.evidence
+        return found

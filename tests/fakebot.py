@@ -4,7 +4,8 @@ The real python-telegram-bot Application talks to it through `base_url`. It reco
 request, answers getUpdates from a queue the test fills (messages, replies with photos or
 documents, button presses), numbers the bot's messages per chat so a test can reply to them,
 and can be told to fail: 403 blocked, 400 chat not found, 429 with retry_after, 400 can't
-parse entities.
+parse entities. Like Telegram it refuses a text over 4096 characters (1024 for a caption)
+after entity parsing, and HTML that is not well formed or uses a tag Telegram does not know.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.parser
+import html.parser
 import itertools
 import json
 import urllib.parse
@@ -28,6 +30,55 @@ BOT_USER = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
+
+
+TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024
+TELEGRAM_TAGS = {
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+    "span", "tg-spoiler", "tg-emoji", "blockquote",
+}  # fmt: skip
+
+
+class _TelegramHTML(html.parser.HTMLParser):
+    """Telegram's HTML: only its tags, every tag closed in order; counts the visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.visible = 0
+        self.error = ""
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag not in TELEGRAM_TAGS:
+            self.error = self.error or f'Unsupported start tag "{tag}"'
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            self.error = self.error or f'Unmatched end tag "{tag}"'
+
+    def handle_data(self, data: str) -> None:
+        self.visible += len(data)
+
+
+def telegram_rejects(params: dict[str, Any]) -> str:
+    """Why Telegram would refuse this text or caption (empty: it would accept it)."""
+    key, limit = ("text", TEXT_LIMIT) if "text" in params else ("caption", CAPTION_LIMIT)
+    text = str(params.get(key) or "")
+    if params.get("parse_mode") == "HTML":
+        parser = _TelegramHTML()
+        parser.feed(text)
+        parser.close()
+        if parser.error or parser.open:
+            return f"Bad Request: can't parse entities: {parser.error or 'unclosed tag'}"
+        length = parser.visible
+    else:
+        length = len(text)
+    if length > limit:
+        return f"Bad Request: message {'caption ' if key == 'caption' else ''}is too long"
+    if key == "text" and not text.strip():
+        return "Bad Request: message text is empty"
+    return ""
 
 
 @dataclass
@@ -150,8 +201,10 @@ class FakeBotAPI:
         reply_to: dict[str, Any] | None = None,
         photo: str | None = None,
         document: tuple[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A user writes (or replies to `reply_to`, a message the bot sent)."""
+        """A user writes (or replies to `reply_to`, a message the bot sent). `extra` adds
+        Message fields as Telegram sends them: sticker, voice, location, media_group_id…"""
         chat = chat or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
         msg: dict[str, Any] = {
             "message_id": self._next_message_id(chat["id"]),
@@ -159,7 +212,7 @@ class FakeBotAPI:
             "chat": chat,
             "from": user,
         }
-        if photo or document:
+        if photo or document or extra:
             if text:
                 msg["caption"] = text
         else:
@@ -186,8 +239,16 @@ class FakeBotAPI:
             }
         if reply_to is not None:
             msg["reply_to_message"] = reply_to
+        msg.update(extra or {})
         await self.push({"message": msg})
         return msg
+
+    async def edit(self, message: dict[str, Any], text: str) -> dict[str, Any]:
+        """The user edits a message they sent earlier (an `edited_message` update)."""
+        edited = {**message, "edit_date": 1700000100}
+        edited["caption" if "caption" in message else "text"] = text
+        await self.push({"edited_message": edited})
+        return edited
 
     async def press(self, user: dict[str, Any], data: str, message: dict[str, Any]) -> None:
         """A user presses an inline button with callback data `data` under `message`."""
@@ -324,6 +385,15 @@ class FakeBotAPI:
             if failure.retry_after is not None:
                 response["parameters"] = {"retry_after": failure.retry_after}
             return failure.code, response
+        rejected = (
+            telegram_rejects(params)
+            if method in {"sendMessage", "editMessageText", "sendDocument", "sendPhoto"}
+            else ""
+        )
+        if rejected:
+            call.params["_failed"] = 400
+            await self._record(call)
+            return 400, {"ok": False, "error_code": 400, "description": rejected}
         result = self._result(call)
         await self._record(call)
         return 200, {"ok": True, "result": result}

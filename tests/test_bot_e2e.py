@@ -4,18 +4,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import os
 
 import pytest
 from sqlalchemy import select
 
 from db.engine import transaction
-from db.models import AuditLog, Contact, Invite, OutboxItem, Period, Report
+from db.models import Contact, Invite, OutboxItem, Period, Report
 from db.models.periods import RETURNED, SUBMITTED
-from duban.config import OfficeConfig, TelegramConfig
-from duban.context import AppContext
 from duban.services.registration import create_invite
 from tests.bot_harness import (
     CLERK,
@@ -26,71 +22,17 @@ from tests.bot_harness import (
     OFFICE_CHAT,
     OTHER,
     STRANGER,
-    TOKEN,
     TZ,
     Env,
-    make_app,
-    make_world,
+    audit,
+    running_env,
 )
-from tests.fakebot import FakeBotAPI
 
 
 @pytest.fixture
 async def env(config, engine, sessions, caplog, capsys):  # type: ignore[no-untyped-def]
-    caplog.set_level(logging.DEBUG)
-    server = FakeBotAPI(TOKEN)
-    await server.start()
-    cfg = config.model_copy(
-        update={
-            "office": OfficeConfig(chat_ids=[OFFICE_CHAT]),
-            "telegram": TelegramConfig(
-                base_url=server.base_url, base_file_url=server.base_file_url
-            ),
-        }
-    )
-    ctx = AppContext(cfg, engine, sessions)
-    ids = make_world(sessions)
-    clock = {"now": NOW}
-    app = make_app(ctx, clock)
-    await app.initialize()
-    await app.post_init(app)
-    await app.updater.start_polling(poll_interval=0, timeout=1)
-    await app.start()
-    e = Env(server, app, ctx, ids, clock)
-    try:
+    async with running_env(config, engine, sessions, caplog, capsys) as e:
         yield e
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        await server.stop()
-    dump = os.environ.get("DUBAN_DUMP_TRAFFIC")  # docs/bot.md's walk-through comes from this
-    if dump:
-        with open(dump, "a", encoding="utf-8") as fh:
-            for c in server.calls:
-                if c.method in {"sendMessage", "editMessageText", "answerCallbackQuery"}:
-                    fh.write(
-                        json.dumps(
-                            [c.method, c.chat_id, c.text, c.buttons, c.params.get("text")],
-                            ensure_ascii=False,
-                        )
-                        + "\n"
-                    )
-            fh.write("----\n")
-    # The token is in every URL the bot requested, and nowhere in what was logged or printed.
-    assert any(TOKEN in p for p in server.raw_paths)
-    out, err = capsys.readouterr()
-    assert TOKEN not in caplog.text and TOKEN not in out and TOKEN not in err
-
-
-def audit(env: Env, action: str | None = None, refused: bool | None = None) -> list[AuditLog]:
-    with env.sessions() as s:
-        q = select(AuditLog)
-        if action:
-            q = q.where(AuditLog.action == action)
-        if refused is not None:
-            q = q.where(AuditLog.refused == refused)
-        return list(s.scalars(q))
 
 
 async def test_registration_good_expired_replayed(env: Env) -> None:
@@ -152,12 +94,12 @@ async def test_inside_a_dialogue_a_message_of_the_wrong_kind_is_answered(env: En
     choose = await env.answer(IND["id"], mark, "请选择要报送的事项")
     mark = await env.press(IND, choose, next(lb for lb, _ in choose.buttons if "任务9" in lb))
     mark = await env.say(IND, "进展顺利")  # typed where the buttons are
-    assert "有按钮时点按钮" in (await env.answer(IND["id"], mark, "/cancel")).text
+    assert "请按上一条消息的提示操作" in (await env.answer(IND["id"], mark, "/cancel")).text
     status = next(c for c in env.server.sent_to(IND["id"]) if "请选择进展情况" in c.text)
     mark = await env.press(IND, status, "进展顺利")
     await env.answer(IND["id"], mark, "简要说明")
-    mark = await env.say(IND, "", photo="PHOTO-2")  # a photo where text is asked
-    assert "要文字时发送文字" in (await env.answer(IND["id"], mark, "/cancel")).text
+    mark = await env.say(IND, "", photo="PHOTO-2")  # a photo without a caption where text is asked
+    assert "请再用一段话说明工作进展" in (await env.answer(IND["id"], mark, "已收到附件")).text
     mark = await env.say(IND, "已完成园区道路改造")  # the dialogue goes on where it was
     await env.answer(IND["id"], mark, "佐证材料")
 

@@ -30,7 +30,9 @@ def request_extension(
     now: dt.datetime,
     office_name: str = "区政府督查室",
     tz: dt.tzinfo | None = None,
+    latest: dt.date | None = None,
 ) -> Extension:
+    """`latest`: the last date the plan runs to (reporting.end); a later date is refused."""
     period = get_period(session, period_id)
     actor = audit.contact_actor(contact_id)
     try:
@@ -50,6 +52,10 @@ def request_extension(
             )
         if new_due <= local_date(now, tz):
             raise ServiceError("the new date must be in the future", code="date_past")
+        if latest is not None and new_due > latest:
+            raise ServiceError(
+                f"the new date is after the plan's end {latest}", code="date_after_plan", due=latest
+            )
         if any(e.state == EXT_PENDING for e in _extensions(session, period.id)):
             raise ServiceError(
                 "an extension request for this item is already waiting", code="extension_pending"

@@ -29,6 +29,7 @@ from duban.services.lookup import (
     local_date,
     period_info,
     require_lead_of,
+    require_own_period,
     require_unit,
 )
 
@@ -43,6 +44,19 @@ class EvidenceFile:
     kind: str = "document"
     file_name: str = ""
     mime_type: str = ""
+
+
+def _evidence(files: Sequence[EvidenceFile]) -> list[Evidence]:
+    return [
+        Evidence(
+            file_id=f.file_id,
+            file_unique_id=f.file_unique_id,
+            kind=f.kind,
+            file_name=f.file_name,
+            mime_type=f.mime_type,
+        )
+        for f in files
+    ]
 
 
 def submit_report(
@@ -257,3 +271,32 @@ def _is_latest(session: Session, report: Report) -> bool:
 
     latest = session.scalar(select(func.max(Report.id)).where(Report.period_id == report.period_id))
     return latest == report.id
+
+
+def attach_evidence(
+    session: Session,
+    *,
+    report_id: int,
+    contact_id: int | None,
+    files: Sequence[EvidenceFile],
+    now: dt.datetime,
+) -> Report:
+    """More files for a report its unit just submitted: the rest of an album (Telegram delivers
+    the photos of one media group as separate messages) joins the first photo's report."""
+    report = session.get(Report, report_id)
+    if report is None:
+        raise NotFound(f"no report {report_id}")
+    actor = audit.contact_actor(contact_id)
+    try:
+        require_own_period(session, report.period, contact_id)
+        if report.review_state not in (REVIEW_NONE, REVIEW_PENDING):
+            raise ServiceError("this report was already reviewed", code="already_reviewed")
+    except ServiceError as exc:
+        audit.refused(exc, actor, "report.evidence", f"report:{report_id}")
+        raise
+    report.evidence.extend(_evidence(files))
+    session.flush()
+    audit.record(
+        session, actor, "report.evidence", f"report:{report.id}", now=now, files=len(files)
+    )
+    return report
