@@ -49,6 +49,7 @@ WINDOW_MARGIN = 2  # working days between a period's row appearing and its first
 
 META_THROUGH = "periods.through"  # ISO date: windows opening on or before it are materialised
 META_MARK = "periods.assignment_mark"  # highest Assignment.id whose periods exist
+META_START = "periods.plan_start"  # ISO date: the plan's start when the watermark was written
 META_DESIGNATIONS = "designations.next_check"  # JSON {designation id: ISO datetime | null}
 
 _NUMERALS = "一二三四五六七八九十"
@@ -197,6 +198,7 @@ _WATERMARK = select(
     _meta_value(META_THROUGH),
     _meta_value(META_MARK),
     select(func.max(Assignment.id)).scalar_subquery(),
+    _meta_value(META_START),
 )
 
 
@@ -284,10 +286,17 @@ def ensure_periods(
     Cheap when nothing changed: one one-row query and no writes.
     """
     plan_start, plan_end = plan_window(session, cfg, today, start)
-    through_text, mark_text, max_id = session.connection().execute(_WATERMARK).one()
+    through_text, mark_text, max_id, start_text = session.connection().execute(_WATERMARK).one()
     through = dt.date.fromisoformat(through_text) if through_text is not None else None
     mark = int(mark_text if mark_text is not None else "0")
     max_id = max_id or 0
+    if start_text is not None and plan_start < dt.date.fromisoformat(start_text):
+        # reporting.start moved earlier (e.g. set after a first tick, to replay a past year):
+        # the windows before the old start were never walked, so walk from the new one, and
+        # ask for designations again from there. Existing periods are never duplicated.
+        through = None
+        _meta_set(session, {META_DESIGNATIONS: "{}"})
+    marks = {META_MARK: str(max_id), META_START: plan_start.isoformat()}
 
     plan = _specs(cfg, cal, plan_start, plan_end, today)
     opened = [
@@ -297,8 +306,8 @@ def ensure_periods(
         if opens <= today and (through is None or opens > through)
     ]
     if not opened and max_id <= mark:
-        if through is None:
-            _meta_set(session, {META_THROUGH: _through(plan, today), META_MARK: str(max_id)})
+        if through is None or start_text != marks[META_START]:
+            _meta_set(session, {META_THROUGH: _through(plan, today), **marks})
         return 0  # the quiet path: no window opened, no assignment added, nothing written
 
     tasks = session.execute(
@@ -329,7 +338,7 @@ def ensure_periods(
                 created += _insert_select(
                     session, spec, role, first, plan.policy, created_at, chunk, above
                 )
-    _meta_set(session, {META_THROUGH: _through(plan, today), META_MARK: str(max_id)})
+    _meta_set(session, {META_THROUGH: _through(plan, today), **marks})
     return created
 
 

@@ -349,3 +349,21 @@ def test_section_rule_gives_weekly_periods(
         ("2024-W12", D(2024, 3, 22)),
         ("2024-W13", D(2024, 3, 29)),
     ]
+
+
+def test_an_earlier_start_set_after_a_first_tick_is_walked_from(
+    seeded: sessionmaker[Session], config: Config, cal: WorkCalendar
+) -> None:
+    """An admin ticks once, then sets [reporting] start to replay a past year (as the README
+    says): the windows before the old start are walked; nothing is created twice."""
+    from engine_fixtures import with_window
+
+    june = with_window(config, D(2024, 6, 1), D(2024, 12, 31))
+    with transaction(seeded) as s:
+        assert ensure_periods(s, june, cal, D(2024, 6, 20)) == 5
+    march = with_window(config, D(2024, 3, 15), D(2024, 12, 31))
+    with transaction(seeded) as s:
+        assert ensure_periods(s, march, cal, D(2024, 3, 20)) == 5  # March's, not 0
+    with transaction(seeded) as s:
+        assert ensure_periods(s, march, cal, D(2024, 3, 21)) == 0
+    assert sorted({p.label for p in _periods(seeded)}) == ["2024-03", "2024-06"]
