@@ -18,7 +18,7 @@ start year.
 Period rows are created lazily by `ensure_periods`: a period appears when its window opens,
 WINDOW_MARGIN working days before its first reminder. A watermark in the `meta` table (the date
 up to which windows have been handled, and the highest assignment id seen) lets a tick where
-no window opens and no assignment was added return after two tiny queries.
+no window opens and no assignment was added return after one one-row query.
 """
 
 from __future__ import annotations
