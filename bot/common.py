@@ -111,8 +111,8 @@ def retire(session: Session, action: str, key: str, value: Any, now: Any) -> Non
 
 
 def needs_draft(key: str) -> Callable[[Step], Step]:
-    """For a dialogue step: if the dialogue's draft is gone (/cancel in another dialogue, a
-    restart), say the dialogue is over instead of failing, and end it."""
+    """For a dialogue step: if the dialogue's draft is gone (/cancel in another dialogue
+    dropped it), say the dialogue is over instead of failing, and end it."""
 
     def wrap(step: Step) -> Step:
         @functools.wraps(step)

@@ -41,6 +41,7 @@ T = "bot_report.j2"
 STATUS, TEXT, FIGURE, FILES, CONFIRM = range(5)
 DRAFT = "report_draft"
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．－，", "0123456789.-,")  # a Chinese IME's digits
 TEXT_LIMIT = 4096  # a report's text (Telegram's own limit for one message)
 
@@ -197,13 +198,14 @@ async def report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     return STATUS
 
 
+@needs_draft(DRAFT)
 async def got_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     query = update.callback_query
     assert query is not None
     d = deps(context)
     value = (query.data or "").removeprefix("st:")
     await query.answer()
-    if value not in STATUS_VALUES or DRAFT not in context.user_data:  # type: ignore[operator]
+    if value not in STATUS_VALUES:
         return STATUS
     context.user_data[DRAFT]["status"] = value  # type: ignore[index]
     labels = STATUS_BUTTONS.get(d.locale, STATUS_BUTTONS["zh_CN"])
@@ -254,7 +256,8 @@ async def got_figure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 def read_figure(text: str, unit: str) -> tuple[list[str], float | None]:
     """The numbers in a reply, and the figure among them: the only one, else the only one
     written with the target's unit (截至9月底完成520亿元 → 520, not 9); None if unclear."""
-    text = text.translate(_FULL_WIDTH).replace(",", "").replace("，", "")
+    # Thousands separators only (1,087 → 1087): "3，5" stays two numbers.
+    text = _THOUSANDS.sub("", text.translate(_FULL_WIDTH))
     found = list(_NUMBER.finditer(text))
     numbers = [m.group() for m in found]
     if len(found) == 1:

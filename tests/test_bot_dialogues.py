@@ -103,7 +103,7 @@ async def test_figures_as_people_type_them(env: Env, typed: str, stored: float) 
     assert [r.figure for r in reports(env)] == [stored]
 
 
-@pytest.mark.parametrize("typed", ["一千", "很多", "2024年完成520亿"])
+@pytest.mark.parametrize("typed", ["一千", "很多", "2024年完成520亿", "3，5"])
 async def test_figures_that_are_not_one_number_are_asked_again(env: Env, typed: str) -> None:
     await env.bind(IND, "区工信局")
     await to_step(env, "figure")
