@@ -46,17 +46,22 @@ class EvidenceFile:
     mime_type: str = ""
 
 
-def _evidence(files: Sequence[EvidenceFile]) -> list[Evidence]:
+def _evidence_values(files: Sequence[EvidenceFile]) -> list[dict[str, str]]:
+    """Each file's Evidence columns (its report_id aside)."""
     return [
-        Evidence(
-            file_id=f.file_id,
-            file_unique_id=f.file_unique_id,
-            kind=f.kind,
-            file_name=f.file_name,
-            mime_type=f.mime_type,
-        )
+        {
+            "file_id": f.file_id,
+            "file_unique_id": f.file_unique_id,
+            "kind": f.kind,
+            "file_name": f.file_name,
+            "mime_type": f.mime_type,
+        }
         for f in files
     ]
+
+
+def _evidence(files: Sequence[EvidenceFile]) -> list[Evidence]:
+    return [Evidence(**values) for values in _evidence_values(files)]
 
 
 def submit_report(
@@ -173,17 +178,7 @@ def _insert_report(
     if files:
         conn.execute(
             _INSERT_EVIDENCE,
-            [
-                {
-                    "report_id": report_id,
-                    "file_id": f.file_id,
-                    "file_unique_id": f.file_unique_id,
-                    "kind": f.kind,
-                    "file_name": f.file_name,
-                    "mime_type": f.mime_type,
-                }
-                for f in files
-            ],
+            [{"report_id": report_id, **values} for values in _evidence_values(files)],
         )
     report = Report(id=report_id, **values)
     make_transient_to_detached(report)  # persistent and clean; .evidence loads on access
