@@ -44,3 +44,12 @@ def sessions(engine: Engine, config: Config) -> sessionmaker[Session]:
     with transaction(factory) as session:
         sync_units(session, config)
     return factory
+
+
+@pytest.fixture
+async def env(config, engine, sessions, caplog, capsys):  # type: ignore[no-untyped-def]
+    """The real bot Application against the fake Bot API server (tests/bot_harness.py)."""
+    from tests.bot_harness import running_env
+
+    async with running_env(config, engine, sessions, caplog, capsys) as e:
+        yield e

@@ -9,14 +9,8 @@ from db.engine import transaction
 from db.models import Assignment, Period, Task
 from db.models.periods import DONE, OPEN
 from db.models.tasks import LEAD, RESPONSIBLE
-from tests.bot_harness import DEV, IND, OTHER, STICKER, Env, reports, running_env
+from tests.bot_harness import DEV, IND, OTHER, STICKER, Env, reports
 from tests.fakebot import Call
-
-
-@pytest.fixture
-async def env(config, engine, sessions, caplog, capsys):  # type: ignore[no-untyped-def]
-    async with running_env(config, engine, sessions, caplog, capsys) as e:
-        yield e
 
 
 async def start_report(env: Env, task: int) -> Call:

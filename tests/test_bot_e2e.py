@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-import pytest
 from sqlalchemy import select
 
 from db.engine import transaction
@@ -25,14 +24,7 @@ from tests.bot_harness import (
     TZ,
     Env,
     audit,
-    running_env,
 )
-
-
-@pytest.fixture
-async def env(config, engine, sessions, caplog, capsys):  # type: ignore[no-untyped-def]
-    async with running_env(config, engine, sessions, caplog, capsys) as e:
-        yield e
 
 
 async def test_registration_good_expired_replayed(env: Env) -> None:

@@ -8,14 +8,8 @@ from sqlalchemy import select
 
 from db.engine import transaction
 from db.models import Assignment, Designation, Extension, Group, GroupMember, Unit
-from tests.bot_harness import DEV, IND, Env, running_env
+from tests.bot_harness import DEV, IND, Env
 from tests.fakebot import Call
-
-
-@pytest.fixture
-async def env(config, engine, sessions, caplog, capsys):  # type: ignore[no-untyped-def]
-    async with running_env(config, engine, sessions, caplog, capsys) as e:
-        yield e
 
 
 def extensions(env: Env) -> list[Extension]:

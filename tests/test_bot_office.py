@@ -13,14 +13,8 @@ from db.engine import transaction
 from db.models import Assignment, Period, Target, Task
 from db.models.periods import OPEN
 from db.models.tasks import LEAD, RESPONSIBLE
-from tests.bot_harness import CLERK, DEV, IND, OFFICE, OFFICE_CHAT, TOKEN, Env, running_env
+from tests.bot_harness import CLERK, DEV, IND, OFFICE, OFFICE_CHAT, TOKEN, Env
 from tests.fakebot import TEXT_LIMIT, Call
-
-
-@pytest.fixture
-async def env(config, engine, sessions, caplog, capsys):  # type: ignore[no-untyped-def]
-    async with running_env(config, engine, sessions, caplog, capsys) as e:
-        yield e
 
 
 @pytest.mark.parametrize("command", ["/overview", "/overdue", "/export"])

@@ -3,19 +3,12 @@ and what someone who is not bound gets for anything they send."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from db.engine import transaction
 from db.models import Contact, Invite
 from duban.services.registration import create_invite, revoke_contact
-from tests.bot_harness import IND, NOW, OTHER, STICKER, STRANGER, Env, audit, running_env
-
-
-@pytest.fixture
-async def env(config, engine, sessions, caplog, capsys):  # type: ignore[no-untyped-def]
-    async with running_env(config, engine, sessions, caplog, capsys) as e:
-        yield e
+from tests.bot_harness import IND, NOW, OTHER, STICKER, STRANGER, Env, audit
 
 
 def invite(env: Env, unit: str) -> str:

@@ -8,14 +8,8 @@ import pytest
 from db.engine import transaction
 from db.models import Period
 from db.models.periods import DONE
-from tests.bot_harness import DEV, IND, OFFICE_CHAT, STICKER, Env, reports, running_env
+from tests.bot_harness import DEV, IND, OFFICE_CHAT, STICKER, Env, reports
 from tests.fakebot import Call
-
-
-@pytest.fixture
-async def env(config, engine, sessions, caplog, capsys):  # type: ignore[no-untyped-def]
-    async with running_env(config, engine, sessions, caplog, capsys) as e:
-        yield e
 
 
 async def settle(env: Env, who: dict) -> None:
