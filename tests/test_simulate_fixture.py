@@ -1,0 +1,37 @@
+"""`duban simulate --format jsonl` for the seed table over Sep–Oct 2024 is byte-identical to the
+output recorded (compressed) before the delivery-core redesign: users see nothing change."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from duban.cli import main as duban
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_TABLE = REPO / "examples" / "shenhe-2024-tasks.txt"
+# Made on main at a21ca46 with the bundled example config, default rates, seed 1:
+#   duban simulate --from 2024-09-01 --to 2024-10-31 --table examples/shenhe-2024-tasks.txt
+#     --format jsonl | gzip -9 -n
+FIXTURE = REPO / "tests" / "data" / "simulate_seed_2024-09-10.jsonl.gz"
+
+
+def test_sep_oct_2024_jsonl_is_byte_identical_to_the_recorded_run(capsys, tmp_path: Path):
+    config = tmp_path / "config.toml"
+    config.write_text((REPO / "config.example.toml").read_text(encoding="utf-8"), "utf-8")
+    code = duban(
+        ["--config", str(config), "simulate", "--from", "2024-09-01", "--to", "2024-10-31",
+         "--table", str(SEED_TABLE), "--format", "jsonl"]
+    )  # fmt: skip
+    assert code == 0
+    got = capsys.readouterr().out.encode("utf-8")
+    expected = gzip.decompress(FIXTURE.read_bytes())
+    got_lines, expected_lines = got.splitlines(), expected.splitlines()
+    first_difference = next(
+        (i for i, (a, b) in enumerate(zip(got_lines, expected_lines, strict=False)) if a != b),
+        min(len(got_lines), len(expected_lines)),
+    )
+    assert got == expected, (
+        f"line {first_difference + 1} differs ({len(got_lines)} lines, recorded "
+        f"{len(expected_lines)})"
+    )
