@@ -304,7 +304,7 @@ def bench_apscheduler() -> None:
 
 
 def bench_seed_year(per_period_scan: float) -> None:
-    from jobs.simulate import SimOptions, simulate
+    from duban.simulate import SimOptions, simulate
 
     text = example_config_path().read_text(encoding="utf-8")
     tmp = Path(tempfile.mkdtemp(prefix="duban-bench-seed-"))

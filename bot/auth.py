@@ -17,8 +17,8 @@ from telegram import Update
 from db.models import Assignment, Contact
 from db.models.tasks import LEAD
 from duban.config import Config
-from duban.services import audit
-from duban.services.registration import active_contact
+from services import audit
+from services.registration import active_contact
 
 
 @dataclass(frozen=True)

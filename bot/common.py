@@ -17,9 +17,9 @@ from bot.deps import BotDeps, deps
 from bot.keyboards import FAMILIES, Resolved, resolve, siblings
 from bot.texts import render, split_lines
 from db.engine import transaction
-from duban.services import NotFound, PermissionDenied, ServiceError
-from duban.services.audit import record_refusal
 from messages.render import Renderer
+from services import NotFound, PermissionDenied, ServiceError
+from services.audit import record_refusal
 
 T = TypeVar("T")
 Step = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[int]]

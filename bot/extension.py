@@ -31,9 +31,9 @@ from bot.report import cancel
 from bot.texts import render
 from db.engine import transaction
 from db.models import Task
-from duban.services.completion import claim_completion, decide_completion
-from duban.services.extensions import decide_extension, request_extension
 from jobs.reporting import plan_window
+from services.completion import claim_completion, decide_completion
+from services.extensions import decide_extension, request_extension
 
 T = "bot_extension.j2"
 REASON, DATE = range(2)

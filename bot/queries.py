@@ -15,7 +15,7 @@ from db.models.reports import EXT_PENDING
 from db.models.tasks import LEAD
 
 OPEN_STATES = (OPEN, RETURNED)
-REPORTABLE_STATES = (OPEN, RETURNED, SUBMITTED, ACCEPTED)  # as duban.services.reports
+REPORTABLE_STATES = (OPEN, RETURNED, SUBMITTED, ACCEPTED)  # as services.reports
 
 
 @dataclass(frozen=True)

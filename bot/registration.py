@@ -9,7 +9,7 @@ from bot.auth import identify, refuse
 from bot.deps import deps
 from bot.texts import render
 from db.engine import transaction
-from duban.services.registration import RegistrationError, redeem_invite
+from services.registration import RegistrationError, redeem_invite
 
 TEMPLATE = "bot_registration.j2"
 

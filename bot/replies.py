@@ -27,7 +27,7 @@ from bot.report import clip_text, done_text, files_of, submit
 from bot.texts import render
 from db.engine import transaction
 from db.models import Period, SentMessage
-from duban.services.reports import EvidenceFile, attach_evidence
+from services.reports import EvidenceFile, attach_evidence
 
 T = "bot_report.j2"
 ALBUMS = "albums"  # chat_data: media_group_id → where the album's first photo went

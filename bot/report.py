@@ -35,7 +35,7 @@ from bot.keyboards import (
 )
 from bot.texts import render
 from db.engine import transaction
-from duban.services.reports import EvidenceFile, submit_report
+from services.reports import EvidenceFile, submit_report
 
 T = "bot_report.j2"
 STATUS, TEXT, FIGURE, FILES, CONFIRM = range(5)

@@ -22,7 +22,7 @@ from bot.report import cancel
 from bot.texts import render
 from db.engine import transaction
 from db.models import Report
-from duban.services.reports import review_report
+from services.reports import review_report
 
 T = "bot_review.j2"
 COMMENT = 0

@@ -15,7 +15,7 @@ from bot.keyboards import markup, new_token, pattern
 from bot.texts import render
 from db.engine import transaction
 from db.models import Designation, Unit
-from duban.services.designation import candidates, designate
+from services.designation import candidates, designate
 
 T = "bot_status.j2"
 SEL = "designate_sel"

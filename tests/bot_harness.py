@@ -23,9 +23,9 @@ from db.models.periods import OPEN
 from db.models.tasks import LEAD, RESPONSIBLE
 from duban.config import OfficeConfig, TelegramConfig
 from duban.context import AppContext
-from duban.services.registration import create_invite
 from jobs.deliverer import deliver
 from jobs.outbox import enqueue
+from services.registration import create_invite
 from tests.fakebot import Call, FakeBotAPI
 
 TOKEN = "7000001:AAH-fake-secret-token_for-tests-xyz"

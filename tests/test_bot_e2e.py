@@ -11,7 +11,7 @@ from sqlalchemy import select
 from db.engine import transaction
 from db.models import Contact, Invite, OutboxItem, Period, Report
 from db.models.periods import RETURNED, SUBMITTED
-from duban.services.registration import create_invite
+from services.registration import create_invite
 from tests.bot_harness import (
     CLERK,
     DEV,

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from db.engine import transaction
 from db.models import Contact, Invite
-from duban.services.registration import create_invite, revoke_contact
+from services.registration import create_invite, revoke_contact
 from tests.bot_harness import IND, NOW, OTHER, STICKER, STRANGER, Env, audit
 
 

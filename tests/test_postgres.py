@@ -20,7 +20,7 @@ from db.models.tasks import RESPONSIBLE
 from duban.config import Config
 from duban.importer import import_file
 from duban.registry import sync_units
-from duban.services.reports import submit_report
+from services.reports import submit_report
 
 SH = dt.timezone(dt.timedelta(hours=8))
 IMPORTED = dt.datetime(2024, 3, 15, 9, 0, tzinfo=SH)

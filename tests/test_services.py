@@ -14,10 +14,10 @@ from db.engine import transaction
 from db.models import Assignment, AuditLog, Contact, OutboxItem, Period, Task, Unit
 from db.models.periods import ACCEPTED, DONE, OPEN, RETURNED, SUBMITTED
 from db.models.tasks import LEAD, RESPONSIBLE
-from duban.services import NotFound, PermissionDenied, ServiceError
-from duban.services.completion import claim_completion, decide_completion
-from duban.services.extensions import decide_extension, request_extension
-from duban.services.reports import EvidenceFile, review_report, submit_report
+from services import NotFound, PermissionDenied, ServiceError
+from services.completion import claim_completion, decide_completion
+from services.extensions import decide_extension, request_extension
+from services.reports import EvidenceFile, review_report, submit_report
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2024, 3, 20, 10, 0, tzinfo=TZ)

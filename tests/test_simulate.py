@@ -10,7 +10,7 @@ import pytest
 from engine_fixtures import add_table
 
 from duban.cli import main as duban
-from jobs.simulate import SimOptions, simulate
+from duban.simulate import SimOptions, simulate
 from jobs.workdays import from_config
 
 REPO = Path(__file__).resolve().parent.parent

@@ -113,7 +113,7 @@ async def test_minute_and_hour_ticks_give_the_same_outbox(config, tmp_path):
 
 
 async def test_a_report_stops_the_ladder(config, sessions):
-    from duban.services.reports import submit_report
+    from services.reports import submit_report
 
     cfg = with_window(config, dt.date(2024, 3, 1), dt.date(2024, 4, 30))
     add_table(sessions)

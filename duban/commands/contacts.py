@@ -8,7 +8,7 @@ import datetime as dt
 from db.engine import transaction
 from duban import context
 from duban.errors import UserError
-from duban.services.registration import RegistrationError, list_contacts, revoke_contact
+from services.registration import RegistrationError, list_contacts, revoke_contact
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -15,7 +15,7 @@ from db.engine import transaction
 from duban import context
 from duban.errors import UserError
 from duban.importer import NameIndex
-from duban.services.registration import (
+from services.registration import (
     RegistrationError,
     create_invite,
     find_unit,

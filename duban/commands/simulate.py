@@ -1,7 +1,7 @@
 """`duban simulate --from DATE --to DATE`: the real engine on a virtual clock.
 
 Runs in a temporary SQLite database (never the configured one): tasks come from --table FILE,
-or are copied read-only from the configured database. See jobs/simulate.py.
+or are copied read-only from the configured database. See duban/simulate.py.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from jobs.simulate import SimOptions, format_jsonl, format_text, simulate
+    from duban.simulate import SimOptions, format_jsonl, format_text, simulate
 
     try:
         cfg = load_config(args.config)

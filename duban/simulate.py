@@ -10,7 +10,7 @@ order in which periods appear:
   * whether the unit reports at all (probability reply_rate), and
   * if so, whether it reports late (probability late_rate): on time = one of the last working
     days up to the due date; late = 1–8 working days after it, at a random office-hours minute.
-Reports go through duban.services.reports.submit_report — the function the bot calls.
+Reports go through services.reports.submit_report — the function the bot calls.
 
 The virtual clock ticks at every working day's opening time, at every period's
 next_check_at and outbox retry time, and at the top of each hour in which a report was made,
@@ -53,10 +53,10 @@ from db.models.outbox import DUE_STATES
 from db.models.tasks import LEAD
 from duban.config import Config, ReportingConfig
 from duban.registry import sync_units
-from duban.services.designation import candidates, designate
 from jobs.channels import MemoryChannel
 from jobs.deliverer import DeliveredMessage
 from jobs.tick import calendar_for, tick
+from services.designation import candidates, designate
 
 MAX_LATE_WORKDAYS = 8
 REPORT_TEXT = {"on_track": "（模拟报送）按计划推进", "difficulty": "（模拟报送）存在困难"}
@@ -270,7 +270,7 @@ async def _run(
     on_event: Callable[[dict[str, Any]], None] | None,
     result: SimResult,
 ) -> None:
-    from duban.services.reports import submit_report
+    from services.reports import submit_report
 
     cal = calendar_for(cfg)
     tz = cfg.tz

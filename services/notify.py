@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from db.models import Period, Unit
 from db.models.tasks import LEAD
-from duban.services.lookup import PeriodInfo, lead_units
 from jobs.outbox import enqueue
+from services.lookup import PeriodInfo, lead_units
 
 OFFICE = "office"
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import transaction
 from db.models import AuditLog
-from duban.services import ServiceError
+from services import ServiceError
 
 
 def record(

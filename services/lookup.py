@@ -11,7 +11,7 @@ from sqlalchemy.orm.util import identity_key
 
 from db.models import Assignment, Contact, Period, Task, Unit
 from db.models.tasks import LEAD
-from duban.services import NotFound, PermissionDenied
+from services import NotFound, PermissionDenied
 
 
 def local_date(now: dt.datetime, tz: dt.tzinfo | None = None) -> dt.date:

@@ -11,8 +11,8 @@ from db.models import Extension
 from db.models.periods import OPEN, RETURNED
 from db.models.reports import EXT_APPROVED, EXT_PENDING, EXT_REJECTED
 from db.models.tasks import LEAD
-from duban.services import NotFound, PermissionDenied, ServiceError, audit, notify
-from duban.services.lookup import (
+from services import NotFound, PermissionDenied, ServiceError, audit, notify
+from services.lookup import (
     get_period,
     local_date,
     require_lead_of,

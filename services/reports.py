@@ -23,8 +23,8 @@ from db.models.reports import (
     REVIEW_RETURNED,
 )
 from db.models.tasks import LEAD
-from duban.services import NotFound, PermissionDenied, ServiceError, audit, notify
-from duban.services.lookup import (
+from services import NotFound, PermissionDenied, ServiceError, audit, notify
+from services.lookup import (
     loaded_period,
     local_date,
     period_info,

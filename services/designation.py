@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Assignment, Designation, GroupMember
-from duban.services import NotFound, ServiceError, audit
-from duban.services.lookup import require_lead_of
+from services import NotFound, ServiceError, audit
+from services.lookup import require_lead_of
 
 
 def candidates(session: Session, designation: Designation) -> list[int]:

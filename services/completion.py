@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from db.models import Assignment, Completion, Period, Task
 from db.models.periods import DONE, OPEN, RETURNED, SUBMITTED
 from db.models.reports import COMPLETION_CLAIMED, COMPLETION_CONFIRMED, COMPLETION_REJECTED
-from duban.services import NotFound, ServiceError, audit, notify
-from duban.services.lookup import lead_unit_ids, require_lead_of
+from services import NotFound, ServiceError, audit, notify
+from services.lookup import lead_unit_ids, require_lead_of
 
 
 def claim_completion(
