@@ -1,0 +1,55 @@
+"""The shell's one translation from the validated config to the plain values jobs/ takes."""
+
+from __future__ import annotations
+
+from duban.config import Config, ScheduleConfig
+from jobs.settings import LeaderInCharge, ReportingPlan, Schedule, Settings
+from jobs.workdays import WorkCalendar
+
+
+def schedule_of(schedule: ScheduleConfig) -> Schedule:
+    return Schedule(
+        every=schedule.every,
+        day=schedule.day,
+        weekday=schedule.weekday,
+        dates=tuple(schedule.dates),
+        tasks=tuple(getattr(schedule, "tasks", ())),
+        sections=tuple(getattr(schedule, "sections", ())),
+    )
+
+
+def engine_settings(cfg: Config) -> Settings:
+    index = cfg.name_index()
+    return Settings(
+        tz=cfg.tz,
+        locale=cfg.duban.locale,
+        office_name=cfg.office.name,
+        office_chat_ids=tuple(cfg.office.chat_ids),
+        leaders=tuple(
+            LeaderInCharge(
+                index=i,
+                name=leader.name,
+                units=frozenset(index.get(u, u) for u in leader.units),
+                chat_ids=tuple(leader.chat_ids),
+            )
+            for i, leader in enumerate(cfg.leaders)
+        ),
+        escalation=cfg.escalation.model_dump(mode="json"),
+        max_attempts=cfg.escalation.max_attempts,
+        reporting=ReportingPlan(
+            start=cfg.reporting.start,
+            end=cfg.reporting.end,
+            default=schedule_of(cfg.reporting.default),
+            rules=tuple(schedule_of(rule) for rule in cfg.reporting.rules),
+        ),
+    )
+
+
+def calendar_for(cfg: Config) -> WorkCalendar:
+    """The working-day calendar: the library's plus the config's holidays and 调休 workdays."""
+    return WorkCalendar(
+        holidays=cfg.calendar.holidays,
+        workdays=cfg.calendar.workdays,
+        office_hours=cfg.calendar.office_hours,
+        tz=cfg.tz,
+    )
