@@ -19,24 +19,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.auth import Caller
 from db.models import CallbackToken
+from db.tokens import PREFIX, new_token
 
-# action → callback prefix (routing only; the token row is the truth)
-PREFIX = {
-    "report": "rp",  # 报送进展 for a period
-    "extend": "ex",  # 申请延期 for a period
-    "view": "vw",  # 查看任务
-    "review_ok": "ra",  # 通过
-    "review_ret": "rr",  # 退回 (asks for a comment)
-    "files": "fl",  # 查看附件: a report's evidence, sent to the reviewer
-    "ext_ok": "ea",  # 批准
-    "ext_no": "en",  # 驳回
-    "done_ok": "ca",  # 确认办结 (office)
-    "done_no": "cn",  # 退回 a completion claim (office)
-    "done_claim": "dc",  # a lead marks its task 办结
-    "pick": "pk",  # which item a reply was about
-    "desig": "dg",  # toggle a unit in /designate
-    "desig_ok": "dk",  # save a designation
-}
 ACTION_OF = {v: k for k, v in PREFIX.items()}
 # The answers to one question: pressing one spends the others (common.mark_used).
 FAMILIES = {
@@ -49,40 +33,11 @@ FAMILIES = {
     )
     for a in family
 } | {"pick": ("pick",)}
-TOKEN_TTL = dt.timedelta(days=60)
 MAX_ITEM_BUTTONS = 8
 
 
 def pattern(*actions: str) -> str:
     return "^(" + "|".join(PREFIX[a] for a in actions) + "):"
-
-
-def new_token(
-    session: Session,
-    action: str,
-    payload: dict[str, Any],
-    *,
-    now: dt.datetime,
-    contact_id: int | None = None,
-    unit_id: int | None = None,
-    ttl: dt.timedelta = TOKEN_TTL,
-) -> str:
-    """Store a token and return its callback data (`rp:Xy12…`, 14 bytes)."""
-    code = secrets.token_urlsafe(8)
-    session.add(
-        CallbackToken(
-            id=code,
-            action=action,
-            payload=payload,
-            contact_id=contact_id,
-            unit_id=unit_id,
-            created_at=now,
-            expires_at=now + ttl,
-        )
-    )
-    data = f"{PREFIX[action]}:{code}"
-    assert len(data.encode()) <= 64
-    return data
 
 
 def choice_rows(

@@ -21,6 +21,7 @@ opening (or a retry time), and between those moments a tick finds nothing due.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import random
 import shutil
@@ -53,9 +54,9 @@ from db.models.outbox import DUE_STATES
 from db.models.tasks import LEAD
 from duban.config import Config, ReportingConfig
 from duban.registry import sync_units
-from jobs.channels import MemoryChannel
-from jobs.deliverer import DeliveredMessage
-from jobs.tick import calendar_for, tick
+from duban.wiring import runtime
+from jobs.delivery import DeliveredMessage, Outgoing, SendResult
+from jobs.tick import tick
 from services.designation import candidates, designate
 
 MAX_LATE_WORKDAYS = 8
@@ -272,9 +273,10 @@ async def _run(
 ) -> None:
     from services.reports import submit_report
 
-    cal = calendar_for(cfg)
+    rt = runtime(cfg, sessions)
+    cal = rt.calendar
     tz = cfg.tz
-    channel = MemoryChannel(needs_chats=False, keep=False)  # the office may have no chat
+    channel = SimulatedChats()
 
     def emit(event: dict[str, Any]) -> None:
         result.events.append(event)
@@ -344,7 +346,7 @@ async def _run(
                         "due": planned.due.isoformat(),
                     }
                 )
-        report = await tick(_App(cfg, sessions), channel, now, cal=cal)
+        report = await tick(rt, channel, now)
         result.ticks += 1
         for message in report.delivery.delivered:
             result.messages.append(message)
@@ -437,10 +439,21 @@ class _FigureModel:
         return target_id, round(value * elapsed * rng.uniform(0.85, 1.15), 2)
 
 
-@dataclass
-class _App:
-    config: Config
-    sessions: sessionmaker[Session]
+class SimulatedChats:
+    """The simulated contacts' side of the chat: every message arrives (the office may have no
+    chat configured: it is delivered to by name)."""
+
+    name = "simulated"
+    needs_addresses = False
+    supports_buttons = False
+
+    def __init__(self) -> None:
+        self.ids = itertools.count(1)
+
+    async def send(self, message: Outgoing) -> SendResult:
+        return SendResult(
+            sent=[(a, str(next(self.ids))) for a in message.addresses for _ in message.parts]
+        )
 
 
 def message_event(message: DeliveredMessage, tz: dt.tzinfo) -> dict[str, Any]:
@@ -451,7 +464,7 @@ def message_event(message: DeliveredMessage, tz: dt.tzinfo) -> dict[str, Any]:
         "role": message.role,
         "kind": message.kind,
         "items": [
-            {"task": i.get("task"), "unit": i.get("unit"), "due": i.get("due"), "kind": i["kind"]}
+            {"task": i.facts.task, "unit": i.facts.unit, "due": i.facts.due, "kind": i.kind}
             for i in message.items
         ],
     }
@@ -608,7 +621,7 @@ def format_text(result: SimResult, options: SimOptions, excerpt: int = 25) -> st
     for message in result.messages:
         messages_by_kind[message.kind] += 1
         for item in message.items:
-            items_by_kind[item["kind"]] += 1
+            items_by_kind[item.kind] += 1
     lines += ["", "summary:"]
     lines.append(
         f"  ticks {result.ticks}, messages {len(result.messages)}, reports {result.reports}, "

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.office import export_files
 from duban.config import Config, ScheduleConfig
+from jobs.delivery.contracts import Attachment, AttachmentMaker
+from jobs.runtime import Runtime
 from jobs.settings import LeaderInCharge, ReportingPlan, Schedule, Settings
 from jobs.workdays import WorkCalendar
+from messages.render import render_message
 
 
 def schedule_of(schedule: ScheduleConfig) -> Schedule:
@@ -53,3 +61,38 @@ def calendar_for(cfg: Config) -> WorkCalendar:
         office_hours=cfg.calendar.office_hours,
         tz=cfg.tz,
     )
+
+
+def runtime(
+    cfg: Config, sessions: sessionmaker[Session], *, with_files: bool = False
+) -> Runtime:
+    """What the clock and the deliverer run on. with_files: the office's weekly digest carries
+    the ledger and chart (a chat channel; the console prints text only)."""
+    return Runtime(
+        sessions=sessions,
+        settings=engine_settings(cfg),
+        calendar=calendar_for(cfg),
+        attachments=weekly_files(sessions, cfg) if with_files else None,
+    )
+
+
+def weekly_files(sessions: sessionmaker[Session], cfg: Config) -> AttachmentMaker:
+    """The weekly export's files: the 台账 workbook and the overdue-by-lead chart."""
+
+    async def make(today: dt.date, locale: str) -> tuple[Attachment, ...]:
+        xlsx, filename, png = await export_files(sessions, cfg, today)
+        return (
+            Attachment(
+                filename,
+                xlsx,
+                caption=render_message(locale, "bot_office.j2", "export_caption", today=today),
+            ),
+            Attachment(
+                "chart.png",
+                png,
+                caption=render_message(locale, "bot_office.j2", "chart_caption"),
+                photo=True,
+            ),
+        )
+
+    return make

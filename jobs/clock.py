@@ -8,7 +8,7 @@ database), so no persistent job store is needed and nothing is replayed twice.
 Wiring for `duban run` (the bot helper adds the Telegram application to the same loop):
 
     async def main():
-        scheduler = start_clock(app_ctx, channel)   # inside the running loop
+        scheduler = start_clock(runtime, channel)   # inside the running loop
         try:
             await stop_event.wait()
         finally:
@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from jobs.channel import Channel
-from jobs.tick import AppLike, calendar_for, tick
+from jobs.delivery import Channel
+from jobs.runtime import Runtime
+from jobs.tick import tick
 
 log = logging.getLogger(__name__)
 
@@ -33,36 +33,32 @@ DEFAULT_INTERVAL = dt.timedelta(minutes=1)
 
 
 def start_clock(
-    app: AppLike,
-    channel: Channel,
-    *,
-    interval: dt.timedelta = DEFAULT_INTERVAL,
-    cal: Any = None,
+    rt: Runtime, channel: Channel, *, interval: dt.timedelta = DEFAULT_INTERVAL
 ) -> AsyncIOScheduler:
     """Start the scheduler inside the running asyncio loop and return it (shut it down with
     `scheduler.shutdown(wait=False)`). The caller holds the delivery lock and has put back
     what a killed run left in flight (duban.commands.tick.sole_deliverer)."""
-    tz = app.config.tz
-    calendar = cal if cal is not None else calendar_for(app.config)
+    tz = rt.settings.tz
 
     async def run_tick() -> None:
         now = dt.datetime.now(tz)
         try:
-            report = await tick(app, channel, now, cal=calendar)
+            report = await tick(rt, channel, now)
         except Exception:  # keep the clock alive; the next tick retries from the database
             log.exception("tick at %s failed", now.isoformat(timespec="seconds"))
             return
         d = report.delivery
-        if report.intents or d.delivered or d.items_failed or d.items_dead:
+        if report.intents or d.delivered or d.items_failed or d.items_dead or d.items_dropped:
             log.info(
                 "tick %s: %d period(s) checked, %d intent(s), %d message(s) sent, "
-                "%d failed, %d dead",
+                "%d failed, %d dead, %d dropped (no longer held)",
                 now.isoformat(timespec="seconds"),
                 report.periods_planned,
                 report.intents,
                 len(d.delivered),
                 d.items_failed,
                 d.items_dead,
+                d.items_dropped,
             )
 
     scheduler = AsyncIOScheduler(timezone=tz)

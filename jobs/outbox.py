@@ -1,4 +1,5 @@
-"""The outbox: intents become rows with a unique dedupe key, inserted idempotently.
+"""The outbox: notices become rows with a unique dedupe key, inserted idempotently, each
+with the frozen facts it will be rendered from (db.contracts.Facts).
 
 Each new row joins its recipient's open digest (db/models/outbox.py), which is created when
 there is none; the deliverer then sends each due digest as one message.
@@ -17,23 +18,24 @@ from sqlalchemy import JSON, and_, bindparam, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from db.models import Digest, OutboxItem
+from db.contracts import OFFICE, Facts, MessageKind, Recipient
+from db.models import Digest, OutboxItem, Task
 from db.models.outbox import OPEN_STATES, PENDING
+from messages.render import short_title
 
 CHUNK = 500  # recipients per IN (…) list
 ROWS_PER_INSERT = 500  # rows per multi-row INSERT on SQLite (see _sqlite_insert)
 
 
 class NewItem(NamedTuple):
-    """One outbox row to insert. `payload` None: a period's ladder stage, whose item is rebuilt
-    from the period when read back (see load_items in jobs/deliverer.py)."""
+    """One outbox row to insert; `payload` is {"recipient_name": …, "item": Facts.as_item()}."""
 
     dedupe_key: str
     kind: str
-    recipient: str
+    recipient: Recipient
     role: str
     due_at: dt.datetime
-    payload: dict[str, Any] | None = None
+    payload: dict[str, Any]
     stage: int = 0
     overdue_days: int = 0
     assignment_id: int | None = None
@@ -43,23 +45,26 @@ class NewItem(NamedTuple):
 def enqueue(
     session: Session,
     *,
-    kind: str,
-    recipient: str,
+    kind: MessageKind,
+    recipient: Recipient,
     role: str,
-    payload: dict[str, Any],
+    facts: Facts,
     dedupe_key: str,
     due_at: dt.datetime,
+    recipient_name: str = "",
     stage: int = 0,
     assignment_id: int | None = None,
     period_id: int | None = None,
 ) -> bool:
-    """Insert one outbox row unless its dedupe key exists. Returns True if it was new.
-
-    payload: {"recipient_name": …, "item": {"task": …, "unit": …, "due": …, …}}."""
+    """Queue one notice unless its dedupe key exists. Returns True if it was new. A notice
+    about a task is frozen with the task's title (as the planner's are)."""
+    if facts.title is None and facts.task is not None:
+        facts = facts.replace(title=_title_of(session, facts.task))
     conn = session.connection()  # Core only: the caller's pending ORM rows need no flush
     digest_id = conn.execute(
         _open_or_join_digest(conn.dialect.name), _new_digest(recipient, due_at)
     ).scalar_one()
+    payload = {"recipient_name": recipient_name, "item": facts.as_item()}
     item = NewItem(
         dedupe_key, kind, recipient, role, due_at, payload, stage, 0, assignment_id, period_id
     )
@@ -67,6 +72,14 @@ def enqueue(
     # A digest opened just for a notice that existed already stays empty; the deliverer
     # drops empty digests when it claims them.
     return bool(result.rowcount)
+
+
+_TITLE = select(Task.text).where(Task.number == bindparam("number")).order_by(Task.id.desc())
+
+
+def _title_of(session: Session, number: int) -> str | None:
+    text = session.connection().execute(_TITLE, {"number": number}).scalars().first()
+    return None if text is None else short_title(text)
 
 
 def enqueue_many(
@@ -79,7 +92,7 @@ def enqueue_many(
     (tests compare the two)."""
     if not items:
         return []
-    earliest: dict[str, dt.datetime] = {}
+    earliest: dict[Recipient, dt.datetime] = {}
     for item in items:
         if item.recipient not in earliest or item.due_at < earliest[item.recipient]:
             earliest[item.recipient] = item.due_at
@@ -95,7 +108,9 @@ def enqueue_many(
     return [(rid, key) for rid, key in inserted]
 
 
-def open_digests(session: Session, first_due: dict[str, dt.datetime]) -> dict[str, int]:
+def open_digests(
+    session: Session, first_due: dict[Recipient, dt.datetime]
+) -> dict[Recipient, int]:
     """recipient → id of its open digest (pending or failed), created where there is none.
     first_due: recipient → the earliest due time of the items about to join.
 
@@ -104,7 +119,7 @@ def open_digests(session: Session, first_due: dict[str, dt.datetime]) -> dict[st
     anyway (BEGIN IMMEDIATE)."""
     conn = session.connection()
     dialect = conn.dialect.name
-    found: dict[str, int] = {}
+    found: dict[Recipient, int] = {}
     earlier = []
     recipients = list(first_due)
     for start in range(0, len(recipients), CHUNK):
@@ -130,7 +145,7 @@ def open_digests(session: Session, first_due: dict[str, dt.datetime]) -> dict[st
     return found
 
 
-def _new_digest(recipient: str, due: dt.datetime) -> dict[str, Any]:
+def _new_digest(recipient: Recipient, due: dt.datetime) -> dict[str, Any]:
     return {
         "recipient": recipient,
         "state": PENDING,
@@ -232,7 +247,7 @@ def _processor(dialect: Any, name: str) -> Any:
 
 
 def _sqlite_insert(
-    session: Session, items: Iterable[NewItem], digests: dict[str, int]
+    session: Session, items: Iterable[NewItem], digests: dict[Recipient, int]
 ) -> list[tuple[int, str]]:
     """SQLite: each row straight to a driver tuple through SQLAlchemy's own column processors
     (UTC datetimes once per distinct value, JSON only where there is a payload), then
@@ -262,8 +277,8 @@ def _sqlite_insert(
                 if ts is None:
                     ts = stamps[due] = ts_fn(due) if ts_fn is not None else due
                 extend(
-                    (key, kind, stage, days, role, aid, pid, recipient,
-                     None if payload is None else dumps(payload), digests[recipient], ts)
+                    (key, kind, stage, days, role, aid, pid, recipient.key, dumps(payload),
+                     digests[recipient], ts)
                 )  # fmt: skip
             cursor.execute(_multi_insert_sql(len(chunk)), flat)
             inserted += cursor.fetchall()
@@ -287,8 +302,8 @@ def to_office(
     session: Session,
     *,
     office_name: str,
-    kind: str,
-    item: dict[str, Any],
+    kind: MessageKind,
+    facts: Facts,
     dedupe_key: str,
     now: dt.datetime,
 ) -> bool:
@@ -296,9 +311,10 @@ def to_office(
     return enqueue(
         session,
         kind=kind,
-        recipient="office",
+        recipient=OFFICE,
         role="office",
-        payload={"recipient_name": office_name, "item": item},
+        facts=facts,
+        recipient_name=office_name,
         dedupe_key=dedupe_key,
         due_at=now,
     )

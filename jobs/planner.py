@@ -41,6 +41,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from db.contracts import OFFICE, Facts, MessageKind, Recipient, dedupe_key
+from jobs.ladder import Ladders
+from jobs.settings import LeaderInCharge
 from jobs.workdays import CalendarGapError, WorkCalendar
 
 UTC = dt.UTC
@@ -59,17 +62,6 @@ DESIGNATE_TIMES = 4
 DESIGNATE_OFFICE_FROM = 2
 
 GAP_RETRY = dt.timedelta(hours=6)  # a period stuck on a calendar gap is looked at again after
-
-# Severity order (most severe last) — handy for digests.
-KINDS = (
-    "designate",
-    "reminder",
-    "due",
-    "overdue",
-    "escalation_lead",
-    "escalation_office",
-    "escalation_leader",
-)
 
 
 class PeriodView(NamedTuple):
@@ -107,37 +99,35 @@ class DesignationView:
     since: dt.date  # asks count from this day (the plan's start, or when the placeholder came)
 
 
-@dataclass(frozen=True, slots=True)
-class Leader:
-    """A leader in charge (分管区领导); `index` is the position in cfg.leaders."""
-
-    index: int
-    name: str
-    units: frozenset[str]  # canonical unit names
-
-
 class Intent(NamedTuple):
-    """Something to send. Immutable; NamedTuple because a busy tick makes 100 000 of them."""
+    """Something to send: a notice with its frozen facts. NamedTuple: a busy tick makes
+    100 000 of them."""
 
-    kind: str
+    kind: MessageKind
     stage: int
     period_id: int | None
     assignment_id: int | None
-    recipient: str  # "unit:<id>" | "office" | "leader:<index>"
+    recipient: Recipient
     role: str  # "unit" | "lead" | "office" | "leader"
     recipient_name: str
-    item: dict[str, Any]
+    facts: Facts
     due_at: dt.datetime  # aware (UTC): when it became due
     anchor: str = ""  # "" normally; "x<date>" after an extension, "r<date>" after a return
     designation_id: int | None = None
 
     @property
     def dedupe_key(self) -> str:
-        stage = f"{self.stage}@{self.anchor}" if self.anchor else str(self.stage)
-        if self.kind == "designate":
-            task = self.item.get("task_id")
-            return f"designate:t{task}:d{self.designation_id}:{stage}:{self.recipient}"
-        return f"{self.kind}:{self.assignment_id}:{self.period_id}:{stage}:{self.recipient}"
+        stage = f"{self.stage}@{self.anchor}" if self.anchor else self.stage
+        if self.kind is MessageKind.DESIGNATE:
+            scope: tuple[int | str, int | str] = (
+                f"t{self.facts.task_id}",
+                f"d{self.designation_id}",
+            )
+            return dedupe_key(self.kind, self.recipient, scope=scope, stage=stage)
+        return dedupe_key(
+            self.kind, self.recipient, scope=(self.assignment_id or 0, self.period_id or 0),
+            stage=stage,
+        )  # fmt: skip
 
 
 @dataclass
@@ -149,206 +139,14 @@ class PlanResult:
     errors: list[str] = field(default_factory=list)  # calendar gaps, one line per period
 
 
-# --- the ladder of one period ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    remind_before: tuple[int, ...] = (3, 1)
-    remind_on_due: bool = True
-    overdue_after: int = 1
-    overdue_every: int = 2
-    overdue_times: int = 3
-    lead_after: int = 2
-    office_after: int = 5
-    leader_after: int = 8
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> Policy:
-        d = cls()
-        return cls(
-            remind_before=tuple(values.get("remind_before", d.remind_before)),
-            remind_on_due=bool(values.get("remind_on_due", d.remind_on_due)),
-            overdue_after=int(values.get("overdue_after", d.overdue_after)),
-            overdue_every=int(values.get("overdue_every", d.overdue_every)),
-            overdue_times=int(values.get("overdue_times", d.overdue_times)),
-            lead_after=int(values.get("lead_after", d.lead_after)),
-            office_after=int(values.get("office_after", d.office_after)),
-            leader_after=int(values.get("leader_after", d.leader_after)),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Stage:
-    moment: dt.datetime  # aware UTC: office opening on `day`
-    day: dt.date
-    family: str  # "unit" | "lead" | "office" | "leader": one catch-up notice per family
-    kind: str
-    stage: int
-    overdue_days: int  # working days past the due date on `day` (0 before it)
-
-
-def ladder(
-    cal: WorkCalendar,
-    due: dt.date,
-    restarted_on: dt.date | None,
-    policy: Policy,
-    *,
-    role: str,
-    has_leads: bool = True,
-    has_leaders: bool = True,
-) -> tuple[Stage, ...]:
-    """Every stage of one period's ladder, in time order (see the module docstring).
-    Raises CalendarGapError if any stage falls on a day the calendar cannot settle."""
-    stages, gap = settled_ladder(cal, due, restarted_on, policy, role, has_leads, has_leaders)
-    if gap is not None:
-        raise gap
-    return stages
-
-
-def settled_ladder(
-    cal: WorkCalendar,
-    due: dt.date,
-    restarted_on: dt.date | None,
-    policy: Policy,
-    role: str,
-    has_leads: bool,
-    has_leaders: bool,
-) -> tuple[tuple[Stage, ...], CalendarGapError | None]:
-    """The stages the calendar can settle, and the first gap met (stages beyond it are left
-    out until the admin adds that year's overrides)."""
-    d = cal.prev_workday_or_same(due)
-    r = restarted_on
-    pre = r is None or d >= r
-    anchor = d if pre else r
-    assert anchor is not None
-    gap: CalendarGapError | None = None
-    raw: list[tuple[dt.date, str, str, int]] = []
-
-    def add(base: dt.date, offset: int, family: str, kind: str, stage: int) -> None:
-        nonlocal gap
-        try:
-            raw.append((cal.add_workdays(base, offset), family, kind, stage))
-        except CalendarGapError as exc:
-            gap = gap or exc
-
-    if pre:
-        for before in policy.remind_before:
-            add(d, -before, "unit", "reminder", before)
-        if policy.remind_on_due:
-            raw.append((d, "unit", "due", 0))
-    for k in range(1, policy.overdue_times + 1):
-        add(anchor, policy.overdue_after + (k - 1) * policy.overdue_every, "unit", "overdue", k)
-    lead_role = role == "lead"
-    if not lead_role and has_leads:
-        add(anchor, policy.lead_after, "lead", "escalation_lead", 0)
-    office_after = policy.lead_after if lead_role else policy.office_after
-    add(anchor, office_after, "office", "escalation_office", 0)
-    if policy.leader_after and has_leaders:
-        add(anchor, policy.leader_after, "leader", "escalation_leader", 0)
-    stages = []
-    for day, family, kind, stage in raw:
-        if r is not None and day <= r:
-            continue
-        moment = cal.opening(day).astimezone(UTC)
-        overdue = cal.workdays_between(d, day) if day > d else 0
-        stages.append(Stage(moment, day, family, kind, stage, overdue))
-    stages.sort(key=lambda s: (s.moment, s.family))
-    return tuple(stages), gap
-
-
-# --- plan --------------------------------------------------------------------------------------
-
-
-class _Entry:
-    """A memoised ladder plus, for each number of stages that have come, what to emit:
-    the latest stage of each family (the catch-up rule), with its item fields ready."""
-
-    __slots__ = ("due_iso", "emit", "gap", "moments", "stages")
-
-    def __init__(
-        self,
-        stages: tuple[Stage, ...],
-        policy: Policy,
-        due: dt.date,
-        gap: CalendarGapError | None = None,
-    ) -> None:
-        self.stages = stages
-        self.gap = gap
-        self.moments = [s.moment for s in stages]
-        self.due_iso = due.isoformat()
-        self.emit: list[tuple[tuple[Stage, dict[str, Any]], ...]] = []
-        for passed in range(len(stages) + 1):
-            latest: dict[str, Stage] = {}
-            for st in stages[:passed]:
-                latest[st.family] = st
-            picked = []
-            for st in sorted(latest.values(), key=lambda s: (s.moment, s.family)):
-                extra: dict[str, Any] = {"stage": st.stage, "overdue_days": st.overdue_days}
-                if st.kind == "overdue":
-                    extra["times"] = st.stage
-                    extra["of"] = policy.overdue_times
-                picked.append((st, extra))
-            self.emit.append(tuple(picked))
-
-
-class _Ladders:
-    """Memoises ladders: thousands of periods share a due date and a policy."""
-
-    def __init__(self, cal: WorkCalendar) -> None:
-        self.cal = cal
-        self.by_id: dict[int, tuple[Mapping[str, Any], Policy]] = {}
-        self.by_value: dict[tuple[Any, ...], Policy] = {}
-        self.ladders: dict[tuple[Any, ...], _Entry] = {}
-
-    def policy(self, values: Mapping[str, Any]) -> Policy:
-        hit = self.by_id.get(id(values))
-        if hit is not None and hit[0] is values:
-            return hit[1]
-        key = tuple(tuple(v) if isinstance(v, list) else v for v in values.values()) + tuple(values)
-        found = self.by_value.get(key)
-        if found is None:
-            found = self.by_value[key] = Policy.from_mapping(values)
-        self.by_id[id(values)] = (values, found)  # keeps `values` alive: ids stay unique
-        return found
-
-    def get(
-        self,
-        due: dt.date,
-        restarted_on: dt.date | None,
-        policy: Policy,
-        role: str,
-        has_leads: bool,
-        has_leaders: bool,
-    ) -> _Entry:
-        key = (due, restarted_on, policy, role, has_leads, has_leaders)
-        found = self.ladders.get(key)
-        if found is None:
-            stages, gap = settled_ladder(
-                self.cal, due, restarted_on, policy, role, has_leads, has_leaders
-            )
-            found = self.ladders[key] = _Entry(stages, policy, due, gap)
-        return found
-
-
-def leaders_from_config(cfg: Any) -> tuple[Leader, ...]:
-    """cfg.leaders as Leader values, unit spellings resolved to canonical names."""
-    index = cfg.name_index()
-    return tuple(
-        Leader(i, leader.name, frozenset(index.get(u, u) for u in leader.units))
-        for i, leader in enumerate(cfg.leaders)
-    )
-
-
 class _InCharge:
     """Leaders in charge of a set of lead units, memoised per set."""
 
-    def __init__(self, leaders: Sequence[Any]) -> None:
+    def __init__(self, leaders: Sequence[LeaderInCharge]) -> None:
         self.by_unit: dict[str, list[tuple[int, str]]] = {}
-        for i, leader in enumerate(leaders):
-            idx = getattr(leader, "index", i)
+        for leader in leaders:
             for unit in leader.units:
-                self.by_unit.setdefault(unit, []).append((idx, leader.name))
+                self.by_unit.setdefault(unit, []).append((leader.index, leader.name))
         self.memo: dict[tuple[str, ...], tuple[tuple[int, str], ...]] = {}
 
     def __call__(self, names: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
@@ -367,14 +165,16 @@ def plan(
     now: dt.datetime,
     cal: WorkCalendar,
     periods: Iterable[PeriodView],
-    leaders: Sequence[Any] = (),
+    leaders: Sequence[LeaderInCharge] = (),
     designations: Iterable[DesignationView] = (),
     *,
     office_name: str = "区政府督查室",
+    escalation: Mapping[str, Any] | None = None,
 ) -> PlanResult:
     """What is due at `now` for these periods (and undesignated placeholders), and when each
-    must be looked at again. `leaders`: Leader values (see leaders_from_config) or anything
-    with .name and .units (canonical unit names); the recipient is "leader:<index>".
+    must be looked at again. `leaders`: the leaders in charge (index, name, canonical unit
+    names); their recipient is Recipient.leader(index). `escalation`: the configured ladder,
+    for a period whose copied policy lacks a key.
 
     Cost: O(periods given), with ladders memoised per (due date, policy, role)."""
     if now.tzinfo is None:
@@ -383,10 +183,9 @@ def plan(
     result = PlanResult()
     open_now = cal.in_office_hours(now_utc)
     resume = now_utc if open_now else cal.next_send_time(now_utc).astimezone(UTC)
-    cache = _Ladders(cal)
+    cache = Ladders(cal, escalation)
     in_charge_of = _InCharge(leaders)
-    intents = result.intents
-    append = intents.append
+    append = result.intents.append
     next_check = result.next_check
 
     for view in periods:
@@ -428,123 +227,57 @@ def plan(
             continue
         next_check[view.period_id] = upcoming
 
-        anchor = ""
-        if (view.due_on is not None and view.due != view.due_on) or state == RETURNED:
-            anchor = _anchor(view)
+        anchor = ladder_anchor(view.due, view.due_on, state, view.restarted_on)
         pid, aid = view.period_id, view.assignment_id
-        for st, extra in entry.emit[passed]:
-            item = {
-                "task": view.task_number,
-                "title": view.title,
-                "task_id": view.task_id,
-                "unit": view.unit_name,
-                "unit_id": view.unit_id,
-                "role": view.role,
-                "due": entry.due_iso,
-                "label": view.label,
-                "leads": view.lead_names,  # a tuple: JSON writes it as a list
-                **extra,
-            }
+        for st, details in entry.emit[passed]:
+            facts = Facts(
+                task=view.task_number,
+                title=view.title,
+                task_id=view.task_id,
+                unit=view.unit_name,
+                unit_id=view.unit_id,
+                role=view.role,
+                due=entry.due_iso,
+                label=view.label,
+                leads=view.lead_names,
+                stage=st.stage,
+                overdue_days=st.overdue_days,
+                anchor=anchor or None,
+                details=details,
+            )
+            kind, stage, moment = st.kind, st.stage, st.moment
             family = st.family
             if family == "unit":
-                append(
-                    Intent(
-                        st.kind,
-                        st.stage,
-                        pid,
-                        aid,
-                        f"unit:{view.unit_id}",
-                        "unit",
-                        view.unit_name,
-                        item,
-                        st.moment,
-                        anchor,
-                    )
-                )
+                to = [(Recipient.unit(view.unit_id), "unit", view.unit_name)]
             elif family == "lead":
-                for lead_id, lead_name in zip(view.lead_unit_ids, view.lead_names, strict=False):
-                    if lead_id != view.unit_id:
-                        append(
-                            Intent(
-                                st.kind,
-                                st.stage,
-                                pid,
-                                aid,
-                                f"unit:{lead_id}",
-                                "lead",
-                                lead_name,
-                                item,
-                                st.moment,
-                                anchor,
-                            )
-                        )
+                to = [
+                    (Recipient.unit(lead_id), "lead", lead_name)
+                    for lead_id, lead_name in zip(view.lead_unit_ids, view.lead_names, strict=False)
+                    if lead_id != view.unit_id
+                ]
             elif family == "office":
-                append(
-                    Intent(
-                        st.kind,
-                        st.stage,
-                        pid,
-                        aid,
-                        "office",
-                        "office",
-                        office_name,
-                        item,
-                        st.moment,
-                        anchor,
-                    )
-                )
+                to = [(OFFICE, "office", office_name)]
             else:
-                for idx, name in in_charge:
-                    append(
-                        Intent(
-                            st.kind,
-                            st.stage,
-                            pid,
-                            aid,
-                            f"leader:{idx}",
-                            "leader",
-                            name,
-                            item,
-                            st.moment,
-                            anchor,
-                        )
-                    )
+                to = [(Recipient.leader(idx), "leader", name) for idx, name in in_charge]
+            for recipient, role, name in to:
+                append(Intent(kind, stage, pid, aid, recipient, role, name, facts, moment, anchor))
 
     for des in designations:
         _plan_designation(des, cal, now_utc, open_now, resume, office_name, result)
     return result
 
 
-def ladder_item(
-    view: PeriodView, kind: str, stage: int, overdue_days: int, overdue_times: int
-) -> dict[str, Any]:
-    """A ladder stage's item as plan() makes it: the deliverer rebuilds the items it reads back
-    from the outbox (which stores no copy of them) with this."""
-    item: dict[str, Any] = {
-        "task": view.task_number,
-        "title": view.title,
-        "task_id": view.task_id,
-        "unit": view.unit_name,
-        "unit_id": view.unit_id,
-        "role": view.role,
-        "due": view.due.isoformat(),
-        "label": view.label,
-        "leads": view.lead_names,
-        "stage": stage,
-        "overdue_days": overdue_days,
-    }
-    if kind == "overdue":
-        item["times"] = stage
-        item["of"] = overdue_times
-    return item
-
-
-def _anchor(view: PeriodView) -> str:
+def ladder_anchor(
+    due: dt.date, due_on: dt.date | None, state: str, restarted_on: dt.date | None
+) -> str:
+    """Which ladder a period runs: "" the scheduled one; "x<date>" after an extension to that
+    date; "r<date>" restarted by a report returned on that date (both may apply). Part of the
+    dedupe key, and what the delivery re-check compares a queued notice with."""
     parts = ""
-    if view.due_on is not None and view.due != view.due_on:
-        parts += f"x{view.due.isoformat()}"
-    if view.state == RETURNED and view.restarted_on is not None:
-        parts += f"r{view.restarted_on.isoformat()}"
+    if due_on is not None and due != due_on:
+        parts += f"x{due.isoformat()}"
+    if state == RETURNED and restarted_on is not None:
+        parts += f"r{restarted_on.isoformat()}"
     return parts
 
 
@@ -583,28 +316,27 @@ def _plan_designation(
         return
     result.designation_next_check[des.designation_id] = upcoming
     k, day, moment = passed[-1]
-    item = {
-        "task": des.task_number,
-        "task_id": des.task_id,
-        "group": des.group_name,
-        "unit": des.group_name,
-        "due": day.isoformat(),
-        "leads": list(des.lead_names),
-        "stage": k,
-        "times": k + 1,
-        "of": DESIGNATE_TIMES,
-    }
+    facts = Facts(
+        task=des.task_number,
+        task_id=des.task_id,
+        unit=des.group_name,
+        due=day.isoformat(),
+        leads=des.lead_names,
+        stage=k,
+        ref_id=des.designation_id,
+        details={"group": des.group_name, "times": k + 1, "of": DESIGNATE_TIMES},
+    )
     for lead_id, lead_name in zip(des.lead_unit_ids, des.lead_names, strict=False):
         result.intents.append(
             Intent(
-                "designate",
+                MessageKind.DESIGNATE,
                 k,
                 None,
                 None,
-                f"unit:{lead_id}",
+                Recipient.unit(lead_id),
                 "lead",
                 lead_name,
-                item,
+                facts,
                 moment,
                 designation_id=des.designation_id,
             )
@@ -615,14 +347,14 @@ def _plan_designation(
         stage = DESIGNATE_OFFICE_FROM if office else 0
         result.intents.append(
             Intent(
-                "designate",
+                MessageKind.DESIGNATE,
                 stage,
                 None,
                 None,
-                "office",
+                OFFICE,
                 "office",
                 office_name,
-                item,
+                facts,
                 moment,
                 designation_id=des.designation_id,
             )

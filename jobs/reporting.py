@@ -38,8 +38,9 @@ from sqlalchemy.orm import Session
 from db.models import Assignment, Designation, Group, ImportRun, Meta, Period, Task, Unit
 from db.models.periods import OPEN
 from db.models.tasks import LEAD, RESPONSIBLE
-from duban.config import Config, ConfigError, ScheduleConfig
-from jobs.planner import DesignationView, PeriodView, PlanResult, Policy, settled_ladder
+from jobs.ladder import Policy, settled_ladder
+from jobs.planner import DesignationView, PeriodView, PlanResult
+from jobs.settings import ReportingPlan, Schedule, Settings
 from jobs.workdays import CalendarGapError, WorkCalendar
 from messages.render import short_title
 
@@ -90,17 +91,17 @@ def section_matches(wanted: str, section: str) -> bool:
     return bool(_strip_number(wanted)) and _strip_number(wanted) == _strip_number(section)
 
 
-def schedule_for(cfg: Config, task: Any) -> ScheduleConfig:
+def schedule_for(plan: ReportingPlan, task: Any) -> Schedule:
     """The schedule of a task (anything with .number and .section): rules naming the task's
     number first, then rules naming its section, then the default."""
-    rules = cfg.reporting.rules
+    rules = plan.rules
     for rule in rules:
         if task.number in rule.tasks:
             return rule
     for rule in rules:
         if any(section_matches(s, task.section or "") for s in rule.sections):
             return rule
-    return cfg.reporting.default
+    return plan.default
 
 
 def _month_day(year: int, month: int, day: int) -> dt.date:
@@ -109,7 +110,7 @@ def _month_day(year: int, month: int, day: int) -> dt.date:
 
 
 def periods_for(
-    schedule: ScheduleConfig, start: dt.date, end: dt.date, cal: WorkCalendar
+    schedule: Schedule, start: dt.date, end: dt.date, cal: WorkCalendar
 ) -> list[PeriodSpec]:
     """Every period of a schedule whose (moved) due date lies within [start, end]."""
     out: list[PeriodSpec] = []
@@ -150,19 +151,19 @@ def periods_for(
 
 
 def plan_window(
-    session: Session, cfg: Config, today: dt.date, start: dt.date | None = None
+    session: Session, settings: Settings, today: dt.date, start: dt.date | None = None
 ) -> tuple[dt.date, dt.date]:
     """(start, end) of the whole plan: reporting.start, else the first import's day, else
     today; reporting.end, else 31 December of the start year. `start` overrides the config
     (simulate uses it)."""
     if start is None:
-        start = cfg.reporting.start
+        start = settings.reporting.start
     if start is None:
         first = session.scalar(select(func.min(ImportRun.at)))
-        start = first.astimezone(cfg.tz).date() if first is not None else today
-    end = cfg.reporting.end or dt.date(start.year, 12, 31)
+        start = first.astimezone(settings.tz).date() if first is not None else today
+    end = settings.reporting.end or dt.date(start.year, 12, 31)
     if end < start:
-        raise ConfigError(
+        raise PlanWindowError(
             f"reporting.end ({end.isoformat()}) is before the plan's start ({start.isoformat()}: "
             "reporting.start, else the day of the first import): set reporting.start and "
             "reporting.end to the reporting year"
@@ -170,9 +171,13 @@ def plan_window(
     return start, end
 
 
-def policy_of(cfg: Config) -> dict[str, Any]:
+class PlanWindowError(ValueError):
+    """The plan's end lies before its start: the message names the config keys to set."""
+
+
+def policy_of(settings: Settings) -> dict[str, Any]:
     """The ladder copied onto each new period (later config edits don't change it)."""
-    return cfg.escalation.model_dump(mode="json")
+    return dict(settings.escalation)
 
 
 def window_opens(spec: PeriodSpec, policy: Policy, cal: WorkCalendar) -> dt.date:
@@ -241,18 +246,20 @@ class _Plan:
     settled_until: dt.date | None = None  # last day before a calendar gap, if one was met
 
 
-def _specs(cfg: Config, cal: WorkCalendar, start: dt.date, end: dt.date, today: dt.date) -> _Plan:
+def _specs(
+    settings: Settings, cal: WorkCalendar, start: dt.date, end: dt.date, today: dt.date
+) -> _Plan:
     """The specs whose window can have opened by `today` (due within a horizon of today).
 
     A due date in a year the calendar cannot settle is logged as an error naming the date and
     the config keys; periods before it go on (only the tasks of that schedule are held up)."""
-    policy = policy_of(cfg)
+    policy = policy_of(settings)
     pol = Policy.from_mapping(policy)
     lead_days = max(pol.remind_before, default=0) + WINDOW_MARGIN
     horizon = min(end, today + dt.timedelta(days=max(62, 3 * lead_days)))
     specs: dict[int, list[tuple[PeriodSpec, dt.date]]] = {}
     settled: dt.date | None = None
-    for schedule in (cfg.reporting.default, *cfg.reporting.rules):
+    for schedule in (settings.reporting.default, *settings.reporting.rules):
         try:
             found = periods_for(schedule, start, horizon, cal)
         except CalendarGapError as gap:
@@ -268,7 +275,7 @@ def _specs(cfg: Config, cal: WorkCalendar, start: dt.date, end: dt.date, today: 
 
 def ensure_periods(
     session: Session,
-    cfg: Config,
+    settings: Settings,
     cal: WorkCalendar,
     today: dt.date,
     *,
@@ -285,7 +292,7 @@ def ensure_periods(
        that passed before duban learned of its assignment.
     Cheap when nothing changed: one one-row query and no writes.
     """
-    plan_start, plan_end = plan_window(session, cfg, today, start)
+    plan_start, plan_end = plan_window(session, settings, today, start)
     through_text, mark_text, max_id, start_text = session.connection().execute(_WATERMARK).one()
     through = dt.date.fromisoformat(through_text) if through_text is not None else None
     mark = int(mark_text if mark_text is not None else "0")
@@ -298,7 +305,7 @@ def ensure_periods(
         _meta_set(session, {META_DESIGNATIONS: "{}"})
     marks = {META_MARK: str(max_id), META_START: plan_start.isoformat()}
 
-    plan = _specs(cfg, cal, plan_start, plan_end, today)
+    plan = _specs(settings, cal, plan_start, plan_end, today)
     opened = [
         (key, spec)
         for key, specs in plan.specs.items()
@@ -315,7 +322,7 @@ def ensure_periods(
     ).all()
     tasks_of: dict[int, list[int]] = {}
     for t in tasks:
-        tasks_of.setdefault(id(schedule_for(cfg, t)), []).append(t.id)
+        tasks_of.setdefault(id(schedule_for(settings.reporting, t)), []).append(t.id)
 
     # (schedule, spec, only assignments with id > this) → one INSERT … SELECT per role and
     # chunk of tasks: the rows are built by the database, not in Python.
@@ -580,7 +587,7 @@ _PENDING_DESIGNATIONS = (
 
 
 def pending_designations(
-    session: Session, cfg: Config, now: dt.datetime, *, start: dt.date | None = None
+    session: Session, settings: Settings, now: dt.datetime, *, start: dt.date | None = None
 ) -> list[DesignationView]:
     """Undesignated 各相关X placeholders whose next ask has come. Asks count from the plan's
     start (so they are stable across ticks and restarts)."""
@@ -600,7 +607,7 @@ def pending_designations(
         due.append(r)
     if not due:
         return []
-    plan_start, _ = plan_window(session, cfg, now.astimezone(cfg.tz).date(), start)
+    plan_start, _ = plan_window(session, settings, now.astimezone(settings.tz).date(), start)
     leads = _leads(session, (r.task_id for r in due))
     out = []
     for r in due:

@@ -1,7 +1,8 @@
 """One tick of the clock: what is due now goes into the outbox, and the outbox is delivered.
 
     ensure_periods → load periods whose next_check_at <= now (indexed) → plan (pure) →
-    enqueue intents (unique dedupe keys) + set each period's next_check_at → deliver
+    enqueue intents (unique dedupe keys, frozen facts) + set each period's next_check_at →
+    deliver (jobs/delivery)
 
 Planning and enqueueing happen in one transaction per batch of periods, so a crash leaves
 either both the outbox rows and the moved next_check_at, or neither. A tick is idempotent:
@@ -14,27 +15,26 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
 
+from db.contracts import OFFICE as OFFICE_RECIPIENT
+from db.contracts import Facts, MessageKind, dedupe_key
 from db.engine import transaction
-from duban.config import Config
-from jobs.channel import Channel
-from jobs.deliverer import DeliveryReport, deliver
+from db.models import OutboxItem, Period
+from db.models.periods import OPEN, RETURNED
+from jobs.delivery import Channel, DeliveryReport, deliver
 from jobs.outbox import NewItem, enqueue_many, to_office
-
-if TYPE_CHECKING:
-    from jobs.planner import Intent
+from jobs.planner import Intent, plan
+from jobs.reporting import due_views, ensure_periods, pending_designations, store_next_checks
+from jobs.runtime import Runtime
+from jobs.settings import Settings
+from jobs.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 
 BATCH = 100_000  # periods planned per transaction: bounds memory on a very busy tick
-
-
-class AppLike(Protocol):
-    config: Config
-    sessions: sessionmaker[Session]
 
 
 @dataclass
@@ -46,44 +46,33 @@ class TickReport:
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
 
-def calendar_for(cfg: Config) -> Any:
-    from jobs.workdays import from_config
-
-    return from_config(cfg)
-
-
-async def tick(app: AppLike, channel: Channel, now: dt.datetime, *, cal: Any = None) -> TickReport:
+async def tick(rt: Runtime, channel: Channel, now: dt.datetime) -> TickReport:
     """Run one tick at `now` (aware). Safe to call at any granularity, and twice."""
     if now.tzinfo is None:
         raise ValueError("tick needs an aware datetime")
-    cfg = app.config
-    cal = cal if cal is not None else calendar_for(cfg)
     report = TickReport(at=now)
-    fresh: dict[int, Intent] = {}
-    report.periods_created, report.periods_planned, report.intents = plan_due(
-        app.sessions, cfg, cal, now, fresh=fresh
+    report.periods_created, report.periods_planned, report.intents = plan_due(rt, now)
+    report.delivery = await deliver(
+        rt.sessions, channel, rt.settings, now, cal=rt.calendar, attachments=rt.attachments
     )
-    report.delivery = await deliver(app.sessions, channel, cfg, now, cal=cal, fresh=fresh)
     return report
 
 
-def enqueue_weekly_export(session: Session, cfg: Config, cal: Any, now: dt.datetime) -> bool:
+def enqueue_weekly_export(
+    session: Session, settings: Settings, cal: WorkCalendar, now: dt.datetime
+) -> bool:
     """On each week's first working day (in office hours) the district office gets the ledger
     and a chart. An outbox row like any other notice: sent once, kept across restarts; the
-    Telegram channel attaches the files. Only while some reporting period is still running."""
-    from sqlalchemy import exists, select
-
-    from db.models import OutboxItem, Period
-    from db.models.periods import OPEN, RETURNED
-
+    files are made when it is delivered. Only while some reporting period is still running."""
     if not cal.in_office_hours(now):
         return False
-    today = now.astimezone(cfg.tz).date()
+    today = now.astimezone(settings.tz).date()
     monday = today - dt.timedelta(days=today.weekday())
     if cal.next_workday_or_same(monday) != today:
         return False
     year, week, _ = today.isocalendar()
-    key = f"weekly_export:0:0:{year}-W{week:02d}:office"
+    kind = MessageKind.WEEKLY_EXPORT
+    key = dedupe_key(kind, OFFICE_RECIPIENT, stage=f"{year}-W{week:02d}")
     if session.scalar(select(exists().where(OutboxItem.dedupe_key == key))):
         return False
     running = exists().where(Period.state.in_((OPEN, RETURNED)) | (Period.due_on >= today))
@@ -91,38 +80,26 @@ def enqueue_weekly_export(session: Session, cfg: Config, cal: Any, now: dt.datet
         return False
     return to_office(
         session,
-        office_name=cfg.office.name,
-        kind="weekly_export",
-        item={"due": today.isoformat()},
+        office_name=settings.office_name,
+        kind=kind,
+        facts=Facts(due=today.isoformat()),
         dedupe_key=key,
         now=now,
     )
 
 
-def plan_due(
-    session_factory: sessionmaker[Session],
-    cfg: Config,
-    cal: Any,
-    now: dt.datetime,
-    *,
-    fresh: dict[int, Intent] | None = None,
-) -> tuple[int, int, int]:
+def plan_due(rt: Runtime, now: dt.datetime) -> tuple[int, int, int]:
     """ensure_periods, then plan every period (and 各相关X placeholder) whose check has come.
-
-    Returns (periods created, periods planned, intents). `fresh`, if given, receives each
-    intent that became a new outbox row, by the row's id, for the deliverer of the same tick
-    (see deliver())."""
-    from jobs.reporting import ensure_periods
-
-    today = now.astimezone(cfg.tz).date()
-    with transaction(session_factory) as session:
-        created = ensure_periods(session, cfg, cal, today)
-        enqueue_weekly_export(session, cfg, cal, now)
+    Returns (periods created, periods planned, intents)."""
+    today = now.astimezone(rt.settings.tz).date()
+    with transaction(rt.sessions) as session:
+        created = ensure_periods(session, rt.settings, rt.calendar, today)
+        enqueue_weekly_export(session, rt.settings, rt.calendar, now)
     planned = intents = 0
     first = True
     while True:
-        with transaction(session_factory) as session:
-            n, k = _plan_batch(session, cfg, cal, now, with_designations=first, fresh=fresh)
+        with transaction(rt.sessions) as session:
+            n, k = _plan_batch(session, rt, now, with_designations=first)
         first = False
         planned += n
         intents += k
@@ -133,61 +110,48 @@ def plan_due(
 
 
 def _plan_batch(
-    session: Session,
-    cfg: Config,
-    cal: Any,
-    now: dt.datetime,
-    *,
-    with_designations: bool,
-    fresh: dict[int, Intent] | None = None,
+    session: Session, rt: Runtime, now: dt.datetime, *, with_designations: bool
 ) -> tuple[int, int]:
     """One transaction: load due periods, plan, enqueue, store next checks."""
-    from jobs.planner import leaders_from_config, plan
-    from jobs.reporting import due_views, pending_designations, store_next_checks
-
+    settings = rt.settings
     views = due_views(session, now, limit=BATCH)
-    designations = pending_designations(session, cfg, now) if with_designations else []
+    designations = pending_designations(session, settings, now) if with_designations else []
     if not views and not designations:
         return 0, 0
     result = plan(
         now,
-        cal,
+        rt.calendar,
         views,
-        leaders_from_config(cfg),
+        settings.leaders,
         designations,
-        office_name=cfg.office.name,
+        office_name=settings.office_name,
+        escalation=settings.escalation,
     )
     planned = len(views)
     del views  # a busy tick's 100 000 views need not outlive the plan
     for error in result.errors:
         log.error("planner: %s", error)
     rows = [_new_item(i) for i in result.intents]
-    by_key = {row.dedupe_key: intent for row, intent in zip(rows, result.intents, strict=True)}
     # Keys in order: the unique index then grows at its end instead of splitting pages.
-    rows.sort()
-    inserted = enqueue_many(session, rows)
+    rows.sort(key=lambda row: row.dedupe_key)
+    enqueue_many(session, rows)
     del rows
-    if fresh is not None:
-        for rid, key in inserted:
-            fresh[rid] = by_key[key]
     store_next_checks(session, result)
     return planned, len(result.intents)
 
 
-def _new_item(intent: Any) -> NewItem:
-    """A planned intent as an outbox row. A period's ladder stage stores no payload: the
-    deliverer has the item from this tick's plan, or rebuilds it from the period."""
-    item = intent.item
-    ladder = intent.period_id is not None
+def _new_item(intent: Intent) -> NewItem:
+    """A planned intent as an outbox row, with its frozen facts."""
+    facts = intent.facts
     return NewItem(
         intent.dedupe_key,
         intent.kind,
         intent.recipient,
         intent.role,
         intent.due_at,
-        None if ladder else {"recipient_name": intent.recipient_name, "item": dict(item)},
+        {"recipient_name": intent.recipient_name, "item": facts.as_item()},
         intent.stage,
-        int(item.get("overdue_days") or 0) if ladder else 0,
+        facts.overdue_days or 0,
         intent.assignment_id,
         intent.period_id,
     )

@@ -28,28 +28,6 @@ TELEGRAM_LIMIT = 4096
 # item always fits into one message.
 ITEM_TEXT_LIMIT = 1000
 
-# Most severe first: the order of headings inside a digest and the digest's own kind.
-KIND_ORDER: tuple[str, ...] = (
-    "escalation_leader",
-    "escalation_office",
-    "escalation_lead",
-    "overdue",
-    "due",
-    "reminder",
-    "designate",
-    "unreachable",
-    "returned",
-    "review_request",
-    "review_result",
-    "lead_report",
-    "extension_request",
-    "extension_result",
-    "completion_claim",
-    "completion_result",
-    "weekly_export",
-)
-
-
 _CLAUSE_END = re.compile(r"[，,。；;：:！!？?]")
 
 
@@ -58,14 +36,6 @@ def short_title(text: str, limit: int = 16) -> str:
     "任务7" alone means nothing to a contact; the whole text is too long for a digest."""
     clause = _CLAUSE_END.split(text.strip(), maxsplit=1)[0].strip()
     return clause if len(clause) <= limit else clause[: limit - 1] + "…"
-
-
-def severity(kind: str) -> int:
-    """Smaller is more severe; unknown kinds sort last."""
-    try:
-        return KIND_ORDER.index(kind)
-    except ValueError:
-        return len(KIND_ORDER)
 
 
 _WEEKDAYS_ZH = "一二三四五六日"
@@ -289,3 +259,9 @@ def _strip_tags(text: str) -> str:
 
 def escape(text: str) -> Markup:
     return Markup.escape(text)
+
+
+def render_message(locale: str, template: str, m: str, **ctx: Any) -> str:
+    """Message `m` of a dialogue template (bot_*.j2); runs of blank lines collapse to one."""
+    text = Renderer(locale).render(template, m=m, **ctx)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

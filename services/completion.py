@@ -8,9 +8,11 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.contracts import Facts, MessageKind, Recipient, dedupe_key
 from db.models import Assignment, Completion, Period, Task
 from db.models.periods import DONE, OPEN, RETURNED, SUBMITTED
 from db.models.reports import COMPLETION_CLAIMED, COMPLETION_CONFIRMED, COMPLETION_REJECTED
+from jobs.outbox import enqueue
 from services import NotFound, ServiceError, audit, notify
 from services.lookup import lead_unit_ids, require_lead_of
 
@@ -54,12 +56,14 @@ def claim_completion(
     audit.record(session, actor, "completion.claim", f"task:{task.id}", now=now)
     notify.to_office(
         session,
-        kind="completion_claim",
+        kind=MessageKind.COMPLETION_CLAIM,
         office_name=office_name,
         period=None,
         ref_id=completion.id,
         now=now,
-        item={"task": task.number, "unit": "", "due": "", "note": note, "text": task.text},
+        facts=Facts(
+            task=task.number, unit="", due="", details={"note": note, "text": task.text}
+        ),
     )
     return completion
 
@@ -99,25 +103,22 @@ def decide_completion(
         f"task:{task.id}",
         now=now,
     )
+    kind = MessageKind.COMPLETION_RESULT
     for lead_id in lead_unit_ids(session, task.id):
-        from jobs.outbox import enqueue
-
+        recipient = Recipient.unit(lead_id)
         enqueue(
             session,
-            kind="completion_result",
-            recipient=f"unit:{lead_id}",
+            kind=kind,
+            recipient=recipient,
             role="lead",
-            payload={
-                "recipient_name": "",
-                "item": {
-                    "task": task.number,
-                    "unit": "",
-                    "due": "",
-                    "confirmed": confirm,
-                    "ref_id": completion.id,
-                },
-            },
-            dedupe_key=f"completion_result:0:0:{completion.id}:unit:{lead_id}",
+            facts=Facts(
+                task=task.number,
+                unit="",
+                due="",
+                ref_id=completion.id,
+                details={"confirmed": confirm},
+            ),
+            dedupe_key=dedupe_key(kind, recipient, stage=completion.id),
             due_at=now,
         )
     return completion

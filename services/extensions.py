@@ -7,6 +7,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from db.contracts import MessageKind
 from db.models import Extension
 from db.models.periods import OPEN, RETURNED
 from db.models.reports import EXT_APPROVED, EXT_PENDING, EXT_REJECTED
@@ -84,8 +85,8 @@ def request_extension(
     extra = {"reason": ext.reason, "new_due": new_due.isoformat()}
     notify.to_deciders(
         session,
-        kind="extension_request",
-        office_kind="extension_request",
+        kind=MessageKind.EXTENSION_REQUEST,
+        office_kind=MessageKind.EXTENSION_REQUEST,
         period=period,
         ref_id=ext.id,
         now=now,
@@ -139,7 +140,7 @@ def decide_extension(
     )
     notify.to_unit(
         session,
-        kind="extension_result",
+        kind=MessageKind.EXTENSION_RESULT,
         unit_id=period.assignment.unit_id,
         role="unit",
         period=period,

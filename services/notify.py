@@ -7,32 +7,34 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from db.contracts import OFFICE, Facts, MessageKind, Recipient, dedupe_key
 from db.models import Period, Unit
 from db.models.tasks import LEAD
 from jobs.outbox import enqueue
 from services.lookup import PeriodInfo, lead_units
-
-OFFICE = "office"
 
 
 def _info(period: Period | PeriodInfo) -> PeriodInfo:
     return period if isinstance(period, PeriodInfo) else PeriodInfo.of(period)
 
 
-def item_for(period: Period | PeriodInfo, **extra: Any) -> dict[str, Any]:
+def facts_for(period: Period | PeriodInfo, ref_id: int | None = None, **details: Any) -> Facts:
+    """What a notice about this period says (frozen now; the task's title is added when it
+    is queued)."""
     info = _info(period)
-    return {
-        "task": info.task_number,
-        "unit": info.unit_name,
-        "due": info.due.isoformat(),
-        **extra,
-    }
+    return Facts(
+        task=info.task_number,
+        unit=info.unit_name,
+        due=info.due.isoformat(),
+        ref_id=ref_id,
+        details=details,
+    )
 
 
 def to_unit(
     session: Session,
     *,
-    kind: str,
+    kind: MessageKind,
     unit_id: int,
     role: str,
     period: Period | PeriodInfo,
@@ -46,15 +48,18 @@ def to_unit(
         unit = session.get(Unit, unit_id)
         assert unit is not None
         unit_name = unit.name
-    recipient = f"unit:{unit_id}"
+    recipient = Recipient.unit(unit_id)
     info = _info(period)
     return enqueue(
         session,
         kind=kind,
         recipient=recipient,
         role=role,
-        payload={"recipient_name": unit_name, "item": item_for(info, ref_id=ref_id, **extra)},
-        dedupe_key=f"{kind}:{info.assignment_id}:{info.period_id}:{ref_id}:{recipient}",
+        facts=facts_for(info, ref_id, **extra),
+        recipient_name=unit_name,
+        dedupe_key=dedupe_key(
+            kind, recipient, scope=(info.assignment_id, info.period_id), stage=ref_id
+        ),
         due_at=now,
         assignment_id=info.assignment_id,
         period_id=info.period_id,
@@ -64,26 +69,28 @@ def to_unit(
 def to_office(
     session: Session,
     *,
-    kind: str,
+    kind: MessageKind,
     office_name: str,
     period: Period | PeriodInfo | None,
     ref_id: int,
     now: dt.datetime,
-    item: dict[str, Any] | None = None,
+    facts: Facts | None = None,
 ) -> bool:
     info = _info(period) if period is not None else None
-    payload_item = item if item is not None else item_for(info, ref_id=ref_id)  # type: ignore[arg-type]
-    payload_item.setdefault("ref_id", ref_id)
+    if facts is None:
+        assert info is not None, "an office notice without a period needs its facts"
+        facts = facts_for(info, ref_id)
+    if facts.ref_id is None:
+        facts = facts.replace(ref_id=ref_id)
+    scope = (info.assignment_id, info.period_id) if info else (0, 0)
     return enqueue(
         session,
         kind=kind,
         recipient=OFFICE,
         role="office",
-        payload={"recipient_name": office_name, "item": payload_item},
-        dedupe_key=(
-            f"{kind}:{info.assignment_id if info else 0}:{info.period_id if info else 0}"
-            f":{ref_id}:{OFFICE}"
-        ),
+        facts=facts,
+        recipient_name=office_name,
+        dedupe_key=dedupe_key(kind, OFFICE, scope=scope, stage=ref_id),
         due_at=now,
         assignment_id=info.assignment_id if info else None,
         period_id=info.period_id if info else None,
@@ -93,8 +100,8 @@ def to_office(
 def to_deciders(
     session: Session,
     *,
-    kind: str,
-    office_kind: str,
+    kind: MessageKind,
+    office_kind: MessageKind,
     period: Period | PeriodInfo,
     ref_id: int,
     now: dt.datetime,
@@ -112,7 +119,7 @@ def to_deciders(
             period=info,
             ref_id=ref_id,
             now=now,
-            item=item_for(info, ref_id=ref_id, **extra),
+            facts=facts_for(info, ref_id, **extra),
         )
         return
     with session.no_autoflush:  # the caller's new rows need no flush before this read

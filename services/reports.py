@@ -11,6 +11,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from db.contracts import MessageKind
 from db.models import Evidence, Period, Report, Target
 from db.models.periods import ACCEPTED, DONE, OPEN, RETURNED, SUBMITTED
 from db.models.reports import (
@@ -143,8 +144,8 @@ def submit_report(
         extra["figure"] = figure
     notify.to_deciders(
         session,
-        kind="review_request",
-        office_kind="lead_report",
+        kind=MessageKind.REVIEW_REQUEST,
+        office_kind=MessageKind.LEAD_REPORT,
         period=period,
         ref_id=report.id,
         now=now,
@@ -249,7 +250,7 @@ def review_report(
     )
     notify.to_unit(
         session,
-        kind="review_result" if accept else "returned",
+        kind=MessageKind.REVIEW_RESULT if accept else MessageKind.RETURNED,
         unit_id=period.assignment.unit_id,
         role="unit",
         period=period,

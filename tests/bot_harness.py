@@ -17,14 +17,17 @@ from sqlalchemy import select
 
 from bot.app import build_application
 from bot.telegram_channel import TelegramChannel
+from db.contracts import Facts, MessageKind, Recipient, dedupe_key
 from db.engine import transaction
 from db.models import Assignment, AuditLog, Period, Report, Target, Task, Unit
 from db.models.periods import OPEN
 from db.models.tasks import LEAD, RESPONSIBLE
 from duban.config import OfficeConfig, TelegramConfig
 from duban.context import AppContext
-from jobs.deliverer import deliver
+from duban.wiring import engine_settings, weekly_files
+from jobs.delivery import deliver
 from jobs.outbox import enqueue
+from jobs.planner import ladder_anchor
 from services.registration import create_invite
 from tests.fakebot import Call, FakeBotAPI
 
@@ -108,10 +111,14 @@ class Env:
         await self.answer(who["id"], mark, "绑定成功")
 
     async def deliver(self) -> Any:
-        channel = TelegramChannel(
-            self.app.bot, self.sessions, self.now, "zh_CN", config=self.config
+        channel = TelegramChannel(self.app.bot)
+        return await deliver(
+            self.sessions,
+            channel,
+            engine_settings(self.config),
+            self.now(),
+            attachments=weekly_files(self.sessions, self.config),
         )
-        return await deliver(self.sessions, channel, self.config, self.now())
 
     async def reminder(self, who: dict[str, Any], *keys: str) -> Call:
         """Remind these periods (world keys) and deliver: the message `who` got."""
@@ -137,21 +144,26 @@ class Env:
             for key in keys:
                 period = s.get(Period, self.ids[key])
                 a = period.assignment
+                recipient = Recipient.unit(a.unit_id)
+                anchor = ladder_anchor(
+                    period.effective_due, period.due_on, period.state, period.restarted_on
+                )
                 enqueue(
                     s,
-                    kind=kind,
-                    recipient=f"unit:{a.unit_id}",
+                    kind=MessageKind(kind),
+                    recipient=recipient,
                     role="unit",
-                    payload={
-                        "recipient_name": a.unit.name,
-                        "item": {
-                            "task": a.task.number,
-                            "unit": a.unit.name,
-                            "due": period.effective_due.isoformat(),
-                            "days_left": 3,
-                        },
-                    },
-                    dedupe_key=f"{kind}:{a.id}:{period.id}:{stage}:unit:{a.unit_id}",
+                    facts=Facts(
+                        task=a.task.number,
+                        unit=a.unit.name,
+                        due=period.effective_due.isoformat(),
+                        anchor=anchor or None,
+                        details={"days_left": 3},
+                    ),
+                    recipient_name=a.unit.name,
+                    dedupe_key=dedupe_key(
+                        MessageKind(kind), recipient, scope=(a.id, period.id), stage=stage
+                    ),
                     due_at=self.now(),
                     stage=stage,
                     assignment_id=a.id,

@@ -12,6 +12,8 @@ from db.engine import transaction
 from db.models import Assignment, Contact, Task, Unit
 from db.models.tasks import LEAD, RESPONSIBLE
 from duban.config import Config, ReportingConfig
+from duban.wiring import runtime
+from jobs.runtime import Runtime
 
 # task number → (lead units, responsible units)
 TABLE: dict[int, tuple[list[str], list[str]]] = {
@@ -46,7 +48,6 @@ def add_table(sessions: sessionmaker[Session], table=TABLE, contacts: bool = Tru
                 s.add(Contact(unit_id=units[name], tg_user_id=chat, chat_id=chat))
 
 
-class App:
-    def __init__(self, config: Config, sessions: sessionmaker[Session]) -> None:
-        self.config = config
-        self.sessions = sessions
+def App(config: Config, sessions: sessionmaker[Session]) -> Runtime:
+    """What the clock runs on, for this config and database (as `duban run` builds it)."""
+    return runtime(config, sessions)

@@ -19,11 +19,13 @@ from pathlib import Path
 
 from duban.config import Config, load_config
 from duban.context import AppContext, open_context
-from jobs.channel import Outgoing
-from jobs.channels import FileLogChannel
-from jobs.deliverer import recover_stale
+from duban.wiring import runtime
+from jobs.delivery import Outgoing, recover_stale
 from jobs.delivery_lock import delivery_lock
-from jobs.tick import calendar_for, tick
+from jobs.tick import tick
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from memory_channel import FileLogChannel
 
 START = (2024, 3, 18, 8)
 END = (2024, 5, 18, 0)
@@ -50,7 +52,7 @@ def main() -> int:
 
 def work(ctx: AppContext, cfg: Config, log_path: str, progress_path: str, incarnation: str) -> int:
     recover_stale(ctx.sessions)
-    cal = calendar_for(cfg)
+    rt = runtime(cfg, ctx.sessions)
     progress = Path(progress_path)
     start = dt.datetime(*START, tzinfo=cfg.tz)
     end = dt.datetime(*END, tzinfo=cfg.tz)
@@ -63,7 +65,7 @@ def work(ctx: AppContext, cfg: Config, log_path: str, progress_path: str, incarn
                 "inc": int(incarnation),
                 "at": current["at"],
                 "recipient": message.recipient.key,
-                "ids": [item.outbox_id for item in message.items],
+                "ids": [item.id for item in message.items],
             }
         )
 
@@ -72,7 +74,7 @@ def work(ctx: AppContext, cfg: Config, log_path: str, progress_path: str, incarn
     async def run(now: dt.datetime) -> None:
         while now < end:
             current["at"] = now.isoformat()
-            await tick(ctx, channel, now, cal=cal)
+            await tick(rt, channel, now)
             now += dt.timedelta(hours=1)
             write_atomically(progress, now.isoformat())
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from engine_fixtures import App
+from memory_channel import MemoryChannel
 
-from jobs.channels import MemoryChannel
 from jobs.clock import JOB_ID, start_clock
 
 

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from jobs.planner import DesignationView, Intent, Leader, PeriodView, plan
+from jobs.planner import DesignationView, Intent, PeriodView, plan
+from jobs.settings import LeaderInCharge
 from jobs.workdays import WorkCalendar
 
 D = dt.date
@@ -29,7 +30,7 @@ POLICY = {
     "leader_after": 8,
     "max_attempts": 5,
 }
-LEADERS = (Leader(0, "分管副区长", frozenset({"区发改局"})),)
+LEADERS = (LeaderInCharge(0, "分管副区长", frozenset({"区发改局"})),)
 LEAD_ID, UNIT_ID = 3, 7
 DUE = dt.date(2024, 3, 22)  # a Friday
 
@@ -114,7 +115,7 @@ class Clock:
     def timeline(self) -> list[tuple[str, str, int, str]]:
         """(local time, kind, stage, recipient) in order sent."""
         out = [
-            (when.astimezone(SH).strftime("%Y-%m-%d %H:%M"), i.kind, i.stage, i.recipient)
+            (when.astimezone(SH).strftime("%Y-%m-%d %H:%M"), i.kind, i.stage, i.recipient.key)
             for when, i in self.sent.values()
         ]
         return sorted(out)
@@ -142,8 +143,9 @@ def test_full_ladder_of_a_responsible_unit(cal: WorkCalendar) -> None:
     roles = {i.kind: i.role for _, i in clock.sent.values()}
     assert roles["escalation_lead"] == "lead" and roles["escalation_leader"] == "leader"
     _, office = next(v for v in clock.sent.values() if v[1].kind == "escalation_office")
-    assert office.item["task"] == 7 and office.item["unit"] == "区工信局"
-    assert office.item["due"] == "2024-03-22" and list(office.item["leads"]) == ["区发改局"]
+    facts = office.facts
+    assert facts.task == 7 and facts.unit == "区工信局"
+    assert facts.due == "2024-03-22" and facts.leads == ("区发改局",)
     assert office.dedupe_key == "escalation_office:101:1:0:office"
 
 
@@ -301,7 +303,7 @@ def test_catch_up_after_downtime_sends_latest_stage_once(cal: WorkCalendar) -> N
     assert first.next_check[1] == at(2024, 3, 26, 9)  # the lead's stage
     # Down again until Fri 03-29 noon: one notice per level.
     again = plan(at(2024, 3, 29, 12), cal, [view()], LEADERS)
-    assert sorted((i.kind, i.stage, i.recipient) for i in again.intents) == [
+    assert sorted((i.kind, i.stage, i.recipient.key) for i in again.intents) == [
         ("escalation_lead", 0, "unit:3"),
         ("escalation_office", 0, "office"),
         ("overdue", 3, "unit:7"),
@@ -407,7 +409,7 @@ def test_a_ladder_running_into_an_unconfigured_year(cal: WorkCalendar) -> None:
 
 def test_two_leads_both_hear_and_leaders_resolve_aliases(cal: WorkCalendar, config) -> None:  # type: ignore[no-untyped-def]
     from duban.config import LeaderConfig
-    from jobs.planner import leaders_from_config
+    from duban.wiring import engine_settings
 
     cfg = config.model_copy(
         update={
@@ -417,18 +419,18 @@ def test_two_leads_both_hear_and_leaders_resolve_aliases(cal: WorkCalendar, conf
             ]
         }
     )
-    leaders = leaders_from_config(cfg)
+    leaders = engine_settings(cfg).leaders
     assert leaders[0].units == frozenset({"区发改局"})
     two = view(lead_unit_ids=(LEAD_ID, 11), lead_names=("区发改局", "区商务局"))
     lead_day = plan(at(2024, 3, 26, 9), cal, [two], leaders)  # D+2 of Fri 03-22
     assert sorted(
-        (i.recipient, i.recipient_name) for i in lead_day.intents if i.role == "lead"
+        (i.recipient.key, i.recipient_name) for i in lead_day.intents if i.role == "lead"
     ) == [
         ("unit:11", "区商务局"),
         ("unit:3", "区发改局"),
     ]
     leader_day = plan(at(2024, 4, 3, 9), cal, [two], leaders)  # D+8: Wed 04-03
-    assert sorted(i.recipient for i in leader_day.intents if i.role == "leader") == [
+    assert sorted(i.recipient.key for i in leader_day.intents if i.role == "leader") == [
         "leader:0",
         "leader:1",
     ]

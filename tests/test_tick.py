@@ -7,14 +7,14 @@ from collections import Counter
 from pathlib import Path
 
 from engine_fixtures import App, add_table, with_window
+from memory_channel import MemoryChannel
 from sqlalchemy import select
 
 from db.engine import make_engine, make_sessionmaker, transaction
 from db.migrate import upgrade
 from db.models import Assignment, OutboxItem, Period, Task, Unit
 from duban.registry import sync_units
-from jobs.channels import MemoryChannel
-from jobs.tick import calendar_for, tick
+from jobs.tick import tick
 
 SH = dt.timezone(dt.timedelta(hours=8))
 
@@ -37,13 +37,14 @@ def fresh(config, tmp_path: Path, name: str):
 
 
 async def run_ticks(app, times) -> list[tuple]:
-    channel = MemoryChannel(needs_chats=False)
-    cal = calendar_for(app.config)
+    channel = MemoryChannel()
     delivered = []
     for now in times:
-        report = await tick(app, channel, now, cal=cal)
+        report = await tick(app, channel, now)
         for m in report.delivery.delivered:
-            items = tuple(sorted((i["kind"], i["task"], i["unit"], i["due"]) for i in m.items))
+            items = tuple(
+                sorted((i.kind, i.facts.task, i.facts.unit, i.facts.due) for i in m.items)
+            )
             delivered.append((m.at, m.recipient, m.kind, items))
     return delivered
 
@@ -176,7 +177,7 @@ async def test_digest_lines_name_the_task_not_only_its_number(config, sessions):
         task = s.scalars(select(Task).order_by(Task.number)).first()
         task.text = "构建服务业跨越式发展模式,促进现代服务业与金融、商贸、文旅深度融合。"
         number = task.number
-    channel = MemoryChannel(needs_chats=False)
+    channel = MemoryChannel()
     await tick(App(cfg, sessions), channel, dt.datetime(2024, 3, 20, 9, 0, tzinfo=SH))
     text = "\n".join(part for message in channel.sent for part in message.parts)
     assert f"任务{number}（构建服务业跨越式发展模式）" in text

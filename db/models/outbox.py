@@ -1,10 +1,11 @@
 """The outbox: every notice duban means to send, unique by its dedupe key, and the digests
 that carry them.
 
-An OutboxItem is one notice (kind, assignment, period, stage, recipient): written once, when
-planned, and never updated. The delivery state lives on its Digest: all of one recipient's
-waiting items are one digest, so a busy tick that sends 100 000 items in 2 000 messages writes
-2 000 delivery states, not 100 000. Each recipient has at most one *open* digest (pending or
+An OutboxItem is one notice (kind, assignment, period, stage, recipient) with its frozen
+facts: written once, when planned; only a drop at claim time (it no longer holds) marks it.
+The delivery state lives on its Digest: all of one recipient's waiting items are one
+digest, so a busy tick that sends 100 000 items in 2 000 messages writes 2 000 delivery
+states, not 100 000. Each recipient has at most one *open* digest (pending or
 failed: a partial unique index), which new items join until it is claimed for sending.
 
 Reading an item's `state`, `attempts`, `next_attempt_at`, `sent_at`, `message_ids` or
@@ -30,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
+from db.contracts import Recipient, RecipientColumn
 from db.models.base import Base
 from db.types import UTCDateTime, utcnow
 
@@ -41,6 +43,7 @@ FAILED = "failed"  # will be retried at next_attempt_at
 # the chats not in delivered_to only. Closed to new items (they would reach the others twice).
 PARTIAL = "partial"
 DEAD = "dead"  # gave up after max attempts: listed, never silently dropped
+DROPPED = "dropped"  # every item no longer held when claimed (see OutboxItem.dropped_reason)
 OPEN_STATES = (PENDING, FAILED)  # a digest new items may still join
 DUE_STATES = (PENDING, FAILED, PARTIAL)  # a digest the deliverer sends when its time comes
 
@@ -66,7 +69,7 @@ class Digest(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recipient: Mapped[str] = mapped_column(String(60))  # unit:5 | office | leader:2
+    recipient: Mapped[Recipient] = mapped_column(RecipientColumn)
     state: Mapped[str] = mapped_column(String(10), default=PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -83,10 +86,15 @@ def _of_digest(column: Any, digest_id: Any) -> Any:
 
 
 class OutboxItem(Base):
+    """One notice, self-contained: its payload holds the facts frozen when it was planned
+    (db.contracts.Facts), which delivery renders after re-checking them against the current
+    state. A notice that no longer holds (the period was reported, extended, closed…) is
+    dropped at claim time: dropped_at and dropped_reason say when and why; it is never sent."""
+
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # kind:assignment:period:stage:recipient — the database refuses a second copy.
+    # db.contracts.dedupe_key — the database refuses a second copy.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(30))
     stage: Mapped[int] = mapped_column(default=0)
@@ -94,13 +102,14 @@ class OutboxItem(Base):
     role: Mapped[str] = mapped_column(String(10))  # unit | lead | office | leader
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
     period_id: Mapped[int | None] = mapped_column(ForeignKey("periods.id"))
-    recipient: Mapped[str] = mapped_column(String(60))
-    # The item's fields for notices that are not a period's ladder stage (reviews, extensions,
-    # designations, office notes). NULL for ladder stages: those are rebuilt from the period
-    # (task, unit, due date) when read back — a busy tick writes no JSON.
+    recipient: Mapped[Recipient] = mapped_column(RecipientColumn)
+    # {"recipient_name": …, "item": Facts.as_item()}; NULL only in rows of the first release
+    # (migration 0002 fills those still waiting to be sent).
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     digest_id: Mapped[int] = mapped_column(ForeignKey("outbox_digests.id"), index=True)
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dropped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    dropped_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     # The delivery state is the digest's: read-only views, also usable in queries.
     state: Mapped[str] = column_property(_of_digest(Digest.state, digest_id))
@@ -124,6 +133,6 @@ class SentMessage(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(30))
-    recipient: Mapped[str] = mapped_column(String(60))
+    recipient: Mapped[Recipient] = mapped_column(RecipientColumn)
     period_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -17,32 +17,33 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from sqlalchemy import func, select
+    from sqlalchemy import case, func, select
 
     from db.models import Digest, OutboxItem
-    from jobs.deliverer import problem_items, resolve_targets
-    from jobs.reporting import period_views
+    from db.models.outbox import DEAD, FAILED, PARTIAL, SENDING
+    from duban.wiring import engine_settings
+    from jobs.delivery.route import route
 
     ctx = context.load(args)
     tz = ctx.config.tz
     with ctx.sessions() as session:
-        # Items per delivery state (an item's state is its digest's).
+        # Items per delivery state: a dropped item's own, else its digest's.
+        state = case((OutboxItem.dropped_at.is_not(None), "dropped"), else_=Digest.state)
         counts = dict(
             session.execute(
-                select(Digest.state, func.count(OutboxItem.id))
-                .join(OutboxItem, OutboxItem.digest_id == Digest.id)
-                .group_by(Digest.state)
+                select(state, func.count(OutboxItem.id))
+                .join(Digest, OutboxItem.digest_id == Digest.id)
+                .group_by(state)
             ).all()
         )
-        rows = problem_items(session, args.limit)
-        # Ladder stages keep no copy of their item: name them from their period.
-        views = period_views(session, [r.period_id for r in rows if r.payload is None])
-        names = {
-            key: target.name
-            for key, target in resolve_targets(
-                session, ctx.config, [r.recipient for r in rows]
-            ).items()
-        }
+        rows = session.scalars(
+            select(OutboxItem)
+            .join(Digest, Digest.id == OutboxItem.digest_id)
+            .where(Digest.state.in_((DEAD, FAILED, PARTIAL, SENDING)))
+            .order_by(OutboxItem.due_at.desc(), OutboxItem.id.desc())
+            .limit(args.limit)
+        ).all()
+        targets = route(session, engine_settings(ctx.config), {r.recipient for r in rows})
     summary = ", ".join(f"{state} {n}" for state, n in sorted(counts.items())) or "empty"
     print(f"outbox: {summary}")
     if not rows:
@@ -50,16 +51,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"{'state':<8} {'due':<16} {'next try':<16} {'tries':>5}  recipient / kind / item")
     for row in rows:
-        payload = row.payload or {}
-        item = payload.get("item", {})
-        view = views.get(row.period_id) if row.payload is None else None  # type: ignore[arg-type]
-        if view is not None:
-            item = {"task": view.task_number, "unit": view.unit_name}
-        name = names.get(row.recipient, row.recipient)
+        item = (row.payload or {}).get("item", {})
         print(
             f"{row.state:<8} {row.due_at.astimezone(tz):%Y-%m-%d %H:%M} "
             f"{row.next_attempt_at.astimezone(tz):%Y-%m-%d %H:%M} {row.attempts:>5}  "
-            f"{name} / {row.kind} / task {item.get('task')} {item.get('unit', '')}"
+            f"{targets[row.recipient].name} / {row.kind} / task {item.get('task')} "
+            f"{item.get('unit', '')}"
         )
         if row.last_error:
             print(f"{'':<8} last error: {row.last_error[:200]}")

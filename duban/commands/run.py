@@ -47,8 +47,8 @@ async def serve(  # type: ignore[no-untyped-def]
     """Start the bot (when given) and the clock in this loop; wait for SIGINT/SIGTERM; stop in
     reverse order. PTB: `async with app` → updater.start_polling (or start_webhook) →
     app.start(); the clock sends through the same Bot (one HTTP client, one rate limiter)."""
-    import datetime as dt
 
+    from duban.wiring import runtime
     from jobs.clock import start_clock
 
     stop = stop or asyncio.Event()
@@ -67,7 +67,8 @@ async def serve(  # type: ignore[no-untyped-def]
             log.info("duban: bot @%s receiving updates", app.bot.username)
         scheduler = None
         if clock:
-            scheduler = start_clock(ctx, channel, interval=dt.timedelta(seconds=interval))
+            rt = runtime(ctx.config, ctx.sessions, with_files=app is not None)
+            scheduler = start_clock(rt, channel, interval=dt.timedelta(seconds=interval))
             log.info(
                 "duban: clock running every %d s (time zone %s)",
                 interval,
@@ -128,13 +129,7 @@ def run(args: argparse.Namespace) -> int:
 
     token = load_token(ctx.config)  # without one: says exactly which variable to set
     app = build_application(ctx, token)
-    channel = TelegramChannel(
-        app.bot,
-        ctx.sessions,
-        lambda: dt.datetime.now(ctx.config.tz),
-        ctx.config.duban.locale,
-        config=ctx.config,
-    )
+    channel = TelegramChannel(app.bot)
     with sole_deliverer(ctx), telegram_errors(ctx.config, token):  # for the process's life
         asyncio.run(serve(ctx, channel, args.interval, app=app))
     return 0

@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def make_channel(ctx: context.AppContext, console: bool):  # type: ignore[no-untyped-def]
     """The configured channel: with --console, or without a bot token, digests are printed;
     with a token, they go through Telegram (the configured Bot API server)."""
-    from jobs.channels import ConsoleChannel
+    from jobs.delivery.console import ConsoleChannel
 
     if console or not has_token(ctx):
         return ConsoleChannel()
@@ -64,13 +64,7 @@ def make_channel(ctx: context.AppContext, console: bool):  # type: ignore[no-unt
         base_file_url=tg.base_file_url or "https://api.telegram.org/file/bot",
         request=HTTPXRequest(proxy=tg.proxy or None),
     )
-    return TelegramChannel(
-        bot,
-        ctx.sessions,
-        lambda: dt.datetime.now(ctx.config.tz),
-        ctx.config.duban.locale,
-        config=ctx.config,
-    )
+    return TelegramChannel(bot)
 
 
 def has_token(ctx: context.AppContext) -> bool:
@@ -87,7 +81,7 @@ def has_token(ctx: context.AppContext) -> bool:
 def sole_deliverer(ctx: context.AppContext) -> Iterator[None]:
     """Hold the database's delivery lock (jobs/delivery_lock.py) and put back what a killed
     run left in flight; refuse clearly if another process is delivering."""
-    from jobs.deliverer import recover_stale
+    from jobs.delivery import recover_stale
     from jobs.delivery_lock import DeliveryBusy, delivery_lock
 
     try:
@@ -100,6 +94,7 @@ def sole_deliverer(ctx: context.AppContext) -> Iterator[None]:
 
 def run(args: argparse.Namespace) -> int:
     from bot.credentials import telegram_errors
+    from duban.wiring import runtime
     from jobs.tick import tick
 
     ctx = context.load(args)
@@ -110,15 +105,16 @@ def run(args: argparse.Namespace) -> int:
 
     done: list = []
     bot = getattr(channel, "bot", None)
+    rt = runtime(ctx.config, ctx.sessions, with_files=bot is not None)
 
     async def one_tick() -> None:
         # The report is handed back through `done`, not returned: Python 3.11's asyncio.run
         # formats repr() of the main task's result (≈ 0.3 s for a busy tick's report).
         if bot is None:
-            done.append(await tick(ctx, channel, now))
+            done.append(await tick(rt, channel, now))
             return
         async with bot:  # initialise/close the Bot's HTTP client around the tick
-            done.append(await tick(ctx, channel, now))
+            done.append(await tick(rt, channel, now))
 
     with sole_deliverer(ctx), telegram_errors(ctx.config, bot.token if bot is not None else ""):
         asyncio.run(one_tick())
@@ -140,11 +136,12 @@ def run(args: argparse.Namespace) -> int:
 def outside_plan_note(ctx: context.AppContext, now: dt.datetime) -> str:
     """Why a tick found nothing at all, when `now` lies outside the reporting plan: a newcomer's
     `tick --at 2024-03-20T09:00` on a database first imported today is the usual case."""
+    from duban.wiring import engine_settings
     from jobs.reporting import plan_window
 
     day = now.astimezone(ctx.config.tz).date()
     with ctx.sessions() as session:
-        start, end = plan_window(session, ctx.config, day)
+        start, end = plan_window(session, engine_settings(ctx.config), day)
     if day < start:
         return (
             f"{day} is before the reporting plan starts ({start}: [reporting] start, else the "

@@ -1,0 +1,208 @@
+"""The typed values an outbox row stores: what kind of notice (MessageKind), for whom
+(Recipient), under which dedupe key (dedupe_key), and the frozen facts to render it (Facts).
+
+They sit in db/ because the rows hold them: every layer above (jobs, services, bot, the shell)
+builds and reads them through these types, never by spelling "unit:5" or a key format itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class MessageKind(StrEnum):
+    """Every kind of notice duban sends, most severe first: the order of a digest's headings,
+    and a digest's own kind is its most severe item's."""
+
+    ESCALATION_LEADER = "escalation_leader"  # 督办 → the leader in charge (分管区领导)
+    ESCALATION_OFFICE = "escalation_office"  # 督办 → the district office
+    ESCALATION_LEAD = "escalation_lead"  # 督办 → the lead department
+    OVERDUE = "overdue"  # 催办 to the unit
+    DUE = "due"  # due today
+    REMINDER = "reminder"  # 提醒 before the due date
+    DESIGNATE = "designate"  # name the units of a 各相关X placeholder
+    UNREACHABLE = "unreachable"  # a unit nobody can receive for (to the office)
+    RETURNED = "returned"  # a report was sent back
+    REVIEW_REQUEST = "review_request"
+    REVIEW_RESULT = "review_result"
+    LEAD_REPORT = "lead_report"  # a lead's own report, for the office
+    EXTENSION_REQUEST = "extension_request"
+    EXTENSION_RESULT = "extension_result"
+    COMPLETION_CLAIM = "completion_claim"
+    COMPLETION_RESULT = "completion_result"
+    WEEKLY_EXPORT = "weekly_export"  # the office's weekly ledger and chart
+
+    @property
+    def severity(self) -> int:
+        """Smaller is more severe."""
+        return _SEVERITY[self]
+
+
+_SEVERITY = {kind: rank for rank, kind in enumerate(MessageKind)}
+
+# A period's escalation ladder (jobs/planner.py plans these).
+LADDER_KINDS = frozenset(
+    {
+        MessageKind.REMINDER,
+        MessageKind.DUE,
+        MessageKind.OVERDUE,
+        MessageKind.ESCALATION_LEAD,
+        MessageKind.ESCALATION_OFFICE,
+        MessageKind.ESCALATION_LEADER,
+    }
+)
+# A unit's own items: they get 报送进展 / 申请延期 / 查看任务 buttons.
+OWN_ITEM_KINDS = frozenset(
+    {
+        MessageKind.REMINDER,
+        MessageKind.DUE,
+        MessageKind.OVERDUE,
+        MessageKind.RETURNED,
+        MessageKind.EXTENSION_RESULT,
+        MessageKind.REVIEW_RESULT,
+    }
+)
+# Read by lead department in the office's and leaders' digests.
+BY_LEAD_KINDS = frozenset({MessageKind.ESCALATION_OFFICE, MessageKind.ESCALATION_LEADER})
+
+
+def severity(kind: str) -> int:
+    """A kind's rank (smaller is more severe); an unknown kind sorts last."""
+    return _SEVERITY.get(kind, len(_SEVERITY))  # type: ignore[call-overload]
+
+
+class RecipientKind(StrEnum):
+    UNIT = "unit"  # a unit's contacts (as a responsible unit or as a lead)
+    LEADER = "leader"  # a leader in charge, by position in the config's [[leaders]]
+    OFFICE = "office"  # the district office (督查室)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who a notice is for. Stored as a short key ("unit:5", "leader:0", "office") by
+    RecipientColumn; nothing else builds or parses that key."""
+
+    kind: RecipientKind
+    ref: int = 0  # the unit's id or the leader's index; 0 for the office
+
+    @classmethod
+    def unit(cls, unit_id: int) -> Recipient:
+        return cls(RecipientKind.UNIT, unit_id)
+
+    @classmethod
+    def leader(cls, index: int) -> Recipient:
+        return cls(RecipientKind.LEADER, index)
+
+    @classmethod
+    def office(cls) -> Recipient:
+        return OFFICE
+
+    @property
+    def key(self) -> str:
+        return "office" if self.kind is RecipientKind.OFFICE else f"{self.kind}:{self.ref}"
+
+    @classmethod
+    def from_key(cls, key: str) -> Recipient:
+        kind, _, ref = key.partition(":")
+        if kind == "office" and not ref:
+            return OFFICE
+        if kind in ("unit", "leader") and ref.isdigit():
+            return cls(RecipientKind(kind), int(ref))
+        raise ValueError(f"not a recipient key: {key!r}")
+
+    @property
+    def delivery_rank(self) -> tuple[int, int]:
+        """Units first, then leaders, the office last (its digest may name unreachable units
+        found while delivering the others)."""
+        return (_RANK[self.kind], self.ref)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+_RANK = {RecipientKind.UNIT: 0, RecipientKind.LEADER: 1, RecipientKind.OFFICE: 2}
+OFFICE = Recipient(RecipientKind.OFFICE)
+
+
+class RecipientColumn(TypeDecorator[Recipient]):
+    """A Recipient in one short string column (the same text the first release stored)."""
+
+    impl = String(60)
+    cache_ok = True
+
+    def process_bind_param(self, value: Recipient | str | None, dialect: Dialect) -> Any:
+        if value is None or isinstance(value, str):
+            return value  # a key in a hand-written filter
+        return value.key
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Recipient | None:
+        return None if value is None else Recipient.from_key(value)
+
+
+def dedupe_key(
+    kind: MessageKind,
+    recipient: Recipient,
+    *,
+    scope: tuple[int | str, int | str] = (0, 0),
+    stage: int | str = 0,
+) -> str:
+    """The outbox's unique key of a notice: `kind:scope:stage:recipient`. scope is what the
+    notice is about (assignment and period of a ladder stage or an event notice; 0, 0 for
+    none); stage tells the notices of one scope apart (a ladder stage, a report's id, a
+    week). The database refuses a second row with the same key: that is what makes planning
+    idempotent."""
+    return f"{kind}:{scope[0]}:{scope[1]}:{stage}:{recipient.key}"
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What a notice says, frozen when it is queued: delivery renders exactly this, and the
+    re-check compares it with the current state (has the period been reported or extended
+    since?). Stored as the outbox row's JSON payload. A field left None is absent: the
+    template reads it as None too."""
+
+    task: int | None = None  # the task's number
+    title: str | None = None  # the task's first clause
+    task_id: int | None = None
+    unit: str | None = None  # the unit it is about (a 各相关X placeholder for `designate`)
+    unit_id: int | None = None
+    role: str | None = None  # that unit's role on the task: lead | responsible
+    due: str | None = None  # ISO date: the due date the notice was planned for
+    label: str | None = None  # the period: 2024-03, 2024-W12, …
+    leads: tuple[str, ...] | None = None
+    stage: int | None = None
+    overdue_days: int | None = None  # working days past `due` on the day of the notice
+    anchor: str | None = None  # a ladder restarted by an extension (x<date>) or a return (r<date>)
+    ref_id: int | None = None  # the report, extension or completion it is about
+    details: Mapping[str, Any] = field(default_factory=dict)  # kind-specific: times, text, …
+
+    def as_item(self) -> dict[str, Any]:
+        """The `item` a template renders, and the JSON stored: the set fields and details."""
+        item = {name: getattr(self, name) for name in _FIELDS if getattr(self, name) is not None}
+        if self.leads is not None:
+            item["leads"] = list(self.leads)
+        item.update(self.details)
+        return item
+
+    @classmethod
+    def from_json(cls, item: Mapping[str, Any]) -> Facts:
+        known = {k: v for k, v in item.items() if k in _NAMES}
+        if known.get("leads") is not None:
+            known["leads"] = tuple(known["leads"])
+        details = {k: v for k, v in item.items() if k not in _NAMES}
+        return cls(**known, details=details)
+
+    def replace(self, **changes: Any) -> Facts:
+        return dataclasses.replace(self, **changes)
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(Facts) if f.name != "details")
+_NAMES = frozenset(_FIELDS)

@@ -1,0 +1,154 @@
+"""Re-check: every claimed item against the current state, just before it is sent.
+
+A notice is frozen when it is queued; by the time it goes out (the next tick, a retry after a
+5xx, a morning after a night) the unit may have reported, the lead may have extended the due
+date or reviewed the report, the task may be 办结 or gone. What no longer holds is dropped —
+never sent — and the outbox row keeps when and why (dropped_at, dropped_reason).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from db.contracts import LADDER_KINDS, MessageKind
+from db.models import (
+    Assignment,
+    Completion,
+    Designation,
+    Extension,
+    OutboxItem,
+    Period,
+    Report,
+    Task,
+)
+from db.models.periods import ACCEPTED, CANCELLED, DONE, SUBMITTED
+from db.models.reports import COMPLETION_CLAIMED, EXT_PENDING, REVIEW_PENDING
+from jobs.delivery.contracts import ClaimedDigest, QueuedItem
+from jobs.planner import LADDER_STATES, ladder_anchor
+
+_OUTBOX = OutboxItem.__table__
+_PERIODS = (
+    select(
+        Period.id,
+        Period.state,
+        Period.due_on,
+        Period.extended_to,
+        Period.restarted_on,
+        Assignment.removed_at,
+        Task.removed_at,
+    )
+    .join(Assignment, Assignment.id == Period.assignment_id)
+    .join(Task, Task.id == Assignment.task_id)
+    .where(Period.id.in_(bindparam("ids", expanding=True)))
+)
+_CLOSED = {
+    SUBMITTED: "reported",
+    ACCEPTED: "reported and accepted",
+    DONE: "task completed (办结)",
+    CANCELLED: "assignment cancelled",
+}
+# Decisions asked of a lead or the office: the notice holds while the decision is open.
+_PENDING_DECISION = {
+    MessageKind.REVIEW_REQUEST: (Report, Report.review_state, REVIEW_PENDING, "already reviewed"),
+    MessageKind.EXTENSION_REQUEST: (Extension, Extension.state, EXT_PENDING, "already decided"),
+    MessageKind.COMPLETION_CLAIM: (
+        Completion,
+        Completion.state,
+        COMPLETION_CLAIMED,
+        "already decided",
+    ),
+}
+_MARK_DROPPED = (
+    _OUTBOX.update()
+    .where(_OUTBOX.c.id == bindparam("item_id"))
+    .values(dropped_at=bindparam("at"), dropped_reason=bindparam("reason"))
+)
+CHUNK = 900
+
+
+def stale_items(session: Session, items: Iterable[QueuedItem]) -> dict[int, str]:
+    """outbox id → why it no longer holds, for the items that should not be sent."""
+    items = list(items)
+    out: dict[int, str] = {}
+    # A ladder stage is about its period (a notice without one cannot be checked).
+    ladder = [i for i in items if i.kind in LADDER_KINDS and i.period_id is not None]
+    periods = _period_states(session, {i.period_id for i in ladder if i.period_id is not None})
+    for item in ladder:
+        reason = _ladder_reason(item, periods.get(item.period_id))  # type: ignore[arg-type]
+        if reason:
+            out[item.id] = reason
+    for kind, (model, state, pending, reason) in _PENDING_DECISION.items():
+        asked = {i.facts.ref_id: i for i in items if i.kind is kind and i.facts.ref_id}
+        if asked:
+            open_ids = set(
+                session.scalars(
+                    select(model.id).where(model.id.in_(list(asked)), state == pending)
+                )
+            )
+            out.update((i.id, reason) for ref, i in asked.items() if ref not in open_ids)
+    asked = {}
+    for item in items:
+        if item.kind is MessageKind.DESIGNATE and item.facts.ref_id:
+            asked.setdefault(item.facts.ref_id, []).append(item)
+    if asked:
+        waiting = set(
+            session.scalars(
+                select(Designation.id).where(
+                    Designation.id.in_(list(asked)),
+                    Designation.designated_at.is_(None),
+                    Designation.removed_at.is_(None),
+                )
+            )
+        )
+        for ref, group in asked.items():
+            if ref not in waiting:
+                out.update((i.id, "placeholder designated or removed") for i in group)
+    return out
+
+
+def _period_states(session: Session, ids: set[int]) -> dict[int, tuple]:
+    found: dict[int, tuple] = {}
+    wanted = sorted(ids)
+    conn = session.connection()
+    for start in range(0, len(wanted), CHUNK):
+        for row in conn.execute(_PERIODS, {"ids": wanted[start : start + CHUNK]}):
+            found[row[0]] = tuple(row)
+    return found
+
+
+def _ladder_reason(item: QueuedItem, period: tuple | None) -> str:
+    if period is None or item.facts.due is None:
+        return "no longer known (period missing, or queued without its facts)"
+    _, state, due_on, extended_to, restarted_on, unassigned, task_removed = period
+    if task_removed is not None:
+        return "task removed"
+    if unassigned is not None:
+        return "unit no longer assigned to the task"
+    if state not in LADDER_STATES:
+        return _CLOSED.get(state, f"period {state}")
+    due = extended_to or due_on
+    if ladder_anchor(due, due_on, state, restarted_on) != (item.facts.anchor or ""):
+        if extended_to is not None and extended_to.isoformat() != item.facts.due:
+            return f"due date extended to {extended_to.isoformat()}"
+        return "superseded by a restarted ladder (report returned)"
+    return ""
+
+
+def drop_stale(session: Session, digests: Iterable[ClaimedDigest], now: dt.datetime) -> int:
+    """Remove the items that no longer hold from the claimed digests, recording why on their
+    rows. Returns how many were dropped (a digest may be left with no item)."""
+    digests = list(digests)
+    reasons = stale_items(session, (i for d in digests for i in d.items))
+    if not reasons:
+        return 0
+    session.connection().execute(
+        _MARK_DROPPED,
+        [{"item_id": rid, "at": now, "reason": why[:200]} for rid, why in reasons.items()],
+    )
+    for digest in digests:
+        digest.items = [i for i in digest.items if i.id not in reasons]
+    return len(reasons)
