@@ -42,8 +42,9 @@ from db.engine import make_engine, make_sessionmaker, transaction  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Assignment, Period, Task, Unit  # noqa: E402
 from duban.config import ReportingConfig, example_config_path, parse_config  # noqa: E402
+from duban.wiring import calendar_for, engine_settings  # noqa: E402
 from jobs.channels import MemoryChannel  # noqa: E402
-from jobs.tick import calendar_for, tick  # noqa: E402
+from jobs.tick import tick  # noqa: E402
 
 PEAK_TICKS_MB = 0.0
 UNITS = 2_000
@@ -56,6 +57,8 @@ class App:
     def __init__(self, config, sessions) -> None:  # type: ignore[no-untyped-def]
         self.config = config
         self.sessions = sessions
+        self.settings = engine_settings(config)
+        self.calendar = calendar_for(config)
 
 
 def build(tmp: Path):  # type: ignore[no-untyped-def]
@@ -114,14 +117,14 @@ def build(tmp: Path):  # type: ignore[no-untyped-def]
 
 def naive_tick(sessions, cfg, cal, now):  # type: ignore[no-untyped-def]
     """The baseline: every open period is loaded and planned on every tick."""
-    from jobs.planner import leaders_from_config, plan
+    from jobs.planner import plan
     from jobs.reporting import due_views
 
     with sessions() as s:
         far = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
         s.execute(Period.__table__.update().values(next_check_at=far))  # "no index to use"
         views = due_views(s, far)
-        result = plan(now, cal, views, leaders_from_config(cfg))
+        result = plan(now, cal, views, engine_settings(cfg).leaders)
         s.rollback()
     return len(views), len(result.intents)
 
@@ -186,7 +189,7 @@ def bench_large() -> float:
     gc.collect()
     # The busy tick, in its two halves (tick() = plan_due() then deliver()).
     t_plan, (created, planned, intents) = timed(
-        lambda: plan_due(sessions, cfg, cal, busy_at, fresh=fresh)
+        lambda: plan_due(sessions, app.settings, cal, busy_at, fresh=fresh)
     )
     t_send, _ = timed(lambda: asyncio.run(_deliver()))
     delivery = sent[0]
@@ -226,7 +229,7 @@ def per_item_floor(engine) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """What a busy tick of 100 000 items costs at the least on this machine with this schema:
     reading the due periods, inserting the outbox rows, moving the next checks (raw sqlite3
     on the real tables, rolled back), and rendering the item lines (the real template)."""
-    from jobs.reporting import _DUE_VIEWS
+    from jobs.reporting.views import _DUE_VIEWS
     from messages.render import Renderer
 
     n = TASKS * PER_TASK

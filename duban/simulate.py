@@ -53,9 +53,12 @@ from db.models.outbox import DUE_STATES
 from db.models.tasks import LEAD
 from duban.config import Config, ReportingConfig
 from duban.registry import sync_units
+from duban.wiring import calendar_for, engine_settings
 from jobs.channels import MemoryChannel
 from jobs.deliverer import DeliveredMessage
-from jobs.tick import calendar_for, tick
+from jobs.settings import Settings
+from jobs.tick import tick
+from jobs.workdays import WorkCalendar
 from services.designation import candidates, designate
 
 MAX_LATE_WORKDAYS = 8
@@ -273,6 +276,7 @@ async def _run(
     from services.reports import submit_report
 
     cal = calendar_for(cfg)
+    app = _App(cfg, sessions, engine_settings(cfg), cal)
     tz = cfg.tz
     channel = MemoryChannel(needs_chats=False, keep=False)  # the office may have no chat
 
@@ -344,7 +348,7 @@ async def _run(
                         "due": planned.due.isoformat(),
                     }
                 )
-        report = await tick(_App(cfg, sessions), channel, now, cal=cal)
+        report = await tick(app, channel, now, cal=cal)
         result.ticks += 1
         for message in report.delivery.delivered:
             result.messages.append(message)
@@ -441,6 +445,8 @@ class _FigureModel:
 class _App:
     config: Config
     sessions: sessionmaker[Session]
+    settings: Settings
+    calendar: WorkCalendar
 
 
 def message_event(message: DeliveredMessage, tz: dt.tzinfo) -> dict[str, Any]:

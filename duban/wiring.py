@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from duban.config import Config, ScheduleConfig
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from duban.config import Config, ConfigError, ScheduleConfig
+from jobs.reporting import PlanWindowError, plan_window
 from jobs.settings import LeaderInCharge, ReportingPlan, Schedule, Settings
 from jobs.workdays import WorkCalendar
 
@@ -53,3 +58,12 @@ def calendar_for(cfg: Config) -> WorkCalendar:
         office_hours=cfg.calendar.office_hours,
         tz=cfg.tz,
     )
+
+
+def config_plan_window(session: Session, cfg: Config, today: dt.date) -> tuple[dt.date, dt.date]:
+    """jobs.reporting.plan_window for this config; an end before the start is the ConfigError
+    it is to the admin (reporting.start / reporting.end)."""
+    try:
+        return plan_window(session, engine_settings(cfg).reporting, cfg.tz, today)
+    except PlanWindowError as exc:
+        raise ConfigError(str(exc)) from exc

@@ -24,7 +24,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from jobs.channel import Channel
-from jobs.tick import AppLike, calendar_for, tick
+from jobs.tick import AppLike, tick
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def start_clock(
     `scheduler.shutdown(wait=False)`). The caller holds the delivery lock and has put back
     what a killed run left in flight (duban.commands.tick.sole_deliverer)."""
     tz = app.config.tz
-    calendar = cal if cal is not None else calendar_for(app.config)
+    calendar = cal if cal is not None else app.calendar
 
     async def run_tick() -> None:
         now = dt.datetime.now(tz)

@@ -23,6 +23,8 @@ from duban.config import Config
 from jobs.channel import Channel
 from jobs.deliverer import DeliveryReport, deliver
 from jobs.outbox import NewItem, enqueue_many, to_office
+from jobs.settings import Settings
+from jobs.workdays import WorkCalendar
 
 if TYPE_CHECKING:
     from jobs.planner import Intent
@@ -33,8 +35,14 @@ BATCH = 100_000  # periods planned per transaction: bounds memory on a very busy
 
 
 class AppLike(Protocol):
-    config: Config
+    config: Config  # still read by deliver(); the rest of a tick takes `settings`
     sessions: sessionmaker[Session]
+
+    @property
+    def settings(self) -> Settings: ...  # the shell builds it (duban.wiring.engine_settings)
+
+    @property
+    def calendar(self) -> WorkCalendar: ...  # the shell builds it (duban.wiring.calendar_for)
 
 
 @dataclass
@@ -46,28 +54,21 @@ class TickReport:
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
 
-def calendar_for(cfg: Config) -> Any:
-    from jobs.workdays import from_config
-
-    return from_config(cfg)
-
-
 async def tick(app: AppLike, channel: Channel, now: dt.datetime, *, cal: Any = None) -> TickReport:
     """Run one tick at `now` (aware). Safe to call at any granularity, and twice."""
     if now.tzinfo is None:
         raise ValueError("tick needs an aware datetime")
-    cfg = app.config
-    cal = cal if cal is not None else calendar_for(cfg)
+    cal = cal if cal is not None else app.calendar
     report = TickReport(at=now)
     fresh: dict[int, Intent] = {}
     report.periods_created, report.periods_planned, report.intents = plan_due(
-        app.sessions, cfg, cal, now, fresh=fresh
+        app.sessions, app.settings, cal, now, fresh=fresh
     )
-    report.delivery = await deliver(app.sessions, channel, cfg, now, cal=cal, fresh=fresh)
+    report.delivery = await deliver(app.sessions, channel, app.config, now, cal=cal, fresh=fresh)
     return report
 
 
-def enqueue_weekly_export(session: Session, cfg: Config, cal: Any, now: dt.datetime) -> bool:
+def enqueue_weekly_export(session: Session, settings: Settings, cal: Any, now: dt.datetime) -> bool:
     """On each week's first working day (in office hours) the district office gets the ledger
     and a chart. An outbox row like any other notice: sent once, kept across restarts; the
     Telegram channel attaches the files. Only while some reporting period is still running."""
@@ -78,7 +79,7 @@ def enqueue_weekly_export(session: Session, cfg: Config, cal: Any, now: dt.datet
 
     if not cal.in_office_hours(now):
         return False
-    today = now.astimezone(cfg.tz).date()
+    today = now.astimezone(settings.tz).date()
     monday = today - dt.timedelta(days=today.weekday())
     if cal.next_workday_or_same(monday) != today:
         return False
@@ -91,7 +92,7 @@ def enqueue_weekly_export(session: Session, cfg: Config, cal: Any, now: dt.datet
         return False
     return to_office(
         session,
-        office_name=cfg.office.name,
+        office_name=settings.office_name,
         kind="weekly_export",
         item={"due": today.isoformat()},
         dedupe_key=key,
@@ -101,7 +102,7 @@ def enqueue_weekly_export(session: Session, cfg: Config, cal: Any, now: dt.datet
 
 def plan_due(
     session_factory: sessionmaker[Session],
-    cfg: Config,
+    settings: Settings,
     cal: Any,
     now: dt.datetime,
     *,
@@ -114,15 +115,15 @@ def plan_due(
     (see deliver())."""
     from jobs.reporting import ensure_periods
 
-    today = now.astimezone(cfg.tz).date()
+    today = now.astimezone(settings.tz).date()
     with transaction(session_factory) as session:
-        created = ensure_periods(session, cfg, cal, today)
-        enqueue_weekly_export(session, cfg, cal, now)
+        created = ensure_periods(session, settings, cal, today)
+        enqueue_weekly_export(session, settings, cal, now)
     planned = intents = 0
     first = True
     while True:
         with transaction(session_factory) as session:
-            n, k = _plan_batch(session, cfg, cal, now, with_designations=first, fresh=fresh)
+            n, k = _plan_batch(session, settings, cal, now, with_designations=first, fresh=fresh)
         first = False
         planned += n
         intents += k
@@ -134,7 +135,7 @@ def plan_due(
 
 def _plan_batch(
     session: Session,
-    cfg: Config,
+    settings: Settings,
     cal: Any,
     now: dt.datetime,
     *,
@@ -142,20 +143,20 @@ def _plan_batch(
     fresh: dict[int, Intent] | None = None,
 ) -> tuple[int, int]:
     """One transaction: load due periods, plan, enqueue, store next checks."""
-    from jobs.planner import leaders_from_config, plan
+    from jobs.planner import plan
     from jobs.reporting import due_views, pending_designations, store_next_checks
 
     views = due_views(session, now, limit=BATCH)
-    designations = pending_designations(session, cfg, now) if with_designations else []
+    designations = pending_designations(session, settings, now) if with_designations else []
     if not views and not designations:
         return 0, 0
     result = plan(
         now,
         cal,
         views,
-        leaders_from_config(cfg),
+        settings.leaders,
         designations,
-        office_name=cfg.office.name,
+        office_name=settings.office_name,
     )
     planned = len(views)
     del views  # a busy tick's 100 000 views need not outlive the plan

@@ -22,8 +22,6 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-from duban.config import Config
-
 ONE_DAY = dt.timedelta(days=1)
 
 
@@ -181,12 +179,3 @@ class WorkCalendar:
         if now.tzinfo is None:
             raise ValueError("naive datetime: pass an aware datetime (e.g. with tzinfo=UTC)")
         return now.astimezone(self.tz)
-
-
-def from_config(cfg: Config) -> WorkCalendar:
-    return WorkCalendar(
-        holidays=cfg.calendar.holidays,
-        workdays=cfg.calendar.workdays,
-        office_hours=cfg.calendar.office_hours,
-        tz=cfg.tz,
-    )

@@ -12,6 +12,7 @@ from db.engine import transaction
 from db.models import Assignment, Contact, Task, Unit
 from db.models.tasks import LEAD, RESPONSIBLE
 from duban.config import Config, ReportingConfig
+from duban.context import AppContext
 
 # task number → (lead units, responsible units)
 TABLE: dict[int, tuple[list[str], list[str]]] = {
@@ -46,7 +47,6 @@ def add_table(sessions: sessionmaker[Session], table=TABLE, contacts: bool = Tru
                 s.add(Contact(unit_id=units[name], tg_user_id=chat, chat_id=chat))
 
 
-class App:
-    def __init__(self, config: Config, sessions: sessionmaker[Session]) -> None:
-        self.config = config
-        self.sessions = sessions
+def App(config: Config, sessions: sessionmaker[Session]) -> AppContext:
+    """What tick() and the clock take, around a test's config and session factory."""
+    return AppContext(config, sessions.kw["bind"], sessions)

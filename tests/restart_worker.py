@@ -19,11 +19,12 @@ from pathlib import Path
 
 from duban.config import Config, load_config
 from duban.context import AppContext, open_context
+from duban.wiring import calendar_for
 from jobs.channel import Outgoing
 from jobs.channels import FileLogChannel
 from jobs.deliverer import recover_stale
 from jobs.delivery_lock import delivery_lock
-from jobs.tick import calendar_for, tick
+from jobs.tick import tick
 
 START = (2024, 3, 18, 8)
 END = (2024, 5, 18, 0)

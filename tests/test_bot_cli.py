@@ -191,7 +191,6 @@ def test_tick_with_a_token_sends_through_the_configured_server(
             due_at=at,
         )
     monkeypatch.setattr(tick_module, "plan_due", lambda *a, **k: (0, 0, 0))
-    monkeypatch.setattr(tick_module, "calendar_for", lambda cfg: None)
     monkeypatch.setenv("DUBAN_BOT_TOKEN", TOKEN)
     capsys.readouterr()
     assert main(["--config", str(cfg_path), "tick", "--at", "2024-03-20T10:00"]) == 0

@@ -538,15 +538,17 @@ async def test_a_handler_error_reaches_the_user_briefly_and_the_log_without_the_
 
 
 async def test_weekly_digest_brings_the_office_the_ledger_and_a_chart(env: Env) -> None:
-    from jobs.tick import calendar_for, enqueue_weekly_export
+    from duban.wiring import calendar_for, engine_settings
+    from jobs.tick import enqueue_weekly_export
 
     cal = calendar_for(env.config)
+    settings = engine_settings(env.config)
     monday = dt.datetime(2024, 3, 18, 9, 30, tzinfo=TZ)
     with transaction(env.sessions) as s:
         # Only on the week's first working day, once.
-        assert not enqueue_weekly_export(s, env.config, cal, monday + dt.timedelta(days=1))
-        assert enqueue_weekly_export(s, env.config, cal, monday)
-        assert not enqueue_weekly_export(s, env.config, cal, monday + dt.timedelta(hours=2))
+        assert not enqueue_weekly_export(s, settings, cal, monday + dt.timedelta(days=1))
+        assert enqueue_weekly_export(s, settings, cal, monday)
+        assert not enqueue_weekly_export(s, settings, cal, monday + dt.timedelta(hours=2))
     mark = env.server.mark()
     await env.deliver()
     digest = await env.answer(OFFICE_CHAT, mark, "本周督办台账")

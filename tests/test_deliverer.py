@@ -370,14 +370,15 @@ async def test_items_read_back_are_the_items_planned(config, sessions):
     """Ladder stages keep no copy of their item in the outbox: the tick hands its plan to the
     deliverer, and a digest read back later (a retry, a restart) rebuilds each item from its
     period. Both must be the same item."""
+    from duban.wiring import calendar_for, engine_settings
     from jobs.deliverer import load_items
-    from jobs.tick import calendar_for, plan_due
+    from jobs.tick import plan_due
 
     _planned_period(sessions, dt.date(2024, 3, 29))
     cal = calendar_for(config)
     at = dt.datetime(2024, 4, 8, 9, 0, tzinfo=SH)  # overdue: 催办 to the unit, 督办 to the lead
     fresh: dict = {}
-    plan_due(sessions, config, cal, at, fresh=fresh)
+    plan_due(sessions, engine_settings(config), cal, at, fresh=fresh)
     with sessions() as s:
         digests = list(s.scalars(select(Digest.id)))
         from_plan = load_items(s, digests, fresh)
@@ -392,11 +393,12 @@ async def test_items_read_back_are_the_items_planned(config, sessions):
 async def test_duban_outbox_lists_what_could_not_be_delivered(config, sessions, tmp_path, capsys):
     from duban.cli import main
     from duban.config import example_config_path
-    from jobs.tick import calendar_for, plan_due
+    from duban.wiring import calendar_for, engine_settings
+    from jobs.tick import plan_due
 
     _planned_period(sessions, dt.date(2024, 3, 29))
     at = dt.datetime(2024, 4, 8, 9, 0, tzinfo=SH)
-    plan_due(sessions, config, calendar_for(config), at)
+    plan_due(sessions, engine_settings(config), calendar_for(config), at)
     # Nobody of either unit has a chat: the digests die at once and the office is told.
     report = await deliver(sessions, MemoryChannel(needs_chats=True), config, at)
     assert report.undeliverable >= 2

@@ -11,7 +11,7 @@ from engine_fixtures import add_table
 
 from duban.cli import main as duban
 from duban.simulate import SimOptions, simulate
-from jobs.workdays import from_config
+from duban.wiring import calendar_for
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_TABLE = REPO / "examples" / "shenhe-2024-tasks.txt"
@@ -110,7 +110,7 @@ def test_reply_rate_zero_runs_every_ladder_to_the_office(config, sessions):
     days = {e["at"][:10] for e in result.events}
     assert not days & {"2024-04-04", "2024-04-05", "2024-04-06"}
     assert all(9 <= dt.datetime.fromisoformat(e["at"]).hour < 18 for e in result.events)
-    cal = from_config(config)
+    cal = calendar_for(config)
     items: dict[str, set[tuple]] = {}
     for e in result.events:
         for i in e["items"]:

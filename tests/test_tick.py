@@ -14,7 +14,7 @@ from db.migrate import upgrade
 from db.models import Assignment, OutboxItem, Period, Task, Unit
 from duban.registry import sync_units
 from jobs.channels import MemoryChannel
-from jobs.tick import calendar_for, tick
+from jobs.tick import tick
 
 SH = dt.timezone(dt.timedelta(hours=8))
 
@@ -38,7 +38,7 @@ def fresh(config, tmp_path: Path, name: str):
 
 async def run_ticks(app, times) -> list[tuple]:
     channel = MemoryChannel(needs_chats=False)
-    cal = calendar_for(app.config)
+    cal = app.calendar
     delivered = []
     for now in times:
         report = await tick(app, channel, now, cal=cal)

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from duban.config import parse_config
-from jobs.workdays import CalendarGapError, WorkCalendar, from_config
+from duban.wiring import calendar_for
+from jobs.workdays import CalendarGapError, WorkCalendar
 
 D = dt.date
 SH = ZoneInfo("Asia/Shanghai")
@@ -84,7 +85,7 @@ holidays = [2027-01-01, 2027-02-05, 2027-02-08]
 workdays = [2027-02-20]
 """
     cfg = parse_config(text, source="t.toml")
-    cal = from_config(cfg)
+    cal = calendar_for(cfg)
     assert not cal.is_workday(D(2027, 1, 1))  # listed holiday (a Friday)
     assert cal.is_workday(D(2027, 2, 20))  # listed make-up Saturday
     assert cal.is_workday(D(2027, 3, 1))  # ordinary Monday of a configured year
