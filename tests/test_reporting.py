@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.engine import transaction
 from db.models import Assignment, Designation, Group, ImportRun, Period, Task, Unit
 from db.models.tasks import LEAD, RESPONSIBLE
-from duban.config import Config, ScheduleConfig
-from duban.wiring import engine_settings, schedule_of
+from duban.config import Config, ConfigError, ScheduleConfig
+from duban.wiring import config_plan_window, engine_settings, schedule_of
 from jobs.planner import plan
 from jobs.reporting import (
+    PlanWindowError,
     due_views,
     ensure_periods,
     pending_designations,
@@ -182,6 +183,22 @@ def test_plan_window_defaults_to_first_import(
     with seeded() as s:
         window = plan_window(s, engine_settings(config).reporting, SH, D(2024, 5, 1))
         assert window == (D(2024, 3, 15), D(2024, 12, 31))
+
+
+def test_an_end_before_the_start_is_a_plan_window_error_and_to_the_shell_a_config_error(
+    seeded: sessionmaker[Session], config: Config
+) -> None:
+    """The first import was 2024-03-15; an end before it cannot be planned. jobs/ raises its own
+    error; the shell's config_plan_window gives the admin the ConfigError with the same text."""
+    cfg = config.model_copy(
+        update={"reporting": config.reporting.model_copy(update={"end": D(2024, 3, 1)})}
+    )
+    with seeded() as s:
+        with pytest.raises(PlanWindowError, match=r"reporting.end \(2024-03-01\) is before") as e:
+            plan_window(s, engine_settings(cfg).reporting, SH, D(2024, 5, 1))
+        with pytest.raises(ConfigError) as shell:
+            config_plan_window(s, cfg, D(2024, 5, 1))
+    assert str(shell.value) == str(e.value)
 
 
 def test_periods_appear_when_their_window_opens(
