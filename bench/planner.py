@@ -42,20 +42,16 @@ from db.engine import make_engine, make_sessionmaker, transaction  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Assignment, Period, Task, Unit  # noqa: E402
 from duban.config import ReportingConfig, example_config_path, parse_config  # noqa: E402
-from jobs.channels import MemoryChannel  # noqa: E402
-from jobs.tick import calendar_for, tick  # noqa: E402
+from duban.simulate.chats import SimulatedChats  # noqa: E402
+from duban.wiring import engine_settings, runtime  # noqa: E402
+from jobs.delivery import deliver  # noqa: E402
+from jobs.tick import plan_due, tick  # noqa: E402
 
 PEAK_TICKS_MB = 0.0
 UNITS = 2_000
 TASKS = 5_000
 PER_TASK = 20  # 1 lead + 19 responsible → 100 000 assignments
 TZ = dt.timezone(dt.timedelta(hours=8))
-
-
-class App:
-    def __init__(self, config, sessions) -> None:  # type: ignore[no-untyped-def]
-        self.config = config
-        self.sessions = sessions
 
 
 def build(tmp: Path):  # type: ignore[no-untyped-def]
@@ -114,14 +110,14 @@ def build(tmp: Path):  # type: ignore[no-untyped-def]
 
 def naive_tick(sessions, cfg, cal, now):  # type: ignore[no-untyped-def]
     """The baseline: every open period is loaded and planned on every tick."""
-    from jobs.planner import leaders_from_config, plan
+    from jobs.planner import plan
     from jobs.reporting import due_views
 
     with sessions() as s:
         far = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
         s.execute(Period.__table__.update().values(next_check_at=far))  # "no index to use"
         views = due_views(s, far)
-        result = plan(now, cal, views, leaders_from_config(cfg))
+        result = plan(now, cal, views, engine_settings(cfg).leaders)
         s.rollback()
     return len(views), len(result.intents)
 
@@ -157,12 +153,12 @@ def bench_large() -> float:
     tmp = Path(tempfile.mkdtemp(prefix="duban-bench-"))
     t_build, (cfg, engine, sessions) = timed(lambda: build(tmp))
     print(f"built {TASKS * PER_TASK:,} assignments across {UNITS:,} units in {t_build:.1f} s")
-    app = App(cfg, sessions)
-    cal = calendar_for(cfg)
-    channel = MemoryChannel(needs_chats=False, keep=False)
+    rt = runtime(cfg, sessions)
+    cal = rt.calendar
+    channel = SimulatedChats()
 
     def run(now):  # type: ignore[no-untyped-def]
-        asyncio.run(_discard(tick(app, channel, now, cal=cal)))
+        asyncio.run(_discard(tick(rt, channel, now)))
 
     async def _discard(coro):  # type: ignore[no-untyped-def]
         # Python 3.11's asyncio.run formats the repr of the main task's return value (when it
@@ -172,22 +168,15 @@ def bench_large() -> float:
 
     sent: list = []
 
-    fresh: dict = {}  # what tick() hands from plan_due() to deliver()
-
     async def _deliver():  # type: ignore[no-untyped-def]
-        sent.append(await deliver(sessions, channel, cfg, busy_at, cal=cal, fresh=fresh))
-
-    from jobs.deliverer import deliver
-    from jobs.tick import plan_due
+        sent.append(await deliver(sessions, channel, rt.settings, busy_at, cal=cal))
 
     before_at = dt.datetime(2024, 3, 19, 9, 0, tzinfo=TZ)
     t_first, _ = timed(lambda: run(before_at))
     busy_at = dt.datetime(2024, 3, 20, 9, 0, tzinfo=TZ)  # D-3 of 25 March (a Monday)
     gc.collect()
     # The busy tick, in its two halves (tick() = plan_due() then deliver()).
-    t_plan, (created, planned, intents) = timed(
-        lambda: plan_due(sessions, cfg, cal, busy_at, fresh=fresh)
-    )
+    t_plan, (created, planned, intents) = timed(lambda: plan_due(rt, busy_at))
     t_send, _ = timed(lambda: asyncio.run(_deliver()))
     delivery = sent[0]
     t_busy = t_plan + t_send
@@ -226,7 +215,7 @@ def per_item_floor(engine) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """What a busy tick of 100 000 items costs at the least on this machine with this schema:
     reading the due periods, inserting the outbox rows, moving the next checks (raw sqlite3
     on the real tables, rolled back), and rendering the item lines (the real template)."""
-    from jobs.reporting import _DUE_VIEWS
+    from jobs.reporting.views import _DUE_VIEWS
     from messages.render import Renderer
 
     n = TASKS * PER_TASK
@@ -240,8 +229,15 @@ def per_item_floor(engine) -> dict[str, float]:  # type: ignore[no-untyped-def]
         ids = [r[0] for r in rows]
         del rows
         stamp = "2024-03-22 01:00:00.000000"
+        # Each row carries its frozen facts (a typical reminder's payload, as JSON text).
+        payload = (
+            '{"recipient_name": "单位0001", "item": {"task": 1, "title": "任务1", "task_id": 1, '
+            '"unit": "单位0001", "unit_id": 1, "role": "responsible", "due": "2024-03-25", '
+            '"label": "2024-03", "leads": ["单位0000"], "stage": 3, "overdue_days": 0}}'
+        )
         outbox = [
-            (f"bench:{i}", "reminder", 3, 0, "unit", None, i, "unit:1", None, 1, stamp) for i in ids
+            (f"bench:{i}", "reminder", 3, 0, "unit", None, i, "unit:1", payload, 1, stamp)
+            for i in ids
         ]
         db.execute("BEGIN IMMEDIATE")
         t, _ = timed(

@@ -31,7 +31,7 @@ from bot.report import cancel
 from bot.texts import render
 from db.engine import transaction
 from db.models import Task
-from jobs.reporting import plan_window
+from duban.wiring import config_plan_window  # temporary (issue 17): until BotDeps has Settings
 from services.completion import claim_completion, decide_completion
 from services.extensions import decide_extension, request_extension
 
@@ -111,7 +111,7 @@ async def got_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
             now=d.now(),
             office_name=d.config.office.name,
             tz=d.config.tz,
-            latest=plan_window(session, d.config, d.local_now().date())[1],
+            latest=config_plan_window(session, d.config, d.local_now().date())[1],
         )
         return {"item": queries.item(session, ext.period_id), "new_due": new_due}
 

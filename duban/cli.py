@@ -16,6 +16,7 @@ from duban import commands
 from duban.config import ConfigError
 from duban.errors import UserError
 from duban.importer.errors import TableError
+from jobs.reporting import PlanWindowError
 from jobs.workdays import CalendarGapError
 
 
@@ -49,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"duban: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except (CalendarGapError, ConfigError, DatabaseError, TableError) as exc:
+    except (CalendarGapError, ConfigError, PlanWindowError, DatabaseError, TableError) as exc:
         # Raised deep inside ticks and simulations; their messages name the date, key, file
         # or line to fix.
         print(f"duban: error: {exc}", file=sys.stderr)

@@ -7,8 +7,9 @@ import datetime as dt
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.office import export_files
-from duban.config import Config, ScheduleConfig
+from duban.config import Config, ConfigError, ScheduleConfig
 from jobs.delivery.contracts import Attachment, AttachmentMaker
+from jobs.reporting import PlanWindowError, plan_window
 from jobs.runtime import Runtime
 from jobs.settings import LeaderInCharge, ReportingPlan, Schedule, Settings
 from jobs.workdays import WorkCalendar
@@ -96,3 +97,12 @@ def weekly_files(sessions: sessionmaker[Session], cfg: Config) -> AttachmentMake
         )
 
     return make
+
+
+def config_plan_window(session: Session, cfg: Config, today: dt.date) -> tuple[dt.date, dt.date]:
+    """jobs.reporting.plan_window for this config; an end before the start is the ConfigError
+    it is to the admin (reporting.start / reporting.end)."""
+    try:
+        return plan_window(session, engine_settings(cfg).reporting, cfg.tz, today)
+    except PlanWindowError as exc:
+        raise ConfigError(str(exc)) from exc

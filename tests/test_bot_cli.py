@@ -165,6 +165,7 @@ def test_tick_with_a_token_sends_through_the_configured_server(
 
     from sqlalchemy import select
 
+    from db.contracts import Facts, MessageKind, Recipient, dedupe_key
     from db.engine import make_engine, make_sessionmaker, transaction
     from db.models import Contact, SentMessage, Unit
     from duban.config import load_config
@@ -178,20 +179,18 @@ def test_tick_with_a_token_sends_through_the_configured_server(
     with transaction(sessions) as s:
         unit = s.scalar(select(Unit).where(Unit.name == "区工信局"))
         s.add(Contact(unit_id=unit.id, tg_user_id=501, chat_id=501, display_name="王工信"))
+        recipient = Recipient.unit(unit.id)
         enqueue(
             s,
-            kind="reminder",
-            recipient=f"unit:{unit.id}",
+            kind=MessageKind.REMINDER,
+            recipient=recipient,
             role="unit",
-            payload={
-                "recipient_name": "区工信局",
-                "item": {"task": 7, "unit": "区工信局", "due": "2024-03-25"},
-            },
-            dedupe_key="reminder:1:1:1:unit",
+            facts=Facts(task=7, unit="区工信局", due="2024-03-25"),
+            recipient_name="区工信局",
+            dedupe_key=dedupe_key(MessageKind.REMINDER, recipient, scope=(1, 1), stage=1),
             due_at=at,
         )
     monkeypatch.setattr(tick_module, "plan_due", lambda *a, **k: (0, 0, 0))
-    monkeypatch.setattr(tick_module, "calendar_for", lambda cfg: None)
     monkeypatch.setenv("DUBAN_BOT_TOKEN", TOKEN)
     capsys.readouterr()
     assert main(["--config", str(cfg_path), "tick", "--at", "2024-03-20T10:00"]) == 0

@@ -116,7 +116,9 @@ async def test_reminder_answered_by_reply_with_photo(env: Env) -> None:
         assert [(e.file_id, e.kind) for e in report.evidence] == [("PHOTO-1", "photo")]
         assert s.get(Period, env.ids["ind7"]).state == SUBMITTED
         kinds = [
-            (o.kind, o.recipient) for o in s.scalars(select(OutboxItem)) if o.state == "pending"
+            (o.kind, o.recipient.key)
+            for o in s.scalars(select(OutboxItem))
+            if o.state == "pending"
         ]
     assert kinds == [("review_request", f"unit:{env.ids['dev']}")]
 
@@ -494,23 +496,33 @@ async def test_unbound_user_pressing_a_button_is_refused(env: Env) -> None:
 
 async def test_a_long_digest_gets_buttons_for_the_first_eight_items(env: Env) -> None:
     from bot.telegram_channel import TelegramChannel
-    from jobs.channel import ItemRef, Outgoing, Recipient
+    from db.contracts import Facts, MessageKind, Recipient
+    from jobs.delivery import Outgoing
+    from jobs.delivery.buttons import keyboard, with_more_note
+    from jobs.delivery.contracts import QueuedItem
 
     await env.bind(IND, "区工信局")
+    facts = Facts(unit="区工信局", due="2024-03-25")
     items = tuple(
-        ItemRef(
-            period_id=1000 + n, task_number=n, unit="区工信局", due="2024-03-25", kind="overdue"
-        )
+        QueuedItem(n, MessageKind.OVERDUE, "unit", facts.replace(task=n), period_id=1000 + n)
         for n in range(1, 13)
     )
+    recipient = Recipient.unit(env.ids["ind"])
+    with transaction(env.sessions) as s:  # the delivery's button stage stores the codes
+        buttons, left_out = keyboard(s, recipient, items, "zh_CN", env.now(), actionable=True)
+    parts = ("<b>催办</b>\n" + "\n".join(f"· 任务{i.facts.task}" for i in items),)
     message = Outgoing(
-        recipient=Recipient(f"unit:{env.ids['ind']}", "区工信局", "unit", (IND["id"],)),
-        kind="overdue",
-        parts=("<b>催办</b>\n" + "\n".join(f"· 任务{i.task_number}" for i in items),),
+        recipient=recipient,
+        name="区工信局",
+        role="unit",
+        locale="zh_CN",
+        addresses=(str(IND["id"]),),
+        kind=MessageKind.OVERDUE,
+        parts=with_more_note(parts, "zh_CN") if left_out else parts,
+        buttons=buttons,
         items=items,
     )
-    channel = TelegramChannel(env.app.bot, env.sessions, env.now)
-    result = await channel.send(message)
+    result = await TelegramChannel(env.app.bot).send(message)
     assert result.ok and len(result.sent) == 1
     sent = env.server.sent_to(IND["id"])[-1]
     rows = sent.params["reply_markup"]["inline_keyboard"]
@@ -538,15 +550,17 @@ async def test_a_handler_error_reaches_the_user_briefly_and_the_log_without_the_
 
 
 async def test_weekly_digest_brings_the_office_the_ledger_and_a_chart(env: Env) -> None:
-    from jobs.tick import calendar_for, enqueue_weekly_export
+    from duban.wiring import calendar_for, engine_settings
+    from jobs.tick import enqueue_weekly_export
 
     cal = calendar_for(env.config)
+    settings = engine_settings(env.config)
     monday = dt.datetime(2024, 3, 18, 9, 30, tzinfo=TZ)
     with transaction(env.sessions) as s:
         # Only on the week's first working day, once.
-        assert not enqueue_weekly_export(s, env.config, cal, monday + dt.timedelta(days=1))
-        assert enqueue_weekly_export(s, env.config, cal, monday)
-        assert not enqueue_weekly_export(s, env.config, cal, monday + dt.timedelta(hours=2))
+        assert not enqueue_weekly_export(s, settings, cal, monday + dt.timedelta(days=1))
+        assert enqueue_weekly_export(s, settings, cal, monday)
+        assert not enqueue_weekly_export(s, settings, cal, monday + dt.timedelta(hours=2))
     mark = env.server.mark()
     await env.deliver()
     digest = await env.answer(OFFICE_CHAT, mark, "本周督办台账")

@@ -55,7 +55,9 @@ def world(sessions: sessionmaker[Session]) -> dict[str, int]:
 
 
 def outbox_kinds(s: Session) -> list[tuple[str, str]]:
-    return [(o.kind, o.recipient) for o in s.scalars(select(OutboxItem).order_by(OutboxItem.id))]
+    return [
+        (o.kind, o.recipient.key) for o in s.scalars(select(OutboxItem).order_by(OutboxItem.id))
+    ]
 
 
 def test_responsible_report_goes_to_lead_for_review_and_return_reopens(sessions, world) -> None:

@@ -1,7 +1,7 @@
 """`duban simulate --from DATE --to DATE`: the real engine on a virtual clock.
 
 Runs in a temporary SQLite database (never the configured one): tasks come from --table FILE,
-or are copied read-only from the configured database. See duban/simulate.py.
+or are copied read-only from the configured database. See duban/simulate/.
 """
 
 from __future__ import annotations

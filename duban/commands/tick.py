@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 from duban import context
 from duban.errors import UserError
+from duban.wiring import config_plan_window
 
 
 def _moment(text: str) -> dt.datetime:
@@ -136,12 +137,9 @@ def run(args: argparse.Namespace) -> int:
 def outside_plan_note(ctx: context.AppContext, now: dt.datetime) -> str:
     """Why a tick found nothing at all, when `now` lies outside the reporting plan: a newcomer's
     `tick --at 2024-03-20T09:00` on a database first imported today is the usual case."""
-    from duban.wiring import engine_settings
-    from jobs.reporting import plan_window
-
     day = now.astimezone(ctx.config.tz).date()
     with ctx.sessions() as session:
-        start, end = plan_window(session, engine_settings(ctx.config), day)
+        start, end = config_plan_window(session, ctx.config, day)
     if day < start:
         return (
             f"{day} is before the reporting plan starts ({start}: [reporting] start, else the "

@@ -1,0 +1,239 @@
+"""The ledger's rows from the database, as of a date (see the package docstring for what
+overdue, due soon and the lights mean)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from db.models.periods import ACCEPTED, CANCELLED, DONE, OPEN, RETURNED, SUBMITTED, Period
+from db.models.reports import REVIEW_RETURNED, Report
+from db.models.tasks import LEAD, Assignment, Target, Task
+from duban.config import Config
+from duban.ledger.model import (
+    DUE_SOON_DAYS,
+    GREEN,
+    RED,
+    YELLOW,
+    Ledger,
+    LedgerRow,
+    OverdueItem,
+    TargetStatus,
+    UnitOnTime,
+    UnitStatus,
+    days_overdue,
+)
+
+ACTIVE = (OPEN, RETURNED)
+_LIGHT_RANK = {GREEN: 0, YELLOW: 1, RED: 2}
+
+
+def _md(day: dt.date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+def _unit_status(
+    assignment: Assignment,
+    periods: list[Period],
+    reports: list[Report],
+    as_of: dt.date,
+) -> tuple[UnitStatus, list[Period]]:
+    name, role = assignment.unit.name, assignment.role
+    periods = sorted(periods, key=lambda p: (p.effective_due, p.id))
+    overdue = [p for p in periods if p.state in ACTIVE and p.effective_due < as_of]
+    soon = [
+        p
+        for p in periods
+        if p.state in ACTIVE and 0 <= (p.effective_due - as_of).days <= DUE_SOON_DAYS
+    ]
+    returned = [p for p in periods if p.state == RETURNED and p not in overdue]
+    last = max(reports, key=lambda r: r.submitted_at, default=None)
+    common: dict[str, Any] = {
+        "unit": name,
+        "role": role,
+        "last_report_at": last.submitted_at if last else None,
+        "last_report_text": last.text if last else "",
+    }
+    if overdue:
+        first = overdue[0]
+        days = days_overdue(first.effective_due, as_of)
+        text = f"逾期{days}天" + (f"（{len(overdue)}期未报）" if len(overdue) > 1 else "")
+        status = UnitStatus(
+            state="overdue",
+            text=text,
+            light=RED,
+            due=first.effective_due,
+            days_overdue=days,
+            **common,
+        )
+        return status, overdue
+    if returned:
+        due = returned[0].effective_due
+        status = UnitStatus(
+            state="returned", text=f"被退回，{_md(due)}前重报", light=YELLOW, due=due, **common
+        )
+        return status, []
+    if soon:
+        due = soon[0].effective_due
+        left = (due - as_of).days
+        text = "今日到期" if left == 0 else f"{left}天后到期（{_md(due)}）"
+        return UnitStatus(state="due_soon", text=text, light=YELLOW, due=due, **common), []
+    upcoming = [p for p in periods if p.state == OPEN and p.effective_due > as_of]
+    closed = [p for p in periods if p.state in (SUBMITTED, ACCEPTED, DONE)]
+    if closed and closed[-1].state == DONE:
+        return UnitStatus(state="done", text="已办结", light=GREEN, due=None, **common), []
+    parts = []
+    state = "open" if upcoming else "none"
+    if closed:
+        state = "submitted" if closed[-1].state == SUBMITTED else "accepted"
+        parts.append("已报送，待审核" if state == "submitted" else "已报送")
+    if upcoming:
+        parts.append(f"下期{_md(upcoming[0].effective_due)}截止")
+    text = "；".join(parts) or "未排期"
+    due = upcoming[0].effective_due if upcoming else None
+    return UnitStatus(state=state, text=text, light=GREEN, due=due, **common), []
+
+
+def collect_ledger(session: Session, cfg: Config, as_of: dt.date) -> Ledger:
+    """Read the database into a Ledger as of the end of `as_of` (in cfg.tz)."""
+    tz = cfg.tz
+    cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tz)
+    tasks = session.scalars(
+        select(Task)
+        .where(Task.removed_at.is_(None))
+        .order_by(Task.number)
+        .options(
+            selectinload(Task.assignments).selectinload(Assignment.unit),
+            selectinload(Task.targets),
+        )
+    ).all()
+    periods_by_assignment: dict[int, list[Period]] = defaultdict(list)
+    for period in session.scalars(
+        select(Period).where(Period.starts_on <= as_of, Period.state != CANCELLED)
+    ):
+        periods_by_assignment[period.assignment_id].append(period)
+    reports_by_assignment: dict[int, list[Report]] = defaultdict(list)
+    all_reports: list[Report] = []
+    for report, assignment_id in session.execute(
+        select(Report, Period.assignment_id)
+        .join(Period, Report.period_id == Period.id)
+        .where(Report.submitted_at < cutoff)
+        .order_by(Report.submitted_at, Report.id)
+    ):
+        reports_by_assignment[assignment_id].append(report)
+        all_reports.append(report)
+
+    rows: list[LedgerRow] = []
+    overdue_items: list[OverdueItem] = []
+    on_time: dict[str, list[int]] = {}
+    for task in tasks:
+        assignments = sorted(
+            (a for a in task.assignments if a.removed_at is None),
+            key=lambda a: (a.role != LEAD, a.position, a.id),
+        )
+        leads = [a.unit.name for a in assignments if a.role == LEAD]
+        responsibles = [a.unit.name for a in assignments if a.role != LEAD]
+        units: list[UnitStatus] = []
+        task_reports: list[tuple[Report, str]] = []
+        for a in assignments:
+            periods = periods_by_assignment.get(a.id, [])
+            reports = reports_by_assignment.get(a.id, [])
+            status, late = _unit_status(a, periods, reports, as_of)
+            units.append(status)
+            task_reports.extend((r, a.unit.name) for r in reports)
+            for p in late:
+                overdue_items.append(
+                    OverdueItem(
+                        task_number=task.number,
+                        task_text=task.text,
+                        section=task.section,
+                        unit=a.unit.name,
+                        role=a.role,
+                        leads=leads,
+                        period_label=p.label,
+                        due=p.effective_due,
+                        days_overdue=days_overdue(p.effective_due, as_of),
+                        state=p.state,
+                    )
+                )
+            counts = on_time.setdefault(a.unit.name, [0, 0])
+            for _due, ok in _on_time(periods, reports, as_of, tz):
+                counts[0] += 1
+                counts[1] += ok
+        task_reports.sort(key=lambda ru: (ru[0].submitted_at, ru[0].id))
+        last = task_reports[-1] if task_reports else None
+        rows.append(
+            LedgerRow(
+                number=task.number,
+                section=task.section,
+                text=task.text,
+                leads=leads,
+                responsibles=responsibles,
+                targets=_target_statuses(task.targets, task_reports),
+                units=units,
+                last_report_at=last[0].submitted_at if last else None,
+                last_report_unit=last[1] if last else "",
+                last_report_text=last[0].text if last else "",
+                days_overdue=max((u.days_overdue for u in units), default=0),
+                light=max((u.light for u in units), key=_LIGHT_RANK.__getitem__, default=GREEN),
+            )
+        )
+    overdue_items.sort(key=lambda o: (-o.days_overdue, o.task_number, o.unit))
+    weeks: dict[dt.date, int] = defaultdict(int)
+    for r in all_reports:
+        day = r.submitted_at.astimezone(tz).date()
+        weeks[day - dt.timedelta(days=day.weekday())] += 1
+    return Ledger(
+        as_of=as_of,
+        tz=tz,
+        rows=rows,
+        overdue=overdue_items,
+        on_time=[UnitOnTime(u, c[0], c[1]) for u, c in on_time.items() if c[0]],
+        reports_per_week=sorted(weeks.items()),
+    )
+
+
+def _on_time(
+    periods: list[Period], reports: list[Report], as_of: dt.date, tz: ZoneInfo
+) -> Iterable[tuple[dt.date, bool]]:
+    """For each period whose due date has passed: was it reported by then?"""
+    first: dict[int, dt.date] = {}
+    for r in reports:  # in submission order
+        first.setdefault(r.period_id, r.submitted_at.astimezone(tz).date())
+    for p in periods:
+        if p.effective_due >= as_of:
+            continue
+        if p.state == DONE and p.id not in first:
+            continue  # closed by completion (办结), nothing was due
+        reported = first.get(p.id)
+        yield p.effective_due, reported is not None and reported <= p.effective_due
+
+
+def _target_statuses(
+    targets: list[Target], reports: list[tuple[Report, str]]
+) -> list[TargetStatus]:
+    current = [t for t in targets if t.removed_at is None]
+    out = {
+        t.id: TargetStatus(t.id, t.ordinal, t.label, t.comparator, t.value, t.unit_label)
+        for t in current
+    }
+    for report, unit in reports:  # oldest first: the latest figure wins
+        if report.figure is None or report.review_state == REVIEW_RETURNED:
+            continue
+        target_id = report.target_id
+        if target_id is None and len(current) == 1:
+            target_id = current[0].id  # one target: a bare figure is toward it
+        status = out.get(target_id) if target_id is not None else None
+        if status is not None:
+            status.figure, status.figure_at, status.figure_unit = (
+                report.figure,
+                report.submitted_at,
+                unit,
+            )
+    return sorted(out.values(), key=lambda s: s.ordinal)

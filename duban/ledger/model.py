@@ -1,0 +1,122 @@
+"""The ledger's data: plain dataclasses (no database, no openpyxl), read by the workbook, the
+charts and the bot's /export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from duban.targets import describe, progress
+
+RED, YELLOW, GREEN = "红", "黄", "绿"
+DUE_SOON_DAYS = 3
+
+
+@dataclass
+class TargetStatus:
+    target_id: int
+    ordinal: int
+    label: str
+    comparator: str
+    value: float
+    unit_label: str
+    figure: float | None = None
+    figure_at: dt.datetime | None = None
+    figure_unit: str = ""  # who reported the figure
+
+    @property
+    def text(self) -> str:
+        return f"{self.label}{describe(self.comparator, self.value, self.unit_label)}"
+
+    @property
+    def progress(self) -> float | None:
+        if self.figure is None:
+            return None
+        return progress(self.comparator, self.value, self.figure)
+
+
+@dataclass
+class OverdueItem:
+    task_number: int
+    task_text: str
+    section: str
+    unit: str
+    role: str
+    leads: list[str]
+    period_label: str
+    due: dt.date
+    days_overdue: int
+    state: str
+
+
+@dataclass
+class UnitStatus:
+    unit: str
+    role: str  # LEAD | RESPONSIBLE
+    state: str  # overdue | returned | due_soon | submitted | accepted | done | open | none
+    text: str  # 逾期3天, 已报送…
+    light: str
+    due: dt.date | None  # the due date that matters now (oldest overdue, else the next one)
+    days_overdue: int = 0
+    last_report_at: dt.datetime | None = None
+    last_report_text: str = ""
+
+
+@dataclass
+class LedgerRow:
+    number: int
+    section: str
+    text: str
+    leads: list[str]
+    responsibles: list[str]
+    targets: list[TargetStatus]
+    units: list[UnitStatus]
+    last_report_at: dt.datetime | None
+    last_report_unit: str
+    last_report_text: str
+    days_overdue: int
+    light: str
+
+
+@dataclass
+class UnitOnTime:
+    unit: str
+    due: int  # periods whose due date has passed
+    on_time: int  # … reported by their due date
+
+    @property
+    def rate(self) -> float:
+        return self.on_time / self.due if self.due else 0.0
+
+
+@dataclass
+class Ledger:
+    as_of: dt.date
+    tz: ZoneInfo
+    rows: list[LedgerRow]
+    overdue: list[OverdueItem]
+    on_time: list[UnitOnTime] = field(default_factory=list)
+    reports_per_week: list[tuple[dt.date, int]] = field(default_factory=list)
+
+    def by_lead(self) -> dict[str, list[tuple[LedgerRow, UnitStatus]]]:
+        """Each lead department's tasks, unit by unit (the lead's own line first)."""
+        out: dict[str, list[tuple[LedgerRow, UnitStatus]]] = defaultdict(list)
+        for row in self.rows:
+            for lead in row.leads:
+                out[lead].extend((row, u) for u in row.units)
+        return dict(out)
+
+    def local_date(self, moment: dt.datetime) -> dt.date:
+        return moment.astimezone(self.tz).date()
+
+
+def short_section(section: str) -> str:
+    """一、优结构、谋发展，在加快构建… → 一、优结构、谋发展 (up to the first comma)."""
+    return section.split("，")[0].split(",")[0].strip()
+
+
+def days_overdue(due: dt.date, as_of: dt.date) -> int:
+    """Calendar days past the due date (0 when not past). See the module docstring."""
+    return max((as_of - due).days, 0)
