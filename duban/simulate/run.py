@@ -28,6 +28,7 @@ from duban.simulate.setup import add_contacts, load_tasks
 from duban.wiring import runtime
 from jobs.tick import tick
 from services.designation import designate
+from services.reports import submit_report
 
 
 def simulate(
@@ -89,8 +90,6 @@ async def _run(
     on_event: Callable[[dict[str, Any]], None] | None,
     result: SimResult,
 ) -> None:
-    from services.reports import submit_report
-
     rt = runtime(cfg, sessions)
     cal = rt.calendar
     tz = cfg.tz

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.engine import transaction
 from db.models import Assignment, Contact, Designation, Group, Target, Task, Unit
 from duban.config import Config
+from duban.importer import import_file
 from duban.simulate.model import SimOptions
 
 
@@ -23,8 +24,6 @@ def load_tasks(
 ) -> None:
     now = dt.datetime.combine(options.start, dt.time(0), cfg.tz)
     if options.table is not None:
-        from duban.importer import import_file
-
         with transaction(sessions) as session:
             import_file(session, cfg, options.table, now=now)
         return
