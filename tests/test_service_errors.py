@@ -10,7 +10,7 @@ import pytest
 
 from messages.render import Renderer
 
-SERVICES = Path(__file__).resolve().parent.parent / "duban" / "services"
+SERVICES = Path(__file__).resolve().parent.parent / "services"
 CODES = sorted(
     {
         code
