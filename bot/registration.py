@@ -60,8 +60,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             contact = redeem_invite(
                 session,
                 context.args[0][:64],
-                tg_user_id=user.id,
-                chat_id=msg.chat_id,
+                user_address=str(user.id),
+                address=str(msg.chat_id),
                 display_name=user.full_name,
                 now=d.now(),
             )

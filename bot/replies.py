@@ -27,6 +27,7 @@ from bot.report import clip_text, done_text, files_of, submit
 from bot.texts import render
 from db.engine import transaction
 from db.models import Period, SentMessage
+from db.models.contacts import TELEGRAM
 from services.reports import EvidenceFile, attach_evidence
 
 T = "bot_report.j2"
@@ -38,7 +39,11 @@ def _sent(session: Session, msg: Message) -> SentMessage | None:
     assert msg.reply_to_message is not None
     return (
         session.query(SentMessage)
-        .filter_by(chat_id=msg.chat_id, message_id=msg.reply_to_message.message_id)
+        .filter_by(
+            channel=TELEGRAM,
+            address=str(msg.chat_id),
+            message_id=str(msg.reply_to_message.message_id),
+        )
         .one_or_none()
     )
 

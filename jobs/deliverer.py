@@ -52,6 +52,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import transaction
 from db.models import Contact, Digest, OutboxItem, SentMessage, Task, Unit
+from db.models.contacts import TELEGRAM
 from db.models.outbox import DEAD, DUE_STATES, FAILED, OPEN_STATES, PARTIAL, PENDING, SENDING, SENT
 from duban.config import Config
 from jobs.channel import Channel, ItemRef, Outgoing, Recipient, SendResult
@@ -468,11 +469,12 @@ class _Recorder:
                 at = self.ts_sent(now)
                 cur.executemany(
                     f"INSERT INTO {SentMessage.__tablename__} "
-                    "(chat_id, message_id, kind, recipient, period_ids, sent_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO NOTHING",
+                    "(channel, address, message_id, kind, recipient, period_ids, sent_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (channel, address, message_id) DO NOTHING",
                     [
-                        (chat, message_id, kind, key, self.json_sent(list(periods)), at)
-                        for chat, message_id, periods in sent
+                        (TELEGRAM, str(chat), str(msg), kind, key, self.json_sent(list(pids)), at)
+                        for chat, msg, pids in sent
                     ],
                 )
             cur.execute(
@@ -679,7 +681,7 @@ def _item_ref(row: _Row) -> ItemRef:
 
 # Each unit's name with its active, reachable contacts (none: one row of NULLs), in one query.
 _UNIT_CHATS = (
-    select(Unit.id, Unit.name, Contact.chat_id, Contact.locale)
+    select(Unit.id, Unit.name, Contact.address, Contact.locale)
     .outerjoin(
         Contact,
         (Contact.unit_id == Unit.id)
@@ -703,10 +705,11 @@ def resolve_targets(session: Session | None, cfg: Config, keys: list[str]) -> di
         conn = session.connection()
         for start in range(0, len(unit_ids), 500):
             chunk = unit_ids[start : start + 500]
-            for unit_id, name, chat_id, locale in conn.execute(_UNIT_CHATS, {"units": chunk}):
+            for unit_id, name, address, locale in conn.execute(_UNIT_CHATS, {"units": chunk}):
                 names[unit_id] = name
-                if chat_id is None:
+                if address is None:
                     continue  # no contact
+                chat_id = int(address)
                 loc = normalise_locale(locale) if locale else default_locale
                 if chat_id not in chats[unit_id][loc]:
                     chats[unit_id][loc].append(chat_id)
@@ -790,13 +793,13 @@ def _mark_unreachable(
     contacts = session.scalars(
         select(Contact).where(
             Contact.unit_id == target.unit_id,
-            Contact.chat_id.in_(list(chats)),
+            Contact.address.in_([str(chat) for chat in chats]),
             Contact.unreachable_at.is_(None),
         )
     ).all()
     for contact in contacts:
         contact.unreachable_at = now
-        contact.unreachable_reason = chats[contact.chat_id][:200]
+        contact.unreachable_reason = chats[int(contact.address)][:200]
         to_office(
             session,
             office_name=cfg.office.name,
@@ -805,7 +808,7 @@ def _mark_unreachable(
                 "task": None,
                 "unit": target.name,
                 "due": None,
-                "text": f"{contact.display_name or contact.chat_id}: {contact.unreachable_reason}",
+                "text": f"{contact.display_name or contact.address}: {contact.unreachable_reason}",
                 "contact_id": contact.id,
             },
             dedupe_key=f"unreachable:contact:{contact.id}:{now.date().isoformat()}",
@@ -818,7 +821,7 @@ def _mark_unreachable(
 def _sent_insert(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(SentMessage.__table__).on_conflict_do_nothing(
-        index_elements=["chat_id", "message_id"]
+        index_elements=["channel", "address", "message_id"]
     )
 
 
@@ -834,8 +837,9 @@ def _record_sent_messages(
         _sent_insert(session.get_bind().dialect.name),
         [
             {
-                "chat_id": chat,
-                "message_id": message_id,
+                "channel": TELEGRAM,
+                "address": str(chat),
+                "message_id": str(message_id),
                 "kind": kind,
                 "recipient": key,
                 "period_ids": list(period_ids),

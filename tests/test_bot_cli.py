@@ -177,7 +177,7 @@ def test_tick_with_a_token_sends_through_the_configured_server(
     at = dt.datetime(2024, 3, 20, 10, 0, tzinfo=cfg.tz)
     with transaction(sessions) as s:
         unit = s.scalar(select(Unit).where(Unit.name == "区工信局"))
-        s.add(Contact(unit_id=unit.id, tg_user_id=501, chat_id=501, display_name="王工信"))
+        s.add(Contact(unit_id=unit.id, user_address="501", address="501", display_name="王工信"))
         enqueue(
             s,
             kind="reminder",
@@ -199,7 +199,7 @@ def test_tick_with_a_token_sends_through_the_configured_server(
     sent = [c for c in fake_server.calls if c.method == "sendMessage"]
     assert len(sent) == 1 and sent[0].chat_id == 501 and "任务7" in sent[0].text
     with sessions() as s:
-        assert s.scalar(select(SentMessage)).chat_id == 501
+        assert s.scalar(select(SentMessage)).address == "501"
 
 
 async def test_webhook_mode_receives_updates_pushed_by_the_server(

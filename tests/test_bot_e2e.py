@@ -45,7 +45,9 @@ async def test_registration_good_expired_replayed(env: Env) -> None:
     with env.sessions() as s:
         contacts = list(s.scalars(select(Contact)))
         invite = s.scalar(select(Invite).where(Invite.token == good))
-    assert [(c.tg_user_id, c.unit_id) for c in contacts] == [(IND["id"], env.ids["ind"])]
+    assert [(c.channel, c.user_address, c.address, c.unit_id) for c in contacts] == [
+        ("telegram", str(IND["id"]), str(IND["id"]), env.ids["ind"])
+    ]
     assert invite.used_at is not None and invite.contact_id == contacts[0].id
     assert {a.detail["reason"] for a in audit(env, "invite.redeem", refused=True)} == {
         "used",
@@ -373,7 +375,7 @@ async def test_delivery_errors_are_sorted(env: Env) -> None:
     env.clock["now"] = NOW.replace(hour=11)
     await env.deliver()
     with env.sessions() as s:
-        contact = s.scalar(select(Contact).where(Contact.tg_user_id == IND["id"]))
+        contact = s.scalar(select(Contact).where(Contact.user_address == str(IND["id"])))
         assert contact.unreachable_at is not None and "blocked" in contact.unreachable_reason
     # Chat not found: the same for the lead's contact.
     server.fail(
@@ -382,7 +384,7 @@ async def test_delivery_errors_are_sorted(env: Env) -> None:
     env.remind("lead7")
     await env.deliver()
     with env.sessions() as s:
-        contact = s.scalar(select(Contact).where(Contact.tg_user_id == DEV["id"]))
+        contact = s.scalar(select(Contact).where(Contact.user_address == str(DEV["id"])))
         assert contact.unreachable_at is not None and "not found" in contact.unreachable_reason
 
 

@@ -26,7 +26,9 @@ def unit_id(sessions, name: str) -> int:
 
 def add_contact(sessions, unit: int, chat: int, locale: str = "") -> int:
     with transaction(sessions) as s:
-        c = Contact(unit_id=unit, tg_user_id=chat, chat_id=chat, display_name=f"c{chat}")
+        c = Contact(
+            unit_id=unit, user_address=str(chat), address=str(chat), display_name=f"c{chat}"
+        )
         c.locale = locale
         s.add(c)
         s.flush()
@@ -104,7 +106,11 @@ async def test_one_digest_per_recipient_most_severe_first(config, sessions):
     assert report.items_sent == 4
     with sessions() as s:
         sent = s.scalars(select(SentMessage)).all()
-        assert {m.chat_id for m in sent} == {1001, 1002, 2001}
+        assert {(m.channel, m.address) for m in sent} == {
+            ("telegram", "1001"),
+            ("telegram", "1002"),
+            ("telegram", "2001"),
+        }
         row = s.scalar(select(OutboxItem).where(OutboxItem.kind == "overdue"))
         assert sorted(chat for chat, _ in row.message_ids) == [1001, 1002]
 
@@ -315,7 +321,7 @@ async def test_driver_fast_path_stores_what_the_session_path_stores(config, sess
                 for r in s.scalars(select(OutboxItem).order_by(OutboxItem.dedupe_key))
             ]
             sent = [
-                (m.chat_id, m.message_id, m.kind, m.recipient, m.period_ids, m.sent_at)
+                (m.channel, m.address, m.message_id, m.kind, m.recipient, m.period_ids, m.sent_at)
                 for m in s.scalars(select(SentMessage).order_by(SentMessage.id))
             ]
         return [tuple(outbox), tuple(sent)]

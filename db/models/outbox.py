@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     ForeignKey,
     Index,
     SmallInteger,
@@ -31,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from db.models.base import Base
+from db.models.contacts import TELEGRAM
 from db.types import UTCDateTime, utcnow
 
 PENDING = "pending"
@@ -118,11 +118,12 @@ class SentMessage(Base):
     answering about these items."""
 
     __tablename__ = "sent_messages"
-    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+    __table_args__ = (UniqueConstraint("channel", "address", "message_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
-    message_id: Mapped[int] = mapped_column(BigInteger)
+    channel: Mapped[str] = mapped_column(String(20), default=TELEGRAM)
+    address: Mapped[str] = mapped_column(String(100))  # the chat it went to (Telegram: its id)
+    message_id: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(30))
     recipient: Mapped[str] = mapped_column(String(60))
     period_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
