@@ -17,7 +17,6 @@ from telegram import Update
 from db.models import Assignment, Contact
 from db.models.contacts import TELEGRAM
 from db.models.tasks import LEAD
-from duban.config import Config
 from services import audit
 from services.registration import account, active_contact
 
@@ -44,7 +43,7 @@ class Caller:
         return account(TELEGRAM, self.user_address)
 
 
-def identify(session: Session, cfg: Config, update: Update) -> Caller:
+def identify(session: Session, update: Update, office_chat_ids: frozenset[int]) -> Caller:
     user = update.effective_user
     chat = update.effective_chat
     user_id = user.id if user else 0
@@ -56,7 +55,7 @@ def identify(session: Session, cfg: Config, update: Update) -> Caller:
         contact_id=contact.id if contact else None,
         unit_id=contact.unit_id if contact else None,
         unit_name=contact.unit.name if contact else "",
-        is_office=chat_id in cfg.office.chat_ids,
+        is_office=chat_id in office_chat_ids,  # Telegram ints, as the config lists them
     )
 
 

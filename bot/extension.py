@@ -31,7 +31,6 @@ from bot.report import cancel
 from bot.texts import render
 from db.engine import transaction
 from db.models import Task
-from jobs.reporting import plan_window
 from services.completion import claim_completion, decide_completion
 from services.extensions import decide_extension, request_extension
 
@@ -109,9 +108,9 @@ async def got_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
             reason=draft["reason"],
             new_due=new_due,
             now=d.now(),
-            office_name=d.config.office.name,
-            tz=d.config.tz,
-            latest=plan_window(session, d.config, d.local_now().date())[1],
+            office_name=d.office_name,
+            tz=d.tz,
+            latest=d.plan_end(session, d.local_now().date()),
         )
         return {"item": queries.item(session, ext.period_id), "new_due": new_due}
 
@@ -193,7 +192,7 @@ async def claim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             task_id=int(resolved.payload["task_id"]),
             contact_id=caller.contact_id,
             now=d.now(),
-            office_name=d.config.office.name,
+            office_name=d.office_name,
         )
         mark_used(session, resolved, d.now())
         return {"task": c.task.number}

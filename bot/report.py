@@ -86,8 +86,8 @@ def submit(context: ContextTypes.DEFAULT_TYPE, caller, draft: dict[str, Any], so
             files=[EvidenceFile(**f) for f in draft.get("files", [])],
             source=source,
             now=d.now(),
-            office_name=d.config.office.name,
-            tz=d.config.tz,
+            office_name=d.office_name,
+            tz=d.tz,
         )
         it = queries.item(session, draft["period_id"])
         return {"report_id": report.id, "late": report.late, "item": it, "lead": it.role == "lead"}

@@ -40,7 +40,7 @@ def _review(context: ContextTypes.DEFAULT_TYPE, caller, report_id: int, accept: 
             accept=accept,
             comment=comment,
             now=d.now(),
-            tz=d.config.tz,
+            tz=d.tz,
         )
         return _about(report)
 

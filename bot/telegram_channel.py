@@ -20,11 +20,11 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.deps import ExportFiles
 from bot.keyboards import MAX_ITEM_BUTTONS, markup, new_token
 from bot.texts import plain, render
 from db.engine import transaction
 from db.models import Report
-from duban.config import Config
 from jobs.channel import ItemRef, Outgoing, SendResult
 
 log = logging.getLogger(__name__)
@@ -50,13 +50,13 @@ class TelegramChannel:
         sessions: sessionmaker[Session],
         now: Callable[[], dt.datetime],
         locale: str = "zh_CN",
-        config: Config | None = None,
+        export_files: ExportFiles | None = None,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
         self.now = now
         self.locale = locale
-        self.config = config  # needed for the weekly ledger attached to the office's digest
+        self.export_files = export_files  # the weekly ledger attached to the office's digest
 
     # ------------------------------------------------------------------ buttons
     def _buttons(self, message: Outgoing) -> tuple[InlineKeyboardMarkup | None, bool]:
@@ -177,14 +177,12 @@ class TelegramChannel:
     async def _attach_ledger(self, message: Outgoing, result: SendResult, today: dt.date) -> None:
         """The weekly digest's files. The digest text already went out, so a failure here is
         logged, not retried (the office can always ask with /export)."""
-        from bot.office import export_files
-
-        if self.config is None:
-            log.warning("weekly ledger not attached: the channel has no config")
+        if self.export_files is None:
+            log.warning("weekly ledger not attached: the channel was given no export_files")
             return
         loc = message.recipient.locale or self.locale
         try:
-            xlsx, filename, png = await export_files(self.sessions, self.config, today)
+            xlsx, filename, png = await self.export_files(today)
             for chat_id in message.recipient.chat_ids:
                 if chat_id in result.unreachable:
                     continue

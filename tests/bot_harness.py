@@ -15,12 +15,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.app import build_application
-from bot.telegram_channel import TelegramChannel
 from db.engine import transaction
 from db.models import Assignment, AuditLog, Period, Report, Target, Task, Unit
 from db.models.periods import OPEN
 from db.models.tasks import LEAD, RESPONSIBLE
+from duban.bot_wiring import application, telegram_channel
 from duban.config import OfficeConfig, TelegramConfig
 from duban.context import AppContext
 from jobs.deliverer import deliver
@@ -108,9 +107,7 @@ class Env:
         await self.answer(who["id"], mark, "绑定成功")
 
     async def deliver(self) -> Any:
-        channel = TelegramChannel(
-            self.app.bot, self.sessions, self.now, "zh_CN", config=self.config
-        )
+        channel = telegram_channel(self.ctx, self.app.bot, self.now)
         return await deliver(self.sessions, channel, self.config, self.now())
 
     async def reminder(self, who: dict[str, Any], *keys: str) -> Call:
@@ -207,7 +204,7 @@ def make_world(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 
 def make_app(ctx, env_clock):  # type: ignore[no-untyped-def]
-    return build_application(ctx, TOKEN, now=lambda: env_clock["now"])
+    return application(ctx, TOKEN, now=lambda: env_clock["now"])
 
 
 @contextlib.asynccontextmanager

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from sqlalchemy import func, select
+
+from db.models import Digest, OutboxItem
 from duban import context
 from duban.argtypes import whole_number
+from jobs.deliverer import problem_items, resolve_targets
+from jobs.reporting import period_views
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -17,12 +22,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from sqlalchemy import func, select
-
-    from db.models import Digest, OutboxItem
-    from jobs.deliverer import problem_items, resolve_targets
-    from jobs.reporting import period_views
-
     ctx = context.load(args)
     tz = ctx.config.tz
     with ctx.sessions() as session:

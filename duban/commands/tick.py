@@ -16,6 +16,12 @@ from collections.abc import Iterator
 
 from duban import context
 from duban.errors import UserError
+from duban.telegram_token import load_token, telegram_errors
+from jobs.channels import ConsoleChannel
+from jobs.deliverer import recover_stale
+from jobs.delivery_lock import DeliveryBusy, delivery_lock
+from jobs.reporting import plan_window
+from jobs.tick import tick
 
 
 def _moment(text: str) -> dt.datetime:
@@ -44,38 +50,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def make_channel(ctx: context.AppContext, console: bool):  # type: ignore[no-untyped-def]
     """The configured channel: with --console, or without a bot token, digests are printed;
     with a token, they go through Telegram (the configured Bot API server)."""
-    from jobs.channels import ConsoleChannel
-
     if console or not has_token(ctx):
         return ConsoleChannel()
-    from telegram import Bot
+    # Lazy: python-telegram-bot (and the ledger's openpyxl/matplotlib) load only for the
+    # commands that talk to Telegram, not for every `duban` command.
+    from duban.bot_wiring import telegram_bot, telegram_channel
 
-    from bot.credentials import install_redaction, load_token
-    from bot.telegram_channel import TelegramChannel
-
-    token = load_token(ctx.config)
-    install_redaction(token)
-    tg = ctx.config.telegram
-    from telegram.request import HTTPXRequest
-
-    bot = Bot(
-        token,
-        base_url=tg.base_url or "https://api.telegram.org/bot",
-        base_file_url=tg.base_file_url or "https://api.telegram.org/file/bot",
-        request=HTTPXRequest(proxy=tg.proxy or None),
-    )
-    return TelegramChannel(
-        bot,
-        ctx.sessions,
-        lambda: dt.datetime.now(ctx.config.tz),
-        ctx.config.duban.locale,
-        config=ctx.config,
-    )
+    return telegram_channel(ctx, telegram_bot(ctx.config, load_token(ctx.config)))
 
 
 def has_token(ctx: context.AppContext) -> bool:
-    from bot.credentials import load_token
-
     try:
         load_token(ctx.config)
     except UserError:
@@ -87,9 +71,6 @@ def has_token(ctx: context.AppContext) -> bool:
 def sole_deliverer(ctx: context.AppContext) -> Iterator[None]:
     """Hold the database's delivery lock (jobs/delivery_lock.py) and put back what a killed
     run left in flight; refuse clearly if another process is delivering."""
-    from jobs.deliverer import recover_stale
-    from jobs.delivery_lock import DeliveryBusy, delivery_lock
-
     try:
         with delivery_lock(ctx.engine):
             recover_stale(ctx.sessions)
@@ -99,9 +80,6 @@ def sole_deliverer(ctx: context.AppContext) -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.credentials import telegram_errors
-    from jobs.tick import tick
-
     ctx = context.load(args)
     now = args.at or dt.datetime.now(ctx.config.tz)
     if now.tzinfo is None:
@@ -140,8 +118,6 @@ def run(args: argparse.Namespace) -> int:
 def outside_plan_note(ctx: context.AppContext, now: dt.datetime) -> str:
     """Why a tick found nothing at all, when `now` lies outside the reporting plan: a newcomer's
     `tick --at 2024-03-20T09:00` on a database first imported today is the usual case."""
-    from jobs.reporting import plan_window
-
     day = now.astimezone(ctx.config.tz).date()
     with ctx.sessions() as session:
         start, end = plan_window(session, ctx.config, day)
