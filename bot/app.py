@@ -26,7 +26,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import extension, office, registration, replies, report, review, status
+from bot import extension, fallback, office, registration, replies, report, review, status, tasks
 from bot.deps import DEPS_KEY, BotDeps, deps
 from bot.redaction import install_redaction
 from bot.texts import render
@@ -120,12 +120,13 @@ def build_application(
         *replies.edit_handlers(),
         *registration.handlers(),
         *report.handlers(),
+        *tasks.handlers(),
         *replies.handlers(),
         *review.handlers(),
         *extension.handlers(),
         *status.handlers(),
         *office.handlers(),
-        *report.late_handlers(),
+        *fallback.handlers(),
         *replies.late_handlers(),
     ):
         app.add_handler(handler)

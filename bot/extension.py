@@ -26,8 +26,8 @@ from bot.auth import led_task_ids
 from bot.common import attempt, button, caller_of, mark_used, needs_draft, run_service
 from bot.common import conversation as common_conversation
 from bot.deps import deps
+from bot.fallback import cancel
 from bot.keyboards import choice_rows, markup, pattern
-from bot.report import cancel
 from bot.texts import render
 from db.engine import transaction
 from db.models import Task

@@ -82,6 +82,19 @@ async def test_a_message_the_bot_cannot_place_gets_a_hint_not_silence(env: Env) 
         assert s.scalar(select(Report)) is None
 
 
+async def test_view_button_shows_the_task(env: Env) -> None:
+    """查看任务 under a reminder: the task's text, its target and the current period."""
+    await env.bind(IND, "区工信局")
+    reminder = await env.reminder(IND, "ind7")
+    mark = await env.press(IND, reminder, "查看任务")
+    assert (await env.answer(IND["id"], mark)).text == (
+        "<b>任务7</b>（责任单位：区工信局）\n"
+        "服务业增加值达到1087亿元。\n"
+        "量化目标：服务业增加值达到1087亿元\n"
+        "本期：2024-03，截止 3月25日（周一），待报送"
+    )
+
+
 async def test_inside_a_dialogue_a_message_of_the_wrong_kind_is_answered(env: Env) -> None:
     await env.bind(IND, "区工信局")
     mark = await env.say(IND, "/report")
