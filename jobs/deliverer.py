@@ -685,6 +685,7 @@ _UNIT_CHATS = (
     .outerjoin(
         Contact,
         (Contact.unit_id == Unit.id)
+        & (Contact.channel == TELEGRAM)  # the only channel so far: its addresses are chat ids
         & Contact.revoked_at.is_(None)
         & Contact.unreachable_at.is_(None),
     )
@@ -793,6 +794,7 @@ def _mark_unreachable(
     contacts = session.scalars(
         select(Contact).where(
             Contact.unit_id == target.unit_id,
+            Contact.channel == TELEGRAM,
             Contact.address.in_([str(chat) for chat in chats]),
             Contact.unreachable_at.is_(None),
         )
