@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from db.models import Assignment, Completion, Period, Task
 from db.models.periods import DONE, OPEN, RETURNED, SUBMITTED
 from db.models.reports import COMPLETION_CLAIMED, COMPLETION_CONFIRMED, COMPLETION_REJECTED
+from jobs.outbox import enqueue
 from services import NotFound, ServiceError, audit, notify
 from services.lookup import lead_unit_ids, require_lead_of
 
@@ -100,8 +101,6 @@ def decide_completion(
         now=now,
     )
     for lead_id in lead_unit_ids(session, task.id):
-        from jobs.outbox import enqueue
-
         enqueue(
             session,
             kind="completion_result",

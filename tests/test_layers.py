@@ -1,6 +1,6 @@
 """The import direction db ← messages ← jobs ← services ← bot ← duban, where it already holds:
-bot/ and services/ import nothing from the shell (duban/), and bot/ has no function-local
-import that could hide a cycle."""
+bot/ and services/ import nothing from the shell (duban/), and have no function-local import
+that could hide a cycle."""
 
 from __future__ import annotations
 
@@ -41,5 +41,6 @@ def test_no_import_of_the_shell(package: str) -> None:
     assert upward == []
 
 
-def test_bot_has_no_function_local_imports() -> None:
-    assert [(f, line, m) for f, line, m, local in imports("bot") if local] == []
+@pytest.mark.parametrize("package", ["bot", "services"])
+def test_no_function_local_imports(package: str) -> None:
+    assert [(f, line, m) for f, line, m, local in imports(package) if local] == []
