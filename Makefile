@@ -25,9 +25,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/planner.py
 
-# Regenerate the initial migration from the models (founding phase only: nothing released yet).
+# A new Alembic revision for what the models changed (released revisions are never rewritten):
+# make migration MESSAGE="what changed"
 migration: $(STAMP)
-	$(BIN)/python -m db.regen_migration
+	$(BIN)/python -m db.regen_migration "$(MESSAGE)"
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

@@ -1,9 +1,10 @@
-"""All wiring of the Telegram bot in one place: `build_application(ctx, token)`.
+"""All wiring of the Telegram bot in one place: `build_application(deps, token, …)`, from plain
+values (the shell, duban/bot_wiring.py, reads them from the config).
 
 One ConversationHandler per dialogue, plain CallbackQueryHandlers for reminder buttons, a gate
 in group -1 that turns away anyone not bound (the same short explanation for every command),
 and one error handler. `post_init` asks getMe for the bot's username (works against any Bot API
-server: `[telegram] base_url`).
+server: `base_url`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import contextlib
 import datetime as dt
 import logging
 import traceback
-from collections.abc import Callable
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
@@ -26,12 +26,10 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import extension, office, registration, replies, report, review, status
-from bot.credentials import install_redaction
+from bot import extension, fallback, office, registration, replies, report, review, status, tasks
 from bot.deps import DEPS_KEY, BotDeps, deps
+from bot.redaction import install_redaction
 from bot.texts import render
-from duban.config import Config
-from duban.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -61,36 +59,43 @@ COMMANDS = {
 }
 
 
-def builder_for(cfg: Config, token: str) -> ApplicationBuilder:
-    """ApplicationBuilder with the token, server URLs, proxy, rate limiter and defaults."""
-    tg = cfg.telegram
+def builder_for(
+    token: str,
+    *,
+    tz: dt.tzinfo,
+    base_url: str = "",
+    base_file_url: str = "",
+    proxy: str = "",
+) -> ApplicationBuilder:
+    """ApplicationBuilder with the token, server URLs, proxy, rate limiter and defaults.
+    Empty URLs and proxy: Telegram's own servers, directly."""
     builder = (
         ApplicationBuilder()
         .token(token)
         .rate_limiter(AIORateLimiter())
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=cfg.tz))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=tz))
     )
-    if tg.base_url:
-        builder = builder.base_url(tg.base_url)
-    if tg.base_file_url:
-        builder = builder.base_file_url(tg.base_file_url)
-    if tg.proxy:
-        builder = builder.proxy(tg.proxy).get_updates_proxy(tg.proxy)
+    if base_url:
+        builder = builder.base_url(base_url)
+    if base_file_url:
+        builder = builder.base_file_url(base_file_url)
+    if proxy:
+        builder = builder.proxy(proxy).get_updates_proxy(proxy)
     return builder
 
 
 def build_application(
-    ctx: AppContext,
+    bot_deps: BotDeps,
     token: str,
     *,
-    now: Callable[[], dt.datetime] | None = None,
+    base_url: str = "",
+    base_file_url: str = "",
+    proxy: str = "",
     set_commands: bool = True,
 ) -> Application:  # type: ignore[type-arg]
     """The bot's Application; run it with `duban run` (bot + clock) or in tests. Who starts
     the parts by hand (not run_polling) must await `app.post_init(app)` after initialize."""
     install_redaction(token)
-    cfg = ctx.config
-    clock = now or (lambda: dt.datetime.now(cfg.tz))
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         try:
@@ -100,24 +105,28 @@ def build_application(
         deps(app).username = me.username or ""
         if set_commands:
             await app.bot.set_my_commands(
-                [BotCommand(c, d) for c, d in COMMANDS.get(cfg.duban.locale, COMMANDS["en"])]
+                [BotCommand(c, d) for c, d in COMMANDS.get(bot_deps.locale, COMMANDS["en"])]
             )
         log.info("bot @%s ready", me.username)
 
-    app = builder_for(cfg, token).post_init(post_init).build()
-    app.bot_data[DEPS_KEY] = BotDeps(config=cfg, sessions=ctx.sessions, now=clock)
+    builder = builder_for(
+        token, tz=bot_deps.tz, base_url=base_url, base_file_url=base_file_url, proxy=proxy
+    )
+    app = builder.post_init(post_init).build()
+    app.bot_data[DEPS_KEY] = bot_deps
 
     app.add_handler(TypeHandler(Update, registration.gate), group=-1)
     for handler in (
         *replies.edit_handlers(),
         *registration.handlers(),
         *report.handlers(),
+        *tasks.handlers(),
         *replies.handlers(),
         *review.handlers(),
         *extension.handlers(),
         *status.handlers(),
         *office.handlers(),
-        *report.late_handlers(),
+        *fallback.handlers(),
         *replies.late_handlers(),
     ):
         app.add_handler(handler)

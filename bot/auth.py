@@ -1,8 +1,8 @@
 """Who is calling, and may they? Every command and button goes through here.
 
-A caller is a bound contact (Contact row, by Telegram user id) and/or the district office (a
-chat listed in [office] chat_ids). Roles towards a task come from assignments: a contact of a
-lead unit may review, decide extensions and designate for that task.
+A caller is a bound contact (Contact row, by the Telegram user id as its user_address) and/or
+the district office (a chat listed in [office] chat_ids). Roles towards a task come from
+assignments: a contact of a lead unit may review, decide extensions and designate for that task.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from sqlalchemy.orm import Session
 from telegram import Update
 
 from db.models import Assignment, Contact
+from db.models.contacts import TELEGRAM
 from db.models.tasks import LEAD
-from duban.config import Config
 from services import audit
-from services.registration import active_contact
+from services.registration import account, active_contact
 
 
 @dataclass(frozen=True)
 class Caller:
-    tg_user_id: int
-    chat_id: int
+    user_address: str  # the Telegram user id, as text
+    address: str  # the chat it wrote in, as text
     contact_id: int | None
     unit_id: int | None
     unit_name: str
@@ -39,23 +39,23 @@ class Caller:
         if self.contact_id is not None:
             return f"contact:{self.contact_id}"
         if self.is_office:
-            return f"office:{self.tg_user_id}"
-        return f"tg:{self.tg_user_id}"
+            return f"office:{self.user_address}"
+        return account(TELEGRAM, self.user_address)
 
 
-def identify(session: Session, cfg: Config, update: Update) -> Caller:
+def identify(session: Session, update: Update, office_chat_ids: frozenset[int]) -> Caller:
     user = update.effective_user
     chat = update.effective_chat
     user_id = user.id if user else 0
     chat_id = chat.id if chat else 0
-    contact: Contact | None = active_contact(session, user_id) if user_id else None
+    contact: Contact | None = active_contact(session, str(user_id)) if user_id else None
     return Caller(
-        tg_user_id=user_id,
-        chat_id=chat_id,
+        user_address=str(user_id),
+        address=str(chat_id),
         contact_id=contact.id if contact else None,
         unit_id=contact.unit_id if contact else None,
         unit_name=contact.unit.name if contact else "",
-        is_office=chat_id in cfg.office.chat_ids,
+        is_office=chat_id in office_chat_ids,  # Telegram ints, as the config lists them
     )
 
 

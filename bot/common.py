@@ -36,7 +36,7 @@ async def reply_long(update: Update, text: str) -> None:
 def caller_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Caller:
     d = deps(context)
     with transaction(d.sessions) as session:
-        return identify(session, d.config, update)
+        return identify(session, update, d.office_chat_ids)
 
 
 async def button(
@@ -49,7 +49,7 @@ async def button(
     assert query is not None
     now = d.now()
     with transaction(d.sessions) as session:
-        caller = identify(session, d.config, update)
+        caller = identify(session, update, d.office_chat_ids)
         resolved = resolve(session, query.data, caller, now)
         if resolved is None:
             refuse(

@@ -1,34 +1,38 @@
-"""What every handler needs, in one typed object (not a bot_data grab-bag):
-the config, the session factory, the clock and the bot's username."""
+"""What every handler needs, in one typed object of plain values (not a bot_data grab-bag, and
+not the config: the shell, duban/, reads the config and fills this in)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application, CallbackContext
 
-from duban.config import Config
-
 DEPS_KEY = "duban"
+
+# The office's files as of a day: (ledger workbook, its file name, overdue-by-lead chart PNG).
+OfficeFiles = tuple[bytes, str, bytes]
+ExportFiles = Callable[[dt.date], Awaitable[OfficeFiles]]
+# The last day the reporting plan covers, seen from a day (an extension may not go past it).
+PlanEnd = Callable[[Session, dt.date], dt.date]
 
 
 @dataclass
 class BotDeps:
-    config: Config
     sessions: sessionmaker[Session]
-    now: Callable[[], dt.datetime]  # aware, in the config's zone; tests inject a fixed clock
-    username: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
+    now: Callable[[], dt.datetime]  # aware; tests inject a fixed clock
+    tz: dt.tzinfo  # the district's time zone: "today" for due dates and exports
+    locale: str  # the bot's language (zh_CN | en)
+    office_name: str  # the district office (督查室), as notices name it
+    office_chat_ids: frozenset[int]  # Telegram chats of the office: /overview, /export …
+    plan_end: PlanEnd
+    export_files: ExportFiles  # /export: the 台账 workbook and chart, made by the shell
+    username: str = ""  # the bot's @username, from getMe once the Application starts
 
     def local_now(self) -> dt.datetime:
-        return self.now().astimezone(self.config.tz)
-
-    @property
-    def locale(self) -> str:
-        return self.config.duban.locale
+        return self.now().astimezone(self.tz)
 
 
 def deps(context: CallbackContext | Application) -> BotDeps:  # type: ignore[type-arg]

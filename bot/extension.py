@@ -26,12 +26,11 @@ from bot.auth import led_task_ids
 from bot.common import attempt, button, caller_of, mark_used, needs_draft, run_service
 from bot.common import conversation as common_conversation
 from bot.deps import deps
+from bot.fallback import cancel
 from bot.keyboards import choice_rows, markup, pattern
-from bot.report import cancel
 from bot.texts import render
 from db.engine import transaction
 from db.models import Task
-from duban.wiring import config_plan_window  # temporary (issue 17): until BotDeps has Settings
 from services.completion import claim_completion, decide_completion
 from services.extensions import decide_extension, request_extension
 
@@ -109,9 +108,9 @@ async def got_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
             reason=draft["reason"],
             new_due=new_due,
             now=d.now(),
-            office_name=d.config.office.name,
-            tz=d.config.tz,
-            latest=config_plan_window(session, d.config, d.local_now().date())[1],
+            office_name=d.office_name,
+            tz=d.tz,
+            latest=d.plan_end(session, d.local_now().date()),
         )
         return {"item": queries.item(session, ext.period_id), "new_due": new_due}
 
@@ -193,7 +192,7 @@ async def claim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             task_id=int(resolved.payload["task_id"]),
             contact_id=caller.contact_id,
             now=d.now(),
-            office_name=d.config.office.name,
+            office_name=d.office_name,
         )
         mark_used(session, resolved, d.now())
         return {"task": c.task.number}

@@ -22,7 +22,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     d = deps(context)
     with transaction(d.sessions) as session:
-        caller = identify(session, d.config, update)
+        caller = identify(session, update, d.office_chat_ids)
         if caller.bound or caller.is_office:
             return
         if update.callback_query is None and (msg is None or msg.chat.type != "private"):
@@ -50,7 +50,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await msg.reply_text(render(d.locale, TEMPLATE, "group_start"))
         return
     with transaction(d.sessions) as session:
-        caller = identify(session, d.config, update)
+        caller = identify(session, update, d.office_chat_ids)
     if not context.args:
         m = "welcome_back" if caller.bound else "unbound"
         await msg.reply_text(render(d.locale, TEMPLATE, m, unit=caller.unit_name))
@@ -60,8 +60,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             contact = redeem_invite(
                 session,
                 context.args[0][:64],
-                tg_user_id=user.id,
-                chat_id=msg.chat_id,
+                user_address=str(user.id),
+                address=str(msg.chat_id),
                 display_name=user.full_name,
                 now=d.now(),
             )
@@ -81,7 +81,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """/help: what this caller can do."""
     d = deps(context)
     with transaction(d.sessions) as session:
-        caller = identify(session, d.config, update)
+        caller = identify(session, update, d.office_chat_ids)
     if update.effective_message:
         await update.effective_message.reply_text(
             render(d.locale, TEMPLATE, "help", unit=caller.unit_name, office=caller.is_office)

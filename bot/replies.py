@@ -1,7 +1,8 @@
 """Replies to reminders: a contact's plain *reply* is the report for the reminder's item (if
 the reminder covered several of its items, the bot asks which). An album (several photos sent
 together arrive as one message each) makes one report. Also here: what the bot says to an edit,
-to content it cannot take (stickers, voice, polls…) and to a message that is no reply.
+and to a reply it cannot take (stickers, voice, polls…, a command it does not have). A message
+that is no reply is answered in bot/fallback.py.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from bot.auth import Caller
 from bot.common import button, caller_of, mark_used, run_service
 from bot.deps import deps
 from bot.keyboards import choice_rows, markup, pattern, siblings, token_code
-from bot.report import clip_text, done_text, files_of, submit
+from bot.report_content import clip_text, files_of
+from bot.report_submit import done_text, submit
 from bot.texts import render
 from db.engine import transaction
 from db.models import Period, SentMessage
+from db.models.contacts import TELEGRAM
 from services.reports import EvidenceFile, attach_evidence
 
 T = "bot_report.j2"
@@ -38,7 +41,11 @@ def _sent(session: Session, msg: Message) -> SentMessage | None:
     assert msg.reply_to_message is not None
     return (
         session.query(SentMessage)
-        .filter_by(chat_id=msg.chat_id, message_id=msg.reply_to_message.message_id)
+        .filter_by(
+            channel=TELEGRAM,
+            address=str(msg.chat_id),
+            message_id=str(msg.reply_to_message.message_id),
+        )
         .one_or_none()
     )
 
@@ -182,15 +189,13 @@ async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def unhandled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Whatever no dialogue or reply took, in a private chat: say what the bot can use."""
+    """Whatever no dialogue or reply took, in a private chat: say what the bot can use. Only
+    replies get here (fallback.not_understood answers the rest first), and a reply with text,
+    a photo or a file is a report (reply_to_reminder): what is left is a command the bot does
+    not have, or content it cannot take."""
     msg = update.effective_message
     assert msg is not None
-    if msg.text and msg.text.startswith("/"):
-        m = "unknown_command"
-    elif msg.text or files_of(msg):
-        m = "how_to_report"
-    else:
-        m = "unsupported"
+    m = "unknown_command" if msg.text and msg.text.startswith("/") else "unsupported"
     await msg.reply_text(render(deps(context).locale, T, m))
 
 

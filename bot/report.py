@@ -1,13 +1,14 @@
-"""Reports (进展报送): the /report dialogue, the 报送进展 button, 查看任务, /tasks.
+"""Reports (进展报送): the /report dialogue and the 报送进展 button.
 
 /report (or the button) → status (进展顺利 / 存在困难 / 已完成) → progress text → a figure when
-the task has a numeric target → optional files → confirm. /cancel anywhere.
-Replies to reminders (the other way to report) are in bot/replies.py.
+the task has a numeric target → optional files → confirm. /cancel anywhere (bot/fallback.py).
+Replies to reminders (the other way to report) are in bot/replies.py; what a message holds
+(text, files, figure) in bot/report_content.py; filing it in bot/report_submit.py; /tasks and
+查看任务 in bot/tasks.py.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from telegram import Message, Update
@@ -22,9 +23,10 @@ from telegram.ext import (
 )
 
 from bot import queries
-from bot.common import button, caller_of, needs_draft, reply_long, run_service
+from bot.common import button, caller_of, needs_draft
 from bot.common import conversation as common_conversation
 from bot.deps import deps
+from bot.fallback import cancel
 from bot.keyboards import (
     MAX_ITEM_BUTTONS,
     STATUS_BUTTONS,
@@ -33,93 +35,14 @@ from bot.keyboards import (
     markup,
     pattern,
 )
+from bot.report_content import clip_text, files_of, read_figure
+from bot.report_submit import done_text, submit
 from bot.texts import render
 from db.engine import transaction
-from services.reports import EvidenceFile, submit_report
 
 T = "bot_report.j2"
 STATUS, TEXT, FIGURE, FILES, CONFIRM = range(5)
 DRAFT = "report_draft"
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９．－，", "0123456789.-,")  # a Chinese IME's digits
-TEXT_LIMIT = 4096  # a report's text (Telegram's own limit for one message)
-
-
-def clip_text(text: str | None) -> tuple[str, int]:
-    """The report text as kept, and its length when it had to be cut (0 when whole)."""
-    text = (text or "").strip()
-    return (text[:TEXT_LIMIT], TEXT_LIMIT) if len(text) > TEXT_LIMIT else (text, 0)
-
-
-def files_of(message: Message) -> list[dict[str, str]]:
-    """Evidence in a message, kept by Telegram file_id."""
-    if message.photo:
-        p = message.photo[-1]
-        return [{"file_id": p.file_id, "file_unique_id": p.file_unique_id, "kind": "photo"}]
-    if message.document:
-        doc = message.document
-        return [
-            {
-                "file_id": doc.file_id,
-                "file_unique_id": doc.file_unique_id,
-                "kind": "document",
-                "file_name": doc.file_name or "",
-                "mime_type": doc.mime_type or "",
-            }
-        ]
-    return []
-
-
-def submit(context: ContextTypes.DEFAULT_TYPE, caller, draft: dict[str, Any], source: str):  # type: ignore[no-untyped-def]
-    d = deps(context)
-
-    def call(session):  # type: ignore[no-untyped-def]
-        report = submit_report(
-            session,
-            period_id=draft["period_id"],
-            contact_id=caller.contact_id,
-            status=draft.get("status", "on_track"),
-            text=draft.get("text", ""),
-            figure=draft.get("figure"),
-            target_id=draft.get("target_id"),
-            files=[EvidenceFile(**f) for f in draft.get("files", [])],
-            source=source,
-            now=d.now(),
-            office_name=d.config.office.name,
-            tz=d.config.tz,
-        )
-        it = queries.item(session, draft["period_id"])
-        return {"report_id": report.id, "late": report.late, "item": it, "lead": it.role == "lead"}
-
-    return run_service(d, caller, call)
-
-
-def done_text(
-    context: ContextTypes.DEFAULT_TYPE, result: dict[str, Any], files: int, cut: int = 0
-) -> str:
-    it = result["item"]
-    return render(
-        deps(context).locale,
-        T,
-        "submitted",
-        task=it.task_number,
-        unit=it.unit,
-        lead=result["lead"],
-        late=result["late"],
-        files=files,
-        cut=cut,
-    )
-
-
-# ---------------------------------------------------------------- /tasks
-async def tasks_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/tasks: my unit's tasks with due dates and state."""
-    d = deps(context)
-    caller = caller_of(update, context)
-    with transaction(d.sessions) as session:
-        items = queries.current_items(session, caller.unit_id or 0)
-    await reply_long(update, render(d.locale, T, "tasks", unit=caller.unit_name, items=items))
 
 
 # ---------------------------------------------------------------- /report dialogue
@@ -253,21 +176,6 @@ async def got_figure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return await _ask_files(msg, context)
 
 
-def read_figure(text: str, unit: str) -> tuple[list[str], float | None]:
-    """The numbers in a reply, and the figure among them: the only one, else the only one
-    written with the target's unit (截至9月底完成520亿元 → 520, not 9); None if unclear."""
-    # Thousands separators only (1,087 → 1087): "3，5" stays two numbers.
-    text = _THOUSANDS.sub("", text.translate(_FULL_WIDTH))
-    found = list(_NUMBER.finditer(text))
-    numbers = [m.group() for m in found]
-    if len(found) == 1:
-        return numbers, float(found[0].group())
-    with_unit = [m for m in found if unit and text[m.end() :].lstrip().startswith(unit)]
-    if len(with_unit) == 1:
-        return numbers, float(with_unit[0].group())
-    return numbers, None
-
-
 @needs_draft(DRAFT)
 async def skip_figure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     query = update.callback_query
@@ -354,36 +262,6 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return ConversationHandler.END
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """/cancel: drop whatever dialogue is under way."""
-    drafts = [key for key in context.user_data or {} if key.endswith("_draft")]
-    for key in drafts:
-        context.user_data.pop(key, None)  # type: ignore[union-attr]
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
-        render(
-            deps(context).locale, "bot_common.j2", "cancelled" if drafts else "nothing_to_cancel"
-        )
-    )
-    return ConversationHandler.END
-
-
-async def view_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """查看任务: the task's full text, due date and state."""
-    got = await button(update, context)
-    if got is None:
-        return
-    _caller, resolved = got
-    d = deps(context)
-    with transaction(d.sessions) as session:
-        it = queries.item(session, int(resolved.payload["period_id"]))
-        tgts = [t.raw for t in queries.targets(session, it.task_id)] if it else []
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
-        render(d.locale, T, "view", item=it, targets=tgts)
-        if it
-        else render(d.locale, "bot_common.j2", "stale")
-    )
-
-
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     files = filters.PHOTO | filters.Document.ALL
     text = filters.TEXT & ~filters.COMMAND
@@ -409,33 +287,4 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         fallbacks=[CommandHandler("cancel", cancel)],
         allow_reentry=True,
     )
-    return [
-        conversation,
-        CommandHandler("tasks", tasks_command),
-        CallbackQueryHandler(view_item, pattern=pattern("view")),
-    ]
-
-
-def late_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
-    """Registered after every dialogue: /cancel when no dialogue is under way; a private
-    message nothing else took (not a reply, an unknown command) gets a hint, not silence."""
-    return [
-        CommandHandler("cancel", cancel),
-        CallbackQueryHandler(unknown_button),
-        MessageHandler(
-            filters.ChatType.PRIVATE & ~filters.REPLY & ~filters.StatusUpdate.ALL, not_understood
-        ),
-    ]
-
-
-async def not_understood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A bound contact wrote to the bot without replying to a reminder (their progress would
-    otherwise vanish without a word), or sent a command the bot does not have."""
-    msg = update.effective_message
-    if msg is not None:
-        await msg.reply_text(render(deps(context).locale, "bot_common.j2", "not_understood"))
-
-
-async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Any button no handler claims (forged or from an old version): refuse and audit."""
-    await button(update, context)  # resolves nothing → polite alert + AuditLog(refused)
+    return [conversation]

@@ -17,8 +17,8 @@ from telegram.ext import (
 from bot.common import button, caller_of, mark_used, needs_draft, retire, run_service
 from bot.common import conversation as common_conversation
 from bot.deps import deps
+from bot.fallback import cancel
 from bot.keyboards import pattern
-from bot.report import cancel
 from bot.texts import render
 from db.engine import transaction
 from db.models import Report
@@ -40,7 +40,7 @@ def _review(context: ContextTypes.DEFAULT_TYPE, caller, report_id: int, accept: 
             accept=accept,
             comment=comment,
             now=d.now(),
-            tz=d.config.tz,
+            tz=d.tz,
         )
         return _about(report)
 

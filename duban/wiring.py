@@ -6,14 +6,12 @@ import datetime as dt
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.office import export_files
 from duban.config import Config, ConfigError, ScheduleConfig
-from jobs.delivery.contracts import Attachment, AttachmentMaker
+from jobs.delivery.contracts import AttachmentMaker
 from jobs.reporting import PlanWindowError, plan_window
 from jobs.runtime import Runtime
 from jobs.settings import LeaderInCharge, ReportingPlan, Schedule, Settings
 from jobs.workdays import WorkCalendar
-from messages.render import render_message
 
 
 def schedule_of(schedule: ScheduleConfig) -> Schedule:
@@ -65,38 +63,19 @@ def calendar_for(cfg: Config) -> WorkCalendar:
 
 
 def runtime(
-    cfg: Config, sessions: sessionmaker[Session], *, with_files: bool = False
+    cfg: Config,
+    sessions: sessionmaker[Session],
+    *,
+    attachments: AttachmentMaker | None = None,
 ) -> Runtime:
-    """What the clock and the deliverer run on. with_files: the office's weekly digest carries
-    the ledger and chart (a chat channel; the console prints text only)."""
+    """What the clock and the deliverer run on. attachments: the files of the office's weekly
+    digest (duban.office_files.weekly_files, for a chat channel; the console prints text)."""
     return Runtime(
         sessions=sessions,
         settings=engine_settings(cfg),
         calendar=calendar_for(cfg),
-        attachments=weekly_files(sessions, cfg) if with_files else None,
+        attachments=attachments,
     )
-
-
-def weekly_files(sessions: sessionmaker[Session], cfg: Config) -> AttachmentMaker:
-    """The weekly export's files: the 台账 workbook and the overdue-by-lead chart."""
-
-    async def make(today: dt.date, locale: str) -> tuple[Attachment, ...]:
-        xlsx, filename, png = await export_files(sessions, cfg, today)
-        return (
-            Attachment(
-                filename,
-                xlsx,
-                caption=render_message(locale, "bot_office.j2", "export_caption", today=today),
-            ),
-            Attachment(
-                "chart.png",
-                png,
-                caption=render_message(locale, "bot_office.j2", "chart_caption"),
-                photo=True,
-            ),
-        )
-
-    return make
 
 
 def config_plan_window(session: Session, cfg: Config, today: dt.date) -> tuple[dt.date, dt.date]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.contracts import MessageKind
@@ -154,6 +155,4 @@ def decide_extension(
 
 
 def _extensions(session: Session, period_id: int) -> list[Extension]:
-    from sqlalchemy import select
-
     return list(session.scalars(select(Extension).where(Extension.period_id == period_id)))

@@ -12,10 +12,11 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from db.models import AuditLog, Contact, Invite, Unit, UnitAlias
+from db.models.contacts import TELEGRAM
 
 DEFAULT_EXPIRY = dt.timedelta(days=7)
 _DURATION = re.compile(r"^\s*(\d+)\s*([dhm]?)\s*$")
@@ -76,20 +77,27 @@ def create_invite(
     return invite
 
 
+def account(channel: str, user_address: str) -> str:
+    """How an account is named in the audit log and the CLI: tg:501 on Telegram."""
+    return f"{'tg' if channel == TELEGRAM else channel}:{user_address}"
+
+
 def redeem_invite(
     session: Session,
     token: str,
     *,
-    tg_user_id: int,
-    chat_id: int,
+    user_address: str,
+    address: str,
     display_name: str,
     now: dt.datetime,
+    channel: str = TELEGRAM,
 ) -> Contact:
-    """Bind the account to the invite's unit. Unknown, expired or used tokens are refused
-    (RegistrationError) and the refusal is audited. Re-binding an account that is already an
-    active contact of another unit moves it (the old binding is revoked)."""
+    """Bind the account (user_address on channel, written to at address) to the invite's unit.
+    Unknown, expired or used tokens are refused (RegistrationError) and the refusal is audited.
+    Re-binding an account that is already an active contact of another unit moves it (the old
+    binding is revoked)."""
     invite = session.scalar(select(Invite).where(Invite.token == token))
-    actor = f"tg:{tg_user_id}"
+    actor = account(channel, user_address)
     reason = ""
     if invite is None:
         reason = "unknown"
@@ -110,14 +118,13 @@ def redeem_invite(
         )
         raise RegistrationError(reason, f"invite {reason}")
     assert invite is not None
-    for old in session.scalars(
-        select(Contact).where(Contact.tg_user_id == tg_user_id, Contact.revoked_at.is_(None))
-    ):
+    for old in session.scalars(_active(channel, user_address)):
         old.revoked_at = now
     contact = Contact(
         unit_id=invite.unit_id,
-        tg_user_id=tg_user_id,
-        chat_id=chat_id,
+        channel=channel,
+        user_address=user_address,
+        address=address,
         display_name=display_name[:200],
         bound_at=now,
     )
@@ -142,10 +149,16 @@ class ContactRow:
     id: int
     unit: str
     display_name: str
-    tg_user_id: int
-    chat_id: int
+    channel: str
+    user_address: str
+    address: str
     bound_at: dt.datetime
     state: str  # active | revoked | unreachable
+
+    @property
+    def account(self) -> str:
+        """tg:501: the account as the audit log names it."""
+        return account(self.channel, self.user_address)
 
 
 def list_contacts(session: Session, unit_name: str | None = None) -> list[ContactRow]:
@@ -164,8 +177,9 @@ def list_contacts(session: Session, unit_name: str | None = None) -> list[Contac
                 contact.id,
                 unit,
                 contact.display_name,
-                contact.tg_user_id,
-                contact.chat_id,
+                contact.channel,
+                contact.user_address,
+                contact.address,
                 contact.bound_at,
                 state,
             )
@@ -191,11 +205,14 @@ def revoke_contact(session: Session, contact_id: int, *, now: dt.datetime, actor
     return contact
 
 
-def active_contact(session: Session, tg_user_id: int) -> Contact | None:
-    """The caller's current binding, or None (unbound or revoked)."""
-    return session.scalar(
-        select(Contact)
-        .where(Contact.tg_user_id == tg_user_id, Contact.revoked_at.is_(None))
-        .order_by(Contact.id.desc())
-        .limit(1)
+def _active(channel: str, user_address: str) -> Select[tuple[Contact]]:
+    return select(Contact).where(
+        Contact.channel == channel,
+        Contact.user_address == user_address,
+        Contact.revoked_at.is_(None),
     )
+
+
+def active_contact(session: Session, user_address: str, channel: str = TELEGRAM) -> Contact | None:
+    """The caller's current binding, or None (unbound or revoked)."""
+    return session.scalar(_active(channel, user_address).order_by(Contact.id.desc()).limit(1))

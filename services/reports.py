@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -263,8 +263,6 @@ def review_report(
 
 
 def _is_latest(session: Session, report: Report) -> bool:
-    from sqlalchemy import func, select
-
     latest = session.scalar(select(func.max(Report.id)).where(Report.period_id == report.period_id))
     return latest == report.id
 

@@ -15,16 +15,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.app import build_application
-from bot.telegram_channel import TelegramChannel
 from db.contracts import Facts, MessageKind, Recipient, dedupe_key
 from db.engine import transaction
 from db.models import Assignment, AuditLog, Period, Report, Target, Task, Unit
 from db.models.periods import OPEN
 from db.models.tasks import LEAD, RESPONSIBLE
+from duban.bot_wiring import application, telegram_channel
 from duban.config import OfficeConfig, TelegramConfig
 from duban.context import AppContext
-from duban.wiring import engine_settings, weekly_files
+from duban.office_files import weekly_files
+from duban.wiring import engine_settings
 from jobs.delivery import deliver
 from jobs.outbox import enqueue
 from jobs.planner import ladder_anchor
@@ -111,7 +111,7 @@ class Env:
         await self.answer(who["id"], mark, "绑定成功")
 
     async def deliver(self) -> Any:
-        channel = TelegramChannel(self.app.bot)
+        channel = telegram_channel(self.ctx, self.app.bot)
         return await deliver(
             self.sessions,
             channel,
@@ -219,7 +219,7 @@ def make_world(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 
 def make_app(ctx, env_clock):  # type: ignore[no-untyped-def]
-    return build_application(ctx, TOKEN, now=lambda: env_clock["now"])
+    return application(ctx, TOKEN, now=lambda: env_clock["now"])
 
 
 @contextlib.asynccontextmanager

@@ -45,7 +45,7 @@ def add_table(sessions: sessionmaker[Session], table=TABLE, contacts: bool = Tru
             used = {n for leads, resp in table.values() for n in leads + resp}
             for name in sorted(used):
                 chat = 1000 + units[name]
-                s.add(Contact(unit_id=units[name], tg_user_id=chat, chat_id=chat))
+                s.add(Contact(unit_id=units[name], user_address=str(chat), address=str(chat)))
 
 
 def App(config: Config, sessions: sessionmaker[Session]) -> Runtime:

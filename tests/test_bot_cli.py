@@ -178,7 +178,7 @@ def test_tick_with_a_token_sends_through_the_configured_server(
     at = dt.datetime(2024, 3, 20, 10, 0, tzinfo=cfg.tz)
     with transaction(sessions) as s:
         unit = s.scalar(select(Unit).where(Unit.name == "区工信局"))
-        s.add(Contact(unit_id=unit.id, tg_user_id=501, chat_id=501, display_name="王工信"))
+        s.add(Contact(unit_id=unit.id, user_address="501", address="501", display_name="王工信"))
         recipient = Recipient.unit(unit.id)
         enqueue(
             s,
@@ -198,7 +198,7 @@ def test_tick_with_a_token_sends_through_the_configured_server(
     sent = [c for c in fake_server.calls if c.method == "sendMessage"]
     assert len(sent) == 1 and sent[0].chat_id == 501 and "任务7" in sent[0].text
     with sessions() as s:
-        assert s.scalar(select(SentMessage)).chat_id == 501
+        assert s.scalar(select(SentMessage)).address == "501"
 
 
 async def test_webhook_mode_receives_updates_pushed_by_the_server(
@@ -253,3 +253,37 @@ async def test_webhook_mode_receives_updates_pushed_by_the_server(
         stop.set()
         await asyncio.wait_for(task, 10)
         await server.stop()
+
+
+def test_contacts_lists_and_revokes_with_the_telegram_account(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`duban contacts` names an account as before contacts became (channel, address)."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from db.engine import make_engine, make_sessionmaker, transaction
+    from db.models import Unit
+    from duban.config import load_config
+    from services.registration import create_invite, redeem_invite
+
+    cfg_path = write_config(tmp_path)
+    cfg = load_config(str(cfg_path))
+    engine = make_engine(cfg.database_url)
+    at = dt.datetime(2024, 3, 20, 10, 0, tzinfo=cfg.tz)
+    with transaction(make_sessionmaker(engine)) as s:
+        assert s.scalar(select(Unit).where(Unit.name == "区工信局")) is not None
+        token = create_invite(s, "区工信局", now=at).token
+        redeem_invite(s, token, user_address="501", address="501", display_name="王工信", now=at)
+        token = create_invite(s, "区工信局", now=at).token
+        redeem_invite(
+            s, token, user_address="7000000123", address="7000000123", display_name="", now=at
+        )
+    engine.dispose()
+    capsys.readouterr()
+    assert main(["--config", str(cfg_path), "contacts", "--unit", "区工信局"]) == 0
+    assert capsys.readouterr().out == (
+        "   1  区工信局  王工信  tg:501  active  2024-03-20\n"
+        "   2  区工信局  -  tg:7000000123  active  2024-03-20\n"
+    )
+    assert main(["--config", str(cfg_path), "contacts", "revoke", "2"]) == 0
+    assert capsys.readouterr().out == "contact 2 (7000000123) revoked\n"

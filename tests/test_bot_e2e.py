@@ -45,7 +45,9 @@ async def test_registration_good_expired_replayed(env: Env) -> None:
     with env.sessions() as s:
         contacts = list(s.scalars(select(Contact)))
         invite = s.scalar(select(Invite).where(Invite.token == good))
-    assert [(c.tg_user_id, c.unit_id) for c in contacts] == [(IND["id"], env.ids["ind"])]
+    assert [(c.channel, c.user_address, c.address, c.unit_id) for c in contacts] == [
+        ("telegram", str(IND["id"]), str(IND["id"]), env.ids["ind"])
+    ]
     assert invite.used_at is not None and invite.contact_id == contacts[0].id
     assert {a.detail["reason"] for a in audit(env, "invite.redeem", refused=True)} == {
         "used",
@@ -78,6 +80,19 @@ async def test_a_message_the_bot_cannot_place_gets_a_hint_not_silence(env: Env) 
         assert "/report" in hint.text and "/tasks" in hint.text
     with env.sessions() as s:
         assert s.scalar(select(Report)) is None
+
+
+async def test_view_button_shows_the_task(env: Env) -> None:
+    """查看任务 under a reminder: the task's text, its target and the current period."""
+    await env.bind(IND, "区工信局")
+    reminder = await env.reminder(IND, "ind7")
+    mark = await env.press(IND, reminder, "查看任务")
+    assert (await env.answer(IND["id"], mark)).text == (
+        "<b>任务7</b>（责任单位：区工信局）\n"
+        "服务业增加值达到1087亿元。\n"
+        "量化目标：服务业增加值达到1087亿元\n"
+        "本期：2024-03，截止 3月25日（周一），待报送"
+    )
 
 
 async def test_inside_a_dialogue_a_message_of_the_wrong_kind_is_answered(env: Env) -> None:
@@ -375,7 +390,7 @@ async def test_delivery_errors_are_sorted(env: Env) -> None:
     env.clock["now"] = NOW.replace(hour=11)
     await env.deliver()
     with env.sessions() as s:
-        contact = s.scalar(select(Contact).where(Contact.tg_user_id == IND["id"]))
+        contact = s.scalar(select(Contact).where(Contact.user_address == str(IND["id"])))
         assert contact.unreachable_at is not None and "blocked" in contact.unreachable_reason
     # Chat not found: the same for the lead's contact.
     server.fail(
@@ -384,7 +399,7 @@ async def test_delivery_errors_are_sorted(env: Env) -> None:
     env.remind("lead7")
     await env.deliver()
     with env.sessions() as s:
-        contact = s.scalar(select(Contact).where(Contact.tg_user_id == DEV["id"]))
+        contact = s.scalar(select(Contact).where(Contact.user_address == str(DEV["id"])))
         assert contact.unreachable_at is not None and "not found" in contact.unreachable_reason
 
 

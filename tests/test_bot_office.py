@@ -108,7 +108,7 @@ async def test_long_status_and_tasks_go_out_whole(env: Env) -> None:
 async def test_errors_are_brief_escaped_and_logged_without_personal_data(
     env: Env, monkeypatch, caplog
 ) -> None:  # type: ignore[no-untyped-def]
-    from bot import report
+    from bot import report_submit
 
     await env.bind(IND, "区工信局")
     reminder = await env.reminder(IND, "ind9")
@@ -117,7 +117,7 @@ async def test_errors_are_brief_escaped_and_logged_without_personal_data(
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError(f"INSERT failed for {secret_text!r} via /bot{TOKEN}/sendMessage")
 
-    monkeypatch.setattr(report, "submit_report", broken)
+    monkeypatch.setattr(report_submit, "submit_report", broken)
     mark = await env.say(IND, secret_text, reply_to=env.server.message_of(reminder))
     reply = await env.answer(IND["id"], mark, "出错了")
     assert "_failed" not in reply.params and len(reply.text) < 200

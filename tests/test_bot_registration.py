@@ -21,7 +21,9 @@ def active_units(env: Env, who: dict) -> list[int]:
         return [
             c.unit_id
             for c in s.scalars(
-                select(Contact).where(Contact.tg_user_id == who["id"], Contact.revoked_at.is_(None))
+                select(Contact).where(
+                    Contact.user_address == str(who["id"]), Contact.revoked_at.is_(None)
+                )
             )
         ]
 
@@ -47,7 +49,7 @@ async def test_a_revoked_contact_cannot_come_back_through_its_old_link(env: Env)
     mark = await env.say(IND, f"/start {token}")
     await env.answer(IND["id"], mark, "绑定成功")
     with transaction(env.sessions) as s:
-        contact = s.scalar(select(Contact).where(Contact.tg_user_id == IND["id"]))
+        contact = s.scalar(select(Contact).where(Contact.user_address == str(IND["id"])))
         revoke_contact(s, contact.id, now=NOW)
     mark = await env.say(IND, f"/start {token}")
     assert "已被使用过" in (await env.answer(IND["id"], mark)).text

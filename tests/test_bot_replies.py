@@ -116,11 +116,24 @@ async def test_unsupported_reply_gets_a_clear_answer(env: Env, kind: str) -> Non
     assert reports(env) == []
 
 
+NOT_UNDERSTOOD = (
+    "要报送进展，请直接“回复”提醒消息（文字、照片或文件均可），或发送 /report。"
+    "发送 /tasks 查看本单位的任务，/help 查看全部命令。"
+)
+
+
 async def test_plain_text_that_is_no_reply_says_how_to_report(env: Env) -> None:
+    """The one answer a bound contact gets to a message that is no reply (text or a photo),
+    word for word, and nothing is filed."""
     await env.bind(IND, "区工信局")
     mark = await env.say(IND, "你好，请问怎么报送？")
     reply = await env.answer(IND["id"], mark)
-    assert "回复" in reply.text and "/report" in reply.text
+    assert reply.text == NOT_UNDERSTOOD
+    mark = env.server.mark()
+    await env.server.send_text(IND, "截至3月底完成", photo="P-1")
+    assert (await env.answer(IND["id"], mark)).text == NOT_UNDERSTOOD
+    answers = [c for c in env.server.sent_to(IND["id"]) if c.text == NOT_UNDERSTOOD]
+    assert len(answers) == 2
     assert reports(env) == []
 
 

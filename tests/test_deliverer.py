@@ -30,7 +30,9 @@ def unit_id(sessions, name: str) -> int:
 
 def add_contact(sessions, unit: int, chat: int, locale: str = "") -> int:
     with transaction(sessions) as s:
-        c = Contact(unit_id=unit, tg_user_id=chat, chat_id=chat, display_name=f"c{chat}")
+        c = Contact(
+            unit_id=unit, user_address=str(chat), address=str(chat), display_name=f"c{chat}"
+        )
         c.locale = locale
         s.add(c)
         s.flush()
@@ -121,7 +123,11 @@ async def test_one_digest_per_recipient_most_severe_first(config, sessions):
     assert report.items_sent == 4
     with sessions() as s:
         sent = s.scalars(select(SentMessage)).all()
-        assert {m.chat_id for m in sent} == {1001, 1002, 2001}
+        assert {(m.channel, m.address) for m in sent} == {
+            ("telegram", "1001"),
+            ("telegram", "1002"),
+            ("telegram", "2001"),
+        }
         row = s.scalar(select(OutboxItem).where(OutboxItem.kind == "overdue"))
         assert sorted(chat for chat, _ in row.message_ids) == ["1001", "1002"]
 
@@ -337,7 +343,7 @@ async def test_a_notice_says_what_was_true_when_it_was_planned(config, sessions)
         s.scalar(select(Task).where(Task.number == 7)).text = "另一个标题，后来改的"
         for contact_unit in ("区发改局", "区工信局"):
             uid = s.scalar(select(Unit.id).where(Unit.name == contact_unit))
-            s.add(Contact(unit_id=uid, tg_user_id=uid, chat_id=5000 + uid))
+            s.add(Contact(unit_id=uid, user_address=str(uid), address=str(5000 + uid)))
     with sessions() as s:
         items = {r.kind: r.payload["item"] for r in s.scalars(select(OutboxItem))}
     assert {"overdue", "escalation_lead"} <= set(items)

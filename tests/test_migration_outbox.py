@@ -1,4 +1,4 @@
-"""Migration 0002 on a database the first release (revision 0001) made: a reminder still
+"""Migration 0003 on a database the first release (revision 0001) made: a reminder still
 waiting in its outbox — stored then without a payload — gets its frozen facts, and goes out
 as that release would have sent it."""
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from engine_fixtures import App, with_window
+from migration_0002 import upgrade_release_database
 from pg_server import postgres_server
 from sqlalchemy import func, select
 from test_tick import every, outbox_keys, run_ticks
@@ -106,6 +107,16 @@ async def test_postgres_gives_the_same_outbox_as_sqlite(
     # Row ids may be handed out in another order; what was sent, to whom and when is the same.
     assert len(pg_keys) == len(lite_keys) == len(set(pg_keys))
     assert pg_messages == lite_messages
+
+
+def test_0002_keeps_release_data_on_postgres(pg_url: str) -> None:
+    """A database the 0001 release filled, upgraded to head on PostgreSQL (its own database:
+    the other tests' schema is already at head)."""
+    admin = make_engine(pg_url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("CREATE DATABASE release_0001")
+    admin.dispose()
+    upgrade_release_database(make_engine(pg_url.replace("/duban?", "/release_0001?")))
 
 
 def test_one_deliverer_per_postgres_database(pg_url: str) -> None:

@@ -43,11 +43,15 @@ def world(sessions: sessionmaker[Session]) -> dict[str, int]:
                 due_on=dt.date(2024, 3, 25),
                 state=OPEN,
             )
-            c = Contact(unit_id=units[name].id, tg_user_id=len(ids), chat_id=100 + len(ids))
+            c = Contact(
+                unit_id=units[name].id,
+                user_address=str(len(ids)),
+                address=str(100 + len(ids)),
+            )
             s.add_all([p, c])
             s.flush()
             ids[f"{role}_period"], ids[f"{role}_contact"] = p.id, c.id
-        other = Contact(unit_id=units["区商务局"].id, tg_user_id=99, chat_id=199)
+        other = Contact(unit_id=units["区商务局"].id, user_address="99", address="199")
         s.add(other)
         s.flush()
         ids["stranger"] = other.id

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.models.base import Base
 from db.models.units import Unit
 from db.types import UTCDateTime, utcnow
+
+TELEGRAM = "telegram"  # the channel every contact had before identity became (channel, address)
 
 
 class Contact(Base):
@@ -17,8 +19,12 @@ class Contact(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
-    tg_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # Identity is (channel, address), so another channel is a new Channel class, not a schema
+    # change. user_address: who the person is on the channel (Telegram: the user id as text);
+    # address: where their messages go (Telegram: the private chat's id as text).
+    channel: Mapped[str] = mapped_column(String(20), default=TELEGRAM)
+    user_address: Mapped[str] = mapped_column(String(100), index=True)
+    address: Mapped[str] = mapped_column(String(100))
     display_name: Mapped[str] = mapped_column(String(200), default="")
     locale: Mapped[str] = mapped_column(String(10), default="")  # empty = the config's locale
     bound_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     ForeignKey,
     Index,
     SmallInteger,
@@ -33,6 +32,7 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from db.contracts import Recipient, RecipientColumn
 from db.models.base import Base
+from db.models.contacts import TELEGRAM
 from db.types import UTCDateTime, utcnow
 
 PENDING = "pending"
@@ -127,11 +127,12 @@ class SentMessage(Base):
     answering about these items."""
 
     __tablename__ = "sent_messages"
-    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+    __table_args__ = (UniqueConstraint("channel", "address", "message_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
-    message_id: Mapped[int] = mapped_column(BigInteger)
+    channel: Mapped[str] = mapped_column(String(20), default=TELEGRAM)
+    address: Mapped[str] = mapped_column(String(100))  # the chat it went to (Telegram: its id)
+    message_id: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(30))
     recipient: Mapped[Recipient] = mapped_column(RecipientColumn)
     period_ids: Mapped[list[int]] = mapped_column(JSON, default=list)

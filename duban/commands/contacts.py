@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
                     raise UserError("usage: duban contacts revoke ID (ids: `duban contacts`)")
                 contact = revoke_contact(session, args.id, now=now)
                 print(
-                    f"contact {contact.id} ({contact.display_name or contact.tg_user_id}) revoked"
+                    f"contact {contact.id} ({contact.display_name or contact.user_address}) revoked"
                 )
                 return 0
             rows = list_contacts(session, args.unit)
@@ -40,7 +40,5 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         bound = r.bound_at.astimezone(ctx.config.tz).strftime("%Y-%m-%d")
-        print(
-            f"{r.id:>4}  {r.unit}  {r.display_name or '-'}  tg:{r.tg_user_id}  {r.state}  {bound}"
-        )
+        print(f"{r.id:>4}  {r.unit}  {r.display_name or '-'}  {r.account}  {r.state}  {bound}")
     return 0

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from db.models import Task
 from duban import context
 from duban.errors import UserError
+from duban.ledger import build_ledger
 
 
 def _date(text: str) -> dt.date:
@@ -45,8 +46,6 @@ def run(args: argparse.Namespace) -> int:
     as_of = args.at or dt.datetime.now(ctx.config.tz).date()
     out = Path(args.output)
     if args.what == "ledger":
-        from duban.ledger import build_ledger
-
         if out.suffix.lower() != ".xlsx":
             raise UserError(f"{out}: the ledger is an .xlsx workbook; name the file *.xlsx")
         if not out.parent.is_dir():
@@ -55,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
             build_ledger(session, ctx.config, as_of, dest=out)
         print(f"ledger as of {as_of}: {out}")
         return 0
+    # Lazy: matplotlib loads only for chart export, not for every `duban` command.
     from duban.charts import write_charts
 
     if out.exists() and not out.is_dir():

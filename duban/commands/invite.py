@@ -13,8 +13,10 @@ import sys
 
 from db.engine import transaction
 from duban import context
+from duban.config import Config
 from duban.errors import UserError
 from duban.importer import NameIndex
+from duban.telegram_token import load_token, telegram_errors
 from services.registration import (
     RegistrationError,
     create_invite,
@@ -30,20 +32,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
-async def bot_username(cfg, token: str) -> str:  # type: ignore[no-untyped-def]
+async def bot_username(cfg: Config, token: str) -> str:
     """getMe through the configured server, proxy and all."""
-    from bot.app import builder_for
-    from bot.credentials import telegram_errors
+    # Lazy: python-telegram-bot loads only for the commands that talk to Telegram.
+    from duban.bot_wiring import application_builder
 
-    app = builder_for(cfg, token).updater(None).build()
+    app = application_builder(cfg, token).updater(None).build()
     with telegram_errors(cfg, token):
         async with app:
             return app.bot.username
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.credentials import install_redaction, load_token
-
     ctx = context.load(args)
     with ctx.sessions() as session:  # an unknown unit is the first thing to tell
         try:
@@ -58,7 +58,6 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     token = load_token(ctx.config)
-    install_redaction(token)
     now = dt.datetime.now(ctx.config.tz)
     try:
         expires = parse_duration(args.expires)

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from sqlalchemy import case, func, select
+
+from db.models import Digest, OutboxItem
+from db.models.outbox import DEAD, FAILED, PARTIAL, SENDING
 from duban import context
 from duban.argtypes import whole_number
+from duban.wiring import engine_settings
+from jobs.delivery.route import route
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -17,13 +23,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from sqlalchemy import case, func, select
-
-    from db.models import Digest, OutboxItem
-    from db.models.outbox import DEAD, FAILED, PARTIAL, SENDING
-    from duban.wiring import engine_settings
-    from jobs.delivery.route import route
-
     ctx = context.load(args)
     tz = ctx.config.tz
     with ctx.sessions() as session:
@@ -43,7 +42,10 @@ def run(args: argparse.Namespace) -> int:
             .order_by(OutboxItem.due_at.desc(), OutboxItem.id.desc())
             .limit(args.limit)
         ).all()
-        targets = route(session, engine_settings(ctx.config), {r.recipient for r in rows})
+        # Only the names are shown: any channel's routing gives them.
+        targets = route(
+            session, engine_settings(ctx.config), {r.recipient for r in rows}, "telegram"
+        )
     summary = ", ".join(f"{state} {n}" for state, n in sorted(counts.items())) or "empty"
     print(f"outbox: {summary}")
     if not rows:

@@ -11,11 +11,18 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import signal
+from urllib.parse import urlparse
 
 from duban import context
 from duban.argtypes import whole_number
+from duban.commands.tick import make_channel, sole_deliverer
 from duban.errors import UserError
+from duban.telegram_token import load_token, telegram_errors
+from duban.wiring import runtime
+from jobs.clock import start_clock
+from jobs.delivery.contracts import AttachmentMaker
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +50,11 @@ async def serve(  # type: ignore[no-untyped-def]
     *,
     stop: asyncio.Event | None = None,
     clock: bool = True,
+    attachments: AttachmentMaker | None = None,
 ) -> None:
     """Start the bot (when given) and the clock in this loop; wait for SIGINT/SIGTERM; stop in
     reverse order. PTB: `async with app` → updater.start_polling (or start_webhook) →
     app.start(); the clock sends through the same Bot (one HTTP client, one rate limiter)."""
-
-    from duban.wiring import runtime
-    from jobs.clock import start_clock
-
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -67,7 +71,7 @@ async def serve(  # type: ignore[no-untyped-def]
             log.info("duban: bot @%s receiving updates", app.bot.username)
         scheduler = None
         if clock:
-            rt = runtime(ctx.config, ctx.sessions, with_files=app is not None)
+            rt = runtime(ctx.config, ctx.sessions, attachments=attachments)
             scheduler = start_clock(rt, channel, interval=dt.timedelta(seconds=interval))
             log.info(
                 "duban: clock running every %d s (time zone %s)",
@@ -84,9 +88,6 @@ async def serve(  # type: ignore[no-untyped-def]
 async def _start_updates(ctx: context.AppContext, app) -> None:  # type: ignore[no-untyped-def]
     tg = ctx.config.telegram
     if tg.mode == "webhook" and tg.webhook is not None:
-        import os
-        from urllib.parse import urlparse
-
         secret = os.environ.get(tg.webhook.secret_token_env, "")
         if not secret:
             raise UserError(
@@ -115,21 +116,21 @@ async def _stop_bot(app) -> None:  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
-    from duban.commands.tick import make_channel, sole_deliverer
-
     ctx = context.load(args)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line a minute otherwise
     if args.console:
         with sole_deliverer(ctx):
             asyncio.run(serve(ctx, make_channel(ctx, True), args.interval))
         return 0
-    from bot.app import build_application
-    from bot.credentials import load_token, telegram_errors
-    from bot.telegram_channel import TelegramChannel
+    # Lazy: python-telegram-bot (and the ledger's openpyxl/matplotlib) load only for the
+    # commands that talk to Telegram, not for every `duban` command.
+    from duban.bot_wiring import application, telegram_channel
+    from duban.office_files import weekly_files
 
     token = load_token(ctx.config)  # without one: says exactly which variable to set
-    app = build_application(ctx, token)
-    channel = TelegramChannel(app.bot)
+    app = application(ctx, token)
+    channel = telegram_channel(ctx, app.bot)
     with sole_deliverer(ctx), telegram_errors(ctx.config, token):  # for the process's life
-        asyncio.run(serve(ctx, channel, args.interval, app=app))
+        files = weekly_files(ctx.sessions, ctx.config)  # the office's weekly digest's
+        asyncio.run(serve(ctx, channel, args.interval, app=app, attachments=files))
     return 0

@@ -76,6 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    # Lazy: the simulator's engine loads only for this command, not for every `duban` command.
     from duban.simulate import SimOptions, format_jsonl, format_text, simulate
 
     try:

@@ -16,7 +16,12 @@ from collections.abc import Iterator
 
 from duban import context
 from duban.errors import UserError
-from duban.wiring import config_plan_window
+from duban.telegram_token import load_token, telegram_errors
+from duban.wiring import config_plan_window, runtime
+from jobs.delivery import recover_stale
+from jobs.delivery.console import ConsoleChannel
+from jobs.delivery_lock import DeliveryBusy, delivery_lock
+from jobs.tick import tick
 
 
 def _moment(text: str) -> dt.datetime:
@@ -45,32 +50,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def make_channel(ctx: context.AppContext, console: bool):  # type: ignore[no-untyped-def]
     """The configured channel: with --console, or without a bot token, digests are printed;
     with a token, they go through Telegram (the configured Bot API server)."""
-    from jobs.delivery.console import ConsoleChannel
-
     if console or not has_token(ctx):
         return ConsoleChannel()
-    from telegram import Bot
+    # Lazy: python-telegram-bot (and the ledger's openpyxl/matplotlib) load only for the
+    # commands that talk to Telegram, not for every `duban` command.
+    from duban.bot_wiring import telegram_bot, telegram_channel
 
-    from bot.credentials import install_redaction, load_token
-    from bot.telegram_channel import TelegramChannel
-
-    token = load_token(ctx.config)
-    install_redaction(token)
-    tg = ctx.config.telegram
-    from telegram.request import HTTPXRequest
-
-    bot = Bot(
-        token,
-        base_url=tg.base_url or "https://api.telegram.org/bot",
-        base_file_url=tg.base_file_url or "https://api.telegram.org/file/bot",
-        request=HTTPXRequest(proxy=tg.proxy or None),
-    )
-    return TelegramChannel(bot)
+    return telegram_channel(ctx, telegram_bot(ctx.config, load_token(ctx.config)))
 
 
 def has_token(ctx: context.AppContext) -> bool:
-    from bot.credentials import load_token
-
     try:
         load_token(ctx.config)
     except UserError:
@@ -82,9 +71,6 @@ def has_token(ctx: context.AppContext) -> bool:
 def sole_deliverer(ctx: context.AppContext) -> Iterator[None]:
     """Hold the database's delivery lock (jobs/delivery_lock.py) and put back what a killed
     run left in flight; refuse clearly if another process is delivering."""
-    from jobs.delivery import recover_stale
-    from jobs.delivery_lock import DeliveryBusy, delivery_lock
-
     try:
         with delivery_lock(ctx.engine):
             recover_stale(ctx.sessions)
@@ -94,10 +80,6 @@ def sole_deliverer(ctx: context.AppContext) -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.credentials import telegram_errors
-    from duban.wiring import runtime
-    from jobs.tick import tick
-
     ctx = context.load(args)
     now = args.at or dt.datetime.now(ctx.config.tz)
     if now.tzinfo is None:
@@ -106,7 +88,13 @@ def run(args: argparse.Namespace) -> int:
 
     done: list = []
     bot = getattr(channel, "bot", None)
-    rt = runtime(ctx.config, ctx.sessions, with_files=bot is not None)
+
+    attachments = None
+    if bot is not None:  # the office's weekly digest carries the ledger and chart
+        from duban.office_files import weekly_files  # lazy, as in make_channel
+
+        attachments = weekly_files(ctx.sessions, ctx.config)
+    rt = runtime(ctx.config, ctx.sessions, attachments=attachments)
 
     async def one_tick() -> None:
         # The report is handed back through `done`, not returned: Python 3.11's asyncio.run

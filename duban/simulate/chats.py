@@ -8,10 +8,10 @@ from jobs.delivery import Outgoing, SendResult
 
 
 class SimulatedChats:
-    """A channel that delivers everything, by name too: the office may have no chat
-    configured, and a simulated year still shows what it would get."""
+    """The simulated contacts' Telegram: every message arrives, by name too (the office may
+    have no chat configured, and a simulated year still shows what it would get)."""
 
-    name = "simulated"
+    name = "telegram"
     needs_addresses = False
     supports_buttons = False
 

@@ -112,8 +112,8 @@ def add_contacts(sessions: sessionmaker[Session]) -> dict[int, int]:
         for unit_id in sorted(unit_ids):
             contact = Contact(
                 unit_id=unit_id,
-                tg_user_id=900_000_000 + unit_id,
-                chat_id=900_000_000 + unit_id,
+                user_address=str(900_000_000 + unit_id),
+                address=str(900_000_000 + unit_id),
                 display_name=f"simulated contact {unit_id}",
             )
             session.add(contact)

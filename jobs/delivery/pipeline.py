@@ -101,7 +101,7 @@ class _Run:
             for digest in digests:
                 if not digest.items:
                     record.mark_dropped(session, digest)
-            targets = route(session, self.settings, claimed)
+            targets = route(session, self.settings, claimed, self.channel.name)
         for recipient in recipients:  # in recipient order (the claim returns any order)
             for digest in claimed.get(recipient, ()):
                 if digest.items:
@@ -134,11 +134,12 @@ class _Run:
         with transaction(self.sessions) as session:
             if result.sent:  # also before a temporary error: a reply to it is matched
                 record.record_sent_messages(
-                    session, digest.recipient, kind, result.sent, messages[0].period_ids, self.now
-                )
+                    session, self.channel.name, digest.recipient, kind, result.sent,
+                    messages[0].period_ids, self.now,
+                )  # fmt: skip
             if result.unreachable:
                 report.unreachable_contacts += record.mark_unreachable(
-                    session, self.settings, self.now, target, result.unreachable
+                    session, self.settings, self.now, target, self.channel.name, result.unreachable
                 )
             if result.temporary_error:
                 cal = self.cal

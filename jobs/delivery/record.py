@@ -137,6 +137,7 @@ def mark_unreachable(
     settings: Settings,
     now: dt.datetime,
     target: Target,
+    channel: str,
     addresses: dict[str, str],
 ) -> int:
     """Addresses gone for good (blocked, not found): their contacts are marked unreachable and
@@ -147,14 +148,15 @@ def mark_unreachable(
     contacts = session.scalars(
         select(Contact).where(
             Contact.unit_id == target.unit_id,
-            Contact.chat_id.in_([int(a) for a in addresses]),
+            Contact.channel == channel,
+            Contact.address.in_(list(addresses)),
             Contact.unreachable_at.is_(None),
         )
     ).all()
     kind = MessageKind.UNREACHABLE
     for contact in contacts:
         contact.unreachable_at = now
-        contact.unreachable_reason = addresses[str(contact.chat_id)][:200]
+        contact.unreachable_reason = addresses[contact.address][:200]
         to_office(
             session,
             office_name=settings.office_name,
@@ -162,7 +164,7 @@ def mark_unreachable(
             facts=Facts(
                 unit=target.name,
                 details={
-                    "text": f"{contact.display_name or contact.chat_id}: "
+                    "text": f"{contact.display_name or contact.address}: "
                     f"{contact.unreachable_reason}",
                     "contact_id": contact.id,
                 },
@@ -179,12 +181,13 @@ def mark_unreachable(
 def _sent_insert(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(SentMessage.__table__).on_conflict_do_nothing(
-        index_elements=["chat_id", "message_id"]
+        index_elements=["channel", "address", "message_id"]
     )
 
 
 def record_sent_messages(
     session: Session,
+    channel: str,
     recipient: Recipient,
     kind: MessageKind,
     sent: list[tuple[str, str]],
@@ -196,8 +199,9 @@ def record_sent_messages(
         _sent_insert(session.get_bind().dialect.name),
         [
             {
-                "chat_id": int(address),
-                "message_id": int(message_id),
+                "channel": channel,
+                "address": address,
+                "message_id": message_id,
                 "kind": kind,
                 "recipient": recipient,
                 "period_ids": list(period_ids),

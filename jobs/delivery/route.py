@@ -1,7 +1,8 @@
 """Route: a recipient becomes the addresses its digest goes to, grouped by locale.
 
 A unit → its active, reachable contacts on the channel; the office → the config's chats;
-a leader in charge → its chats. A recipient nobody can receive for gets a `reason` instead.
+a leader in charge → its chats (the config's chat ids are Telegram's). A recipient nobody can
+receive for gets a `reason` instead.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from messages.render import normalise_locale
 
 # Each unit's name with its active, reachable contacts (none: one row of NULLs), in one query.
 _UNIT_CONTACTS = (
-    select(Unit.id, Unit.name, Contact.chat_id, Contact.locale)
+    select(Unit.id, Unit.name, Contact.address, Contact.locale)
     .outerjoin(
         Contact,
         (Contact.unit_id == Unit.id)
+        & (Contact.channel == bindparam("channel"))
         & Contact.revoked_at.is_(None)
         & Contact.unreachable_at.is_(None),
     )
@@ -32,12 +34,14 @@ _UNIT_CONTACTS = (
 )
 CHUNK = 500
 NO_CONTACT = "no active, reachable contact (invite one: duban invite)"
+CONFIG_CHANNEL = "telegram"  # office.chat_ids and leaders[].chat_ids are Telegram chats
 
 
 def route(
-    session: Session, settings: Settings, recipients: Iterable[Recipient]
+    session: Session, settings: Settings, recipients: Iterable[Recipient], channel: str
 ) -> dict[Recipient, Target]:
-    """Targets of these recipients, with one query for all units (names and contacts)."""
+    """Targets of these recipients on `channel`, with one query for all units (names and
+    contacts)."""
     recipients = list(recipients)
     default_locale = normalise_locale(settings.locale)
     unit_ids = sorted(r.ref for r in recipients if r.kind is RecipientKind.UNIT)
@@ -46,14 +50,18 @@ def route(
     conn = session.connection()
     for start in range(0, len(unit_ids), CHUNK):
         chunk = unit_ids[start : start + CHUNK]
-        for unit_id, name, address, locale in conn.execute(_UNIT_CONTACTS, {"units": chunk}):
+        params = {"units": chunk, "channel": channel}
+        for unit_id, name, address, locale in conn.execute(_UNIT_CONTACTS, params):
             names[unit_id] = name
             if address is None:
                 continue  # no contact
             loc = normalise_locale(locale) if locale else default_locale
             if str(address) not in addresses[unit_id][loc]:
                 addresses[unit_id][loc].append(str(address))
-    return {r: _target(r, settings, default_locale, names, addresses) for r in recipients}
+    configured = channel == CONFIG_CHANNEL
+    return {
+        r: _target(r, settings, default_locale, names, addresses, configured) for r in recipients
+    }
 
 
 def _target(
@@ -62,6 +70,7 @@ def _target(
     default_locale: str,
     names: dict[int, str],
     addresses: dict[int, dict[str, list[str]]],
+    configured: bool,
 ) -> Target:
     if recipient.kind is RecipientKind.UNIT:
         unit_id = recipient.ref
@@ -73,7 +82,7 @@ def _target(
             reason="" if groups else NO_CONTACT,
         )
     if recipient.kind is RecipientKind.OFFICE:
-        office = tuple(str(c) for c in settings.office_chat_ids)
+        office = tuple(str(c) for c in settings.office_chat_ids) if configured else ()
         return Target(
             settings.office_name,
             ((default_locale, office),),
@@ -84,7 +93,7 @@ def _target(
         return Target(
             recipient.key, ((default_locale, ()),), reason=f"unknown recipient {recipient.key!r}"
         )
-    chats = tuple(str(c) for c in leader.chat_ids)
+    chats = tuple(str(c) for c in leader.chat_ids) if configured else ()
     return Target(
         leader.name,
         ((default_locale, chats),),

@@ -1,7 +1,7 @@
 """outbox items are self-contained snapshots, dropped with a reason when they no longer hold
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-02 13:40:00
 
 The first release stored no payload for a period's ladder stages (the deliverer rebuilt them
@@ -18,8 +18,8 @@ from alembic import op
 
 import db.types
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
