@@ -252,8 +252,6 @@ def _fit(part: str, limit: int) -> str:
 
 
 def _strip_tags(text: str) -> str:
-    import re
-
     return re.sub(r"<[^>]*>", "", text)
 
 

@@ -21,7 +21,7 @@ from duban.config import Config, load_config
 from duban.context import AppContext, open_context
 from duban.wiring import runtime
 from jobs.delivery import Outgoing, recover_stale
-from jobs.delivery_lock import delivery_lock
+from jobs.delivery.lock import delivery_lock
 from jobs.tick import tick
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

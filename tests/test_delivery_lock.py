@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from db.engine import make_engine
 from duban.cli import main
 from duban.config import example_config_path
-from jobs.delivery_lock import DeliveryBusy, delivery_lock
+from jobs.delivery.lock import DeliveryBusy, delivery_lock
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -50,7 +50,7 @@ def test_the_lock_dies_with_a_killed_holder(engine: Engine, tmp_path: Path) -> N
 _HOLD = """
 import sys, time
 from db.engine import make_engine
-from jobs.delivery_lock import delivery_lock
+from jobs.delivery.lock import delivery_lock
 with delivery_lock(make_engine(sys.argv[1])):
     print("held", flush=True)
     time.sleep(60)

@@ -1,6 +1,6 @@
-"""The import direction db ← messages ← jobs ← services ← bot ← duban, where it already holds:
-bot/ and services/ import nothing from the shell (duban/), and have no function-local import
-that could hide a cycle."""
+"""The import direction db ← messages ← jobs ← services ← bot ← duban: a package imports only
+packages to its left, and (below the shell) has no function-local import that could hide a
+cycle. The shell's CLI commands may import lazily what is slow to load, for start-up time."""
 
 from __future__ import annotations
 
@@ -35,12 +35,17 @@ def imports(package: str) -> list[tuple[str, int, str, bool]]:
     return found
 
 
-@pytest.mark.parametrize("package", ["bot", "services"])
-def test_no_import_of_the_shell(package: str) -> None:
-    upward = [(f, line, m) for f, line, m, _ in imports(package) if m.split(".")[0] == "duban"]
+ORDER = ("db", "messages", "jobs", "services", "bot", "duban")
+
+
+@pytest.mark.parametrize("package", ORDER[:-1])
+def test_imports_point_one_way(package: str) -> None:
+    above = set(ORDER[ORDER.index(package) + 1 :])
+    upward = [(f, line, m) for f, line, m, _ in imports(package) if m.split(".")[0] in above]
     assert upward == []
 
 
-@pytest.mark.parametrize("package", ["bot", "services"])
+@pytest.mark.parametrize("package", ORDER[:-1])
 def test_no_function_local_imports(package: str) -> None:
-    assert [(f, line, m) for f, line, m, local in imports(package) if local] == []
+    found = [(f, line, m) for f, line, m, local in imports(package) if local]
+    assert [x for x in found if "/migrations/" not in x[0]] == []

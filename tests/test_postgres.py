@@ -121,7 +121,7 @@ def test_0002_keeps_release_data_on_postgres(pg_url: str) -> None:
 
 def test_one_deliverer_per_postgres_database(pg_url: str) -> None:
     """Scaled out, two hosts share the database: the advisory lock lets one deliver."""
-    from jobs.delivery_lock import DeliveryBusy, delivery_lock
+    from jobs.delivery.lock import DeliveryBusy, delivery_lock
 
     first, second = make_engine(pg_url), make_engine(pg_url)
     try:

@@ -20,7 +20,7 @@ from duban.telegram_token import load_token, telegram_errors
 from duban.wiring import config_plan_window, runtime
 from jobs.delivery import recover_stale
 from jobs.delivery.console import ConsoleChannel
-from jobs.delivery_lock import DeliveryBusy, delivery_lock
+from jobs.delivery.lock import DeliveryBusy, delivery_lock
 from jobs.tick import tick
 
 
@@ -69,7 +69,7 @@ def has_token(ctx: context.AppContext) -> bool:
 
 @contextlib.contextmanager
 def sole_deliverer(ctx: context.AppContext) -> Iterator[None]:
-    """Hold the database's delivery lock (jobs/delivery_lock.py) and put back what a killed
+    """Hold the database's delivery lock (jobs/delivery/lock.py) and put back what a killed
     run left in flight; refuse clearly if another process is delivering."""
     try:
         with delivery_lock(ctx.engine):

@@ -8,6 +8,8 @@
     send.py     through the Channel (transport only); exceptions are temporary errors
     record.py   sent / retry with backoff (retry.py) / dead / unreachable, one transaction
     pipeline.py the order of the stages: `deliver`
+    lock.py     one deliverer per database (held by `duban run` and `duban tick`)
+    console.py  the console channel (`duban tick` without a bot token)
 
 contracts.py holds the values they pass along and the Channel interface.
 """

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,8 +52,6 @@ def delivery_lock(engine: Engine) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
-    import fcntl
-
     # "a+": never truncate what the holder wrote before we know we hold the lock. The file is
     # left in place afterwards: unlinking it could let two processes lock different files.
     with path.open("a+", encoding="utf-8") as fh:
