@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
@@ -69,9 +70,18 @@ def shown(url: URL | Engine) -> str:
     return (url.url if isinstance(url, Engine) else url).render_as_string(hide_password=True)
 
 
+def json_text(value: object) -> str:
+    """JSON columns as compact UTF-8 text, through orjson: every outbox item carries its
+    frozen facts as JSON, and a busy tick writes (and delivery reads) 100 000 of them; the
+    standard library's json takes ≈ 10 µs a payload each way, orjson ≈ 1."""
+    return orjson.dumps(value).decode()
+
+
 def _create(parsed: URL, url: str, **options: object) -> Engine:
     try:
-        return create_engine(url, **options)  # type: ignore[arg-type]
+        return create_engine(  # type: ignore[call-overload,no-any-return]
+            url, json_serializer=json_text, json_deserializer=orjson.loads, **options
+        )
     except (NoSuchModuleError, ImportError) as exc:
         hint = " (pip install '.[postgres]')" if parsed.get_backend_name() == "postgresql" else ""
         raise DatabaseError(f"{shown(parsed)}: no database driver for it: {exc}{hint}") from None

@@ -241,8 +241,8 @@ _COLUMNS = (
 
 def _processor(dialect: Any, name: str) -> Any:
     column = OutboxItem.__table__.c[name]
-    if isinstance(column.type, JSON) and dialect._json_serializer is None:
-        return json.dumps  # SQLAlchemy's default JSON processor is json.dumps plus a wrapper
+    if isinstance(column.type, JSON):  # SQLAlchemy's processor is the serializer plus a wrapper
+        return dialect._json_serializer or json.dumps
     return column.type.dialect_impl(dialect).bind_processor(dialect)
 
 

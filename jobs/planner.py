@@ -227,24 +227,32 @@ def plan(
             continue
         next_check[view.period_id] = upcoming
 
-        anchor = ladder_anchor(view.due, view.due_on, state, view.restarted_on)
+        anchor = ladder_anchor(
+            entry.due_iso,
+            view.due_on and view.due_on.isoformat(),
+            state,
+            view.restarted_on and view.restarted_on.isoformat(),
+        )
         pid, aid = view.period_id, view.assignment_id
         for st, details in entry.emit[passed]:
-            facts = Facts(
-                task=view.task_number,
-                title=view.title,
-                task_id=view.task_id,
-                unit=view.unit_name,
-                unit_id=view.unit_id,
-                role=view.role,
-                due=entry.due_iso,
-                label=view.label,
-                leads=view.lead_names,
-                stage=st.stage,
-                overdue_days=st.overdue_days,
-                anchor=anchor or None,
-                details=details,
-            )
+            # Facts(task=…, title=…, …) spelled as the dict it keeps: 100 000 on a busy tick.
+            item = {
+                "task": view.task_number,
+                "title": view.title,
+                "task_id": view.task_id,
+                "unit": view.unit_name,
+                "unit_id": view.unit_id,
+                "role": view.role,
+                "due": entry.due_iso,
+                "label": view.label,
+                "leads": view.lead_names,
+                "stage": st.stage,
+                "overdue_days": st.overdue_days,
+                **details,
+            }
+            if anchor:
+                item["anchor"] = anchor
+            facts = Facts.from_json(item)
             kind, stage, moment = st.kind, st.stage, st.moment
             family = st.family
             if family == "unit":
@@ -267,17 +275,16 @@ def plan(
     return result
 
 
-def ladder_anchor(
-    due: dt.date, due_on: dt.date | None, state: str, restarted_on: dt.date | None
-) -> str:
-    """Which ladder a period runs: "" the scheduled one; "x<date>" after an extension to that
-    date; "r<date>" restarted by a report returned on that date (both may apply). Part of the
-    dedupe key, and what the delivery re-check compares a queued notice with."""
+def ladder_anchor(due: str, due_on: str | None, state: str, restarted_on: str | None) -> str:
+    """Which ladder a period runs, from its dates as ISO text: "" the scheduled one; "x<date>"
+    after an extension to that date; "r<date>" restarted by a report returned on that date
+    (both may apply). Part of the dedupe key, and what the delivery re-check compares a queued
+    notice with."""
     parts = ""
-    if due_on is not None and due != due_on:
-        parts += f"x{due.isoformat()}"
-    if state == RETURNED and restarted_on is not None:
-        parts += f"r{restarted_on.isoformat()}"
+    if due_on and due != due_on:
+        parts += f"x{due}"
+    if state == RETURNED and restarted_on:
+        parts += f"r{restarted_on}"
     return parts
 
 

@@ -146,7 +146,10 @@ class Env:
                 a = period.assignment
                 recipient = Recipient.unit(a.unit_id)
                 anchor = ladder_anchor(
-                    period.effective_due, period.due_on, period.state, period.restarted_on
+                    period.effective_due.isoformat(),
+                    period.due_on.isoformat(),
+                    period.state,
+                    period.restarted_on and period.restarted_on.isoformat(),
                 )
                 enqueue(
                     s,

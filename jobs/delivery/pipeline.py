@@ -8,13 +8,14 @@ Outside office hours (with a calendar) nothing is sent: it waits in the outbox.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+from collections.abc import Iterator
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.contracts import OFFICE, MessageKind, Recipient
-from db.engine import transaction
 from jobs.delivery import record
 from jobs.delivery.buttons import keyboard, with_more_note
 from jobs.delivery.claim import claim, due_recipients
@@ -60,12 +61,13 @@ async def deliver(
     due = due_recipients(sessions, now)
     if not due:
         return report
-    run = _Run(sessions, channel, settings, now, cal, attachments, report)
-    others = [r for r in due if r != OFFICE]
-    for start in range(0, len(others), CLAIM_GROUP):
-        await run.deliver_group(others[start : start + CLAIM_GROUP])
-    if OFFICE in due or report.undeliverable or report.unreachable_contacts:
-        await run.deliver_group([OFFICE])
+    with sessions() as session:
+        run = _Run(sessions, session, channel, settings, now, cal, attachments, report)
+        others = [r for r in due if r != OFFICE]
+        for start in range(0, len(others), CLAIM_GROUP):
+            await run.deliver_group(others[start : start + CLAIM_GROUP])
+        if OFFICE in due or report.undeliverable or report.unreachable_contacts:
+            await run.deliver_group([OFFICE])
     return report
 
 
@@ -75,6 +77,7 @@ class _Run:
     def __init__(
         self,
         sessions: sessionmaker[Session],
+        session: Session,
         channel: Channel,
         settings: Settings,
         now: dt.datetime,
@@ -83,6 +86,7 @@ class _Run:
         report: DeliveryReport,
     ) -> None:
         self.sessions = sessions
+        self.session = session
         self.channel = channel
         self.settings = settings
         self.now = now
@@ -91,11 +95,18 @@ class _Run:
         self.report = report
         self.local_now = now.astimezone(settings.tz)
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One transaction on the run's session, committed when the block ends (a digest's
+        outcome right after its own send)."""
+        with self.session.begin():
+            yield self.session
+
     async def deliver_group(self, recipients: list[Recipient]) -> None:
         claimed = claim(self.sessions, self.now, recipients)
         if not claimed:
             return
-        with transaction(self.sessions) as session:
+        with self.transaction() as session:
             digests = [d for ds in claimed.values() for d in ds]
             self.report.items_dropped += drop_stale(session, digests, self.now)
             for digest in digests:
@@ -112,12 +123,12 @@ class _Run:
         if digest.delivered_to:  # a partial send's retry: only the addresses that missed it
             target = target.without(digest.delivered_to)
             if not target.groups:  # the others are gone meanwhile: everyone left has it
-                with transaction(self.sessions) as session:
+                with self.transaction() as session:
                     record.mark_sent(session, digest, [], self.now)
                 report.items_sent += n
                 return
         if self.channel.needs_addresses and not any(a for _, a in target.groups):
-            with transaction(self.sessions) as session:
+            with self.transaction() as session:
                 record.undeliverable(
                     session, self.settings, self.now, digest, target, target.reason
                 )
@@ -131,7 +142,7 @@ class _Run:
             digest.delivered_to |= sent.complete
         kind = messages[0].kind
         went_out = bool(result.sent or (sent.went_out and not self.channel.needs_addresses))
-        with transaction(self.sessions) as session:
+        with self.transaction() as session:
             if result.sent:  # also before a temporary error: a reply to it is matched
                 record.record_sent_messages(
                     session, self.channel.name, digest.recipient, kind, result.sent,
@@ -176,7 +187,7 @@ class _Run:
             )
             buttons: tuple[tuple[Button, ...], ...] = ()
             if self.channel.supports_buttons:
-                with transaction(self.sessions) as session:
+                with self.transaction() as session:
                     buttons, left_out = keyboard(
                         session, digest.recipient, items, locale, self.now,
                         actionable=role in ("unit", "lead"),
