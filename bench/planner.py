@@ -326,7 +326,7 @@ def bench_seed_year(per_period_scan: float) -> None:
             "< 5 s",
         )
         print(
-            f"    {result.ticks} ticks, {len(result.messages):,} messages, "
+            f"    {result.ticks} ticks, {result.messages:,} messages, "
             f"{result.reports:,} reports"
         )
     print(

@@ -176,3 +176,34 @@ async def test_the_leader_in_charge_gets_its_digest(config, sessions):
     with sessions() as s:
         row = s.scalar(select(OutboxItem).where(OutboxItem.kind == "escalation_leader"))
         assert row.state == DEAD and "leaders[0].chat_ids is empty" in row.last_error
+
+
+async def test_a_report_reviewed_by_one_lead_is_no_longer_asked_of_the_other(config, sessions):
+    """Task 7 has two lead units; both are asked to review 区工信局's report. The first one
+    accepts it before the digests go out: neither request is sent."""
+    import factories
+
+    with transaction(sessions) as s:
+        task = factories.add_task(
+            s, 7, "推进重点项目建设", units=("区发改局", "区商务局", "区工信局"), leads=2
+        )
+        period_id = factories.add_period(s, task, "区工信局", DUE).id
+    ind = add_contact(sessions, unit_id(sessions, "区工信局"), 1001)
+    dev = add_contact(sessions, unit_id(sessions, "区发改局"), 2001)
+    add_contact(sessions, unit_id(sessions, "区商务局"), 3001)
+    at = dt.datetime(2024, 3, 27, 10, 0, tzinfo=SH)
+    with transaction(sessions) as s:
+        report = submit_report(
+            s, period_id=period_id, contact_id=ind, status="on_track", text="进展", now=at, tz=SH
+        )
+        review_report(s, report_id=report.id, reviewer_contact_id=dev, accept=True, now=at, tz=SH)
+    with sessions() as s:
+        asked = [r for r in s.scalars(select(OutboxItem)) if r.kind == "review_request"]
+        assert len(asked) == 2
+    channel = MemoryChannel(needs_addresses=True)
+    await deliver(sessions, channel, engine_settings(config), at + dt.timedelta(minutes=1))
+    assert not any("review_request" in kinds for kinds in sent_kinds(channel).values())
+    with sessions() as s:
+        reasons = [r.dropped_reason for r in s.scalars(select(OutboxItem))
+                   if r.kind == "review_request"]  # fmt: skip
+    assert reasons == ["already reviewed", "already reviewed"]

@@ -4,11 +4,10 @@ report of a simulated contact."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from jobs.delivery import DeliveredMessage
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,8 @@ class SimOptions:
 @dataclass
 class SimResult:
     events: list[dict[str, Any]] = field(default_factory=list)  # the jsonl objects, in order
-    messages: list[DeliveredMessage] = field(default_factory=list)
+    messages: int = 0  # digests delivered
+    items_by_kind: Counter[str] = field(default_factory=Counter)  # their items, per kind
     ticks: int = 0
     reports: int = 0
     designations: int = 0  # 各相关X placeholders the simulated leads designated

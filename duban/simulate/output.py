@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
 from typing import Any
 
 from duban.simulate.model import SimOptions, SimResult
@@ -57,15 +56,10 @@ def format_text(result: SimResult, options: SimOptions, excerpt: int = 25) -> st
             )
     if len(result.events) > excerpt:
         lines.append(f"  … {len(result.events) - excerpt} more events (use --format jsonl)")
-    items_by_kind: Counter[str] = Counter()
-    messages_by_kind: Counter[str] = Counter()
-    for message in result.messages:
-        messages_by_kind[message.kind] += 1
-        for item in message.items:
-            items_by_kind[item.kind] += 1
+    items_by_kind = result.items_by_kind
     lines += ["", "summary:"]
     lines.append(
-        f"  ticks {result.ticks}, messages {len(result.messages)}, reports {result.reports}, "
+        f"  ticks {result.ticks}, messages {result.messages}, reports {result.reports}, "
         f"placeholders designated {result.designations}"
     )
     for kind, label in KIND_LABELS.items():

@@ -166,7 +166,8 @@ async def _run(
         report = await tick(rt, channel, now)
         result.ticks += 1
         for message in report.delivery.delivered:
-            result.messages.append(message)
+            result.messages += 1
+            result.items_by_kind.update(item.kind.value for item in message.items)
             emit(message_event(message, tz))
         with sessions() as session:  # one read-only session for both questions
             seen_period, new = plan_reports(session, cfg, cal, options, contacts, seen_period, now)

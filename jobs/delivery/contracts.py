@@ -16,9 +16,9 @@ from typing import NamedTuple, Protocol
 from db.contracts import Facts, MessageKind, Recipient
 
 
-@dataclass(frozen=True, slots=True)
-class QueuedItem:
-    """One outbox row of a claimed digest, as the planner or a service froze it."""
+class QueuedItem(NamedTuple):
+    """One outbox row of a claimed digest, as the planner or a service froze it. A NamedTuple:
+    a busy tick claims 100 000."""
 
     id: int
     kind: MessageKind

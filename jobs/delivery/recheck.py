@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import String, bindparam, select, type_coerce
+from sqlalchemy import Integer, Select, String, bindparam, select, type_coerce
 from sqlalchemy.orm import Session
 
 from db.contracts import LADDER_KINDS, MessageKind
@@ -39,8 +40,8 @@ _PERIODS = (
         type_coerce(Period.due_on, String),
         type_coerce(Period.extended_to, String),
         type_coerce(Period.restarted_on, String),
-        Assignment.removed_at.is_not(None),
-        Task.removed_at.is_not(None),
+        type_coerce(Assignment.removed_at.is_not(None), Integer),
+        type_coerce(Task.removed_at.is_not(None), Integer),
     )
     .join(Assignment, Assignment.id == Period.assignment_id)
     .join(Task, Task.id == Assignment.task_id)
@@ -83,32 +84,36 @@ def stale_items(session: Session, items: Iterable[QueuedItem]) -> dict[int, str]
         if reason:
             out[item.id] = reason
     for kind, (model, state, pending, reason) in _PENDING_DECISION.items():
-        asked = {i.facts.ref_id: i for i in items if i.kind is kind and i.facts.ref_id}
-        if asked:
-            open_ids = set(
-                session.scalars(
-                    select(model.id).where(model.id.in_(list(asked)), state == pending)
-                )
-            )
-            out.update((i.id, reason) for ref, i in asked.items() if ref not in open_ids)
-    asked = {}
-    for item in items:
-        if item.kind is MessageKind.DESIGNATE and item.facts.ref_id:
-            asked.setdefault(item.facts.ref_id, []).append(item)
-    if asked:
-        waiting = set(
-            session.scalars(
-                select(Designation.id).where(
-                    Designation.id.in_(list(asked)),
-                    Designation.designated_at.is_(None),
-                    Designation.removed_at.is_(None),
-                )
-            )
-        )
-        for ref, group in asked.items():
-            if ref not in waiting:
-                out.update((i.id, "placeholder designated or removed") for i in group)
+        still = select(model.id).where(state == pending)
+        out.update(_no_longer_open(session, items, kind, model.id, still, reason))
+    waiting = select(Designation.id).where(
+        Designation.designated_at.is_(None), Designation.removed_at.is_(None)
+    )
+    designated = "placeholder designated or removed"
+    out.update(
+        _no_longer_open(session, items, MessageKind.DESIGNATE, Designation.id, waiting, designated)
+    )
     return out
+
+
+def _no_longer_open(
+    session: Session,
+    items: list[QueuedItem],
+    kind: MessageKind,
+    id_column: Any,
+    still_open: Select[Any],
+    reason: str,
+) -> dict[int, str]:
+    """The items of `kind` whose report, request or placeholder (facts.ref_id) is no longer
+    among `still_open`. Several items may share one (a review request to two leads)."""
+    asked: dict[int, list[QueuedItem]] = {}
+    for item in items:
+        if item.kind is kind and item.facts.ref_id:
+            asked.setdefault(item.facts.ref_id, []).append(item)
+    if not asked:
+        return {}
+    found = set(session.scalars(still_open.where(id_column.in_(list(asked)))))
+    return {i.id: reason for ref, group in asked.items() if ref not in found for i in group}
 
 
 def _period_states(session: Session, ids: set[int]) -> dict[int, tuple]:  # type: ignore[type-arg]
@@ -117,7 +122,7 @@ def _period_states(session: Session, ids: set[int]) -> dict[int, tuple]:  # type
     conn = session.connection()
     for start in range(0, len(wanted), CHUNK):
         for row in conn.execute(_PERIODS, {"ids": wanted[start : start + CHUNK]}):
-            found[row[0]] = tuple(row)
+            found[row[0]] = row
     return found
 
 
