@@ -14,7 +14,8 @@ from test_deliverer import _planned_period, add_contact, unit_id
 from db.engine import transaction
 from db.models import Digest, OutboxItem, Period, Report
 from db.models.outbox import DEAD, DROPPED, FAILED
-from duban.config import LeaderConfig
+from duban.cli import main
+from duban.config import LeaderConfig, example_config_path
 from duban.wiring import engine_settings
 from jobs.delivery import deliver
 from jobs.tick import plan_due, tick
@@ -57,7 +58,9 @@ def sent_kinds(channel: MemoryChannel) -> dict[str, set[str]]:
     return out
 
 
-async def test_a_report_recorded_after_queueing_drops_the_chasing(config, sessions):
+async def test_a_report_recorded_after_queueing_drops_the_chasing(
+    config, sessions, tmp_path, capsys
+):
     cfg, period_id, ind = setting_up(config, sessions)
     plan_due(App(cfg, sessions), LATE)  # queued: 催办 to 区工信局, 督办 to 区发改局 and the office
     with sessions() as s:
@@ -84,6 +87,12 @@ async def test_a_report_recorded_after_queueing_drops_the_chasing(config, sessio
     with sessions() as s:  # the unit's digest had nothing left: dropped, not sent
         overdue = s.scalar(select(OutboxItem).where(OutboxItem.kind == "overdue"))
         assert overdue.state == DROPPED and overdue.sent_at is None
+    # `duban outbox` counts them apart from what was sent.
+    path = tmp_path / "config.toml"
+    path.write_text(example_config_path().read_text(encoding="utf-8"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["--config", str(path), "outbox"]) == 0
+    assert capsys.readouterr().out.startswith("outbox: dropped 3, sent ")
 
 
 async def test_a_retry_after_a_server_error_is_checked_again(config, sessions):
