@@ -25,6 +25,7 @@ from db.engine import transaction
 from db.models import OutboxItem, Period
 from db.models.periods import OPEN, RETURNED
 from jobs.delivery import Channel, DeliveryReport, deliver
+from jobs.gc_quiet import collector_paused
 from jobs.outbox import NewItem, enqueue_many, to_office
 from jobs.planner import Intent, plan
 from jobs.reporting import due_views, ensure_periods, pending_designations, store_next_checks
@@ -113,6 +114,13 @@ def _plan_batch(
     session: Session, rt: Runtime, now: dt.datetime, *, with_designations: bool
 ) -> tuple[int, int]:
     """One transaction: load due periods, plan, enqueue, store next checks."""
+    with collector_paused():
+        return _plan_and_enqueue(session, rt, now, with_designations=with_designations)
+
+
+def _plan_and_enqueue(
+    session: Session, rt: Runtime, now: dt.datetime, *, with_designations: bool
+) -> tuple[int, int]:
     settings = rt.settings
     views = due_views(session, now, limit=BATCH)
     designations = pending_designations(session, settings, now) if with_designations else []

@@ -21,6 +21,7 @@ from db.engine import transaction
 from db.models import Digest, OutboxItem
 from db.models.outbox import DUE_STATES, OPEN_STATES, PARTIAL, PENDING, SENDING
 from jobs.delivery.contracts import ClaimedDigest, QueuedItem
+from jobs.gc_quiet import collector_paused
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def claim(
     digests (every item they were opened for existed already) are deleted. A recipient has one
     digest, or two when a partial send is retried beside its open digest: they stay apart (the
     addresses that got the first must not get it again)."""
-    with transaction(session_factory) as session:
+    with collector_paused(), transaction(session_factory) as session:
         conn = session.connection()
         digests = [
             ClaimedDigest(

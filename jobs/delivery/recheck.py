@@ -29,6 +29,7 @@ from db.models import (
 from db.models.periods import ACCEPTED, CANCELLED, DONE, SUBMITTED
 from db.models.reports import COMPLETION_CLAIMED, EXT_PENDING, REVIEW_PENDING
 from jobs.delivery.contracts import ClaimedDigest, QueuedItem
+from jobs.gc_quiet import collector_paused
 from jobs.planner import LADDER_STATES, ladder_anchor
 
 _OUTBOX = OutboxItem.__table__
@@ -148,7 +149,8 @@ def drop_stale(session: Session, digests: Iterable[ClaimedDigest], now: dt.datet
     """Remove the items that no longer hold from the claimed digests, recording why on their
     rows. Returns how many were dropped (a digest may be left with no item)."""
     digests = list(digests)
-    reasons = stale_items(session, (i for d in digests for i in d.items))
+    with collector_paused():
+        reasons = stale_items(session, (i for d in digests for i in d.items))
     if not reasons:
         return 0
     session.connection().execute(
