@@ -13,13 +13,13 @@ import logging
 from collections.abc import Sequence
 
 import orjson
-from sqlalchemy import Text, bindparam, delete, select, type_coerce, update
+from sqlalchemy import Text, bindparam, delete, exists, select, type_coerce, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.contracts import Facts, MessageKind, Recipient
 from db.engine import transaction
 from db.models import Digest, OutboxItem
-from db.models.outbox import DUE_STATES, OPEN_STATES, PARTIAL, PENDING, SENDING
+from db.models.outbox import DROPPED, DUE_STATES, OPEN_STATES, PARTIAL, PENDING, SENDING
 from jobs.delivery.contracts import ClaimedDigest, QueuedItem
 from jobs.gc_quiet import collector_paused
 
@@ -48,7 +48,13 @@ _CLAIM = (
         _DIGESTS.c.message_ids,
     )
 )
-_DROP_EMPTY = _DIGESTS.delete().where(_DIGESTS.c.id.in_(bindparam("ids", expanding=True)))
+# A digest with nothing to send: deleted when it holds no row at all (every notice it was
+# opened for existed already), kept as 'dropped' when its rows were all dropped before.
+_EMPTY_IDS = _DIGESTS.c.id.in_(bindparam("ids", expanding=True))
+_DROP_EMPTY = _DIGESTS.delete().where(
+    _EMPTY_IDS, ~exists().where(_ITEMS.c.digest_id == _DIGESTS.c.id)
+)
+_MARK_EMPTY_DROPPED = _DIGESTS.update().where(_EMPTY_IDS).values(state=DROPPED)
 # The items of some digests, in outbox order; a dropped item is not sent again.
 _ITEMS_OF = (
     select(
@@ -109,6 +115,7 @@ def claim(
         empty = [d.id for d in digests if not d.items]
         if empty:
             conn.execute(_DROP_EMPTY, {"ids": empty})
+            conn.execute(_MARK_EMPTY_DROPPED, {"ids": empty})
     out: dict[Recipient, list[ClaimedDigest]] = {}
     for digest in sorted(digests, key=lambda d: d.id):
         if digest.items:
