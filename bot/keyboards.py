@@ -20,6 +20,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.auth import Caller
 from db.models import CallbackToken
 from db.tokens import PREFIX, new_token
+from jobs.delivery.buttons import MAX_ITEM_BUTTONS  # one limit for digests and dialogues
 
 ACTION_OF = {v: k for k, v in PREFIX.items()}
 # The answers to one question: pressing one spends the others (common.mark_used).
@@ -33,7 +34,6 @@ FAMILIES = {
     )
     for a in family
 } | {"pick": ("pick",)}
-MAX_ITEM_BUTTONS = 8
 
 
 def pattern(*actions: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from functools import cached_property
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,9 +12,6 @@ from db.engine import DatabaseError, check_connection, make_engine, make_session
 from db.migrate import current_revision
 from duban.config import Config, ConfigError, load_config
 from duban.errors import UserError
-from duban.wiring import calendar_for, engine_settings
-from jobs.settings import Settings
-from jobs.workdays import WorkCalendar
 
 
 @dataclass
@@ -23,15 +19,6 @@ class AppContext:
     config: Config
     engine: Engine
     sessions: sessionmaker[Session]
-
-    @cached_property
-    def settings(self) -> Settings:
-        """What the engine takes instead of the config (jobs/settings.py)."""
-        return engine_settings(self.config)
-
-    @cached_property
-    def calendar(self) -> WorkCalendar:
-        return calendar_for(self.config)
 
 
 def load(args: argparse.Namespace, require_schema: bool = True) -> AppContext:
