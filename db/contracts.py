@@ -244,18 +244,54 @@ class Facts:
     def __repr__(self) -> str:
         return f"Facts({self._item!r})"
 
-    task = property(lambda self: self._item.get("task"))
-    title = property(lambda self: self._item.get("title"))
-    task_id = property(lambda self: self._item.get("task_id"))
-    unit = property(lambda self: self._item.get("unit"))
-    unit_id = property(lambda self: self._item.get("unit_id"))
-    role = property(lambda self: self._item.get("role"))
-    due = property(lambda self: self._item.get("due"))
-    label = property(lambda self: self._item.get("label"))
-    stage = property(lambda self: self._item.get("stage"))
-    overdue_days = property(lambda self: self._item.get("overdue_days"))
-    anchor = property(lambda self: self._item.get("anchor"))
-    ref_id = property(lambda self: self._item.get("ref_id"))
+    @property
+    def task(self) -> int | None:
+        return self._item.get("task")
+
+    @property
+    def title(self) -> str | None:
+        return self._item.get("title")
+
+    @property
+    def task_id(self) -> int | None:
+        return self._item.get("task_id")
+
+    @property
+    def unit(self) -> str | None:
+        return self._item.get("unit")
+
+    @property
+    def unit_id(self) -> int | None:
+        return self._item.get("unit_id")
+
+    @property
+    def role(self) -> str | None:
+        return self._item.get("role")
+
+    @property
+    def due(self) -> str | None:
+        return self._item.get("due")
+
+    @property
+    def label(self) -> str | None:
+        return self._item.get("label")
+
+    @property
+    def stage(self) -> int | None:
+        return self._item.get("stage")
+
+    @property
+    def overdue_days(self) -> int | None:
+        return self._item.get("overdue_days")
+
+    @property
+    def anchor(self) -> str | None:
+        return self._item.get("anchor")
+
+    @property
+    def ref_id(self) -> int | None:
+        return self._item.get("ref_id")
+
 
     @property
     def leads(self) -> tuple[str, ...] | None:
