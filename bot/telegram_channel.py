@@ -17,13 +17,14 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.texts import plain
+from db.models.contacts import TELEGRAM
 from jobs.delivery import Attachment, Outgoing, SendResult
 
 log = logging.getLogger(__name__)
 
 
 class TelegramChannel:
-    name = "telegram"
+    name = TELEGRAM
     needs_addresses = True
     supports_buttons = True
 

@@ -232,10 +232,6 @@ class Facts:
     def replace(self, **changes: Any) -> Facts:
         return Facts.from_json({**self._item, **changes})
 
-    @property
-    def details(self) -> dict[str, Any]:
-        return {k: v for k, v in self._item.items() if k not in _NAMES}
-
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Facts) and other._item == self._item
 
@@ -299,4 +295,3 @@ class Facts:
         return None if leads is None else tuple(leads)
 
 
-_NAMES = frozenset(_FIELDS)

@@ -306,8 +306,10 @@ def to_office(
     facts: Facts,
     dedupe_key: str,
     now: dt.datetime,
+    assignment_id: int | None = None,
+    period_id: int | None = None,
 ) -> bool:
-    """A notice for the district office's next digest (not tied to one assignment)."""
+    """A notice for the district office's next digest (about an assignment's period, or not)."""
     return enqueue(
         session,
         kind=kind,
@@ -317,4 +319,6 @@ def to_office(
         recipient_name=office_name,
         dedupe_key=dedupe_key,
         due_at=now,
+        assignment_id=assignment_id,
+        period_id=period_id,
     )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from db.contracts import OFFICE, Facts, MessageKind, Recipient, dedupe_key
 from db.models import Period, Unit
 from db.models.tasks import LEAD
+from jobs import outbox
 from jobs.outbox import enqueue
 from services.lookup import PeriodInfo, lead_units
 
@@ -83,15 +84,13 @@ def to_office(
     if facts.ref_id is None:
         facts = facts.replace(ref_id=ref_id)
     scope = (info.assignment_id, info.period_id) if info else (0, 0)
-    return enqueue(
+    return outbox.to_office(
         session,
+        office_name=office_name,
         kind=kind,
-        recipient=OFFICE,
-        role="office",
         facts=facts,
-        recipient_name=office_name,
         dedupe_key=dedupe_key(kind, OFFICE, scope=scope, stage=ref_id),
-        due_at=now,
+        now=now,
         assignment_id=info.assignment_id if info else None,
         period_id=info.period_id if info else None,
     )

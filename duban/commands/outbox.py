@@ -7,6 +7,7 @@ import argparse
 from sqlalchemy import case, func, select
 
 from db.models import Digest, OutboxItem
+from db.models.contacts import TELEGRAM
 from db.models.outbox import DEAD, FAILED, PARTIAL, SENDING
 from duban import context
 from duban.argtypes import whole_number
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         ).all()
         # Only the names are shown: any channel's routing gives them.
         targets = route(
-            session, engine_settings(ctx.config), {r.recipient for r in rows}, "telegram"
+            session, engine_settings(ctx.config), {r.recipient for r in rows}, TELEGRAM
         )
     summary = ", ".join(f"{state} {n}" for state, n in sorted(counts.items())) or "empty"
     print(f"outbox: {summary}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from db.models.contacts import TELEGRAM
 from jobs.delivery import Outgoing, SendResult
 
 
@@ -11,7 +12,7 @@ class SimulatedChats:
     """The simulated contacts' Telegram: every message arrives, by name too (the office may
     have no chat configured, and a simulated year still shows what it would get)."""
 
-    name = "telegram"
+    name = TELEGRAM
     needs_addresses = False
     supports_buttons = False
 

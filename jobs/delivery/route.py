@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from db.contracts import Recipient, RecipientKind
 from db.models import Contact, Unit
+from db.models.contacts import TELEGRAM
 from jobs.delivery.contracts import Target
 from jobs.settings import Settings
 from messages.render import normalise_locale
@@ -34,7 +35,7 @@ _UNIT_CONTACTS = (
 )
 CHUNK = 500
 NO_CONTACT = "no active, reachable contact (invite one: duban invite)"
-CONFIG_CHANNEL = "telegram"  # office.chat_ids and leaders[].chat_ids are Telegram chats
+CONFIG_CHANNEL = TELEGRAM  # office.chat_ids and leaders[].chat_ids are Telegram chats
 
 
 def route(
