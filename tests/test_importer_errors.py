@@ -147,22 +147,30 @@ def test_sheet_errors_name_the_row(tmp_path: Path, kind: str) -> None:
 
 def test_sheet_without_header_row(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
-    path.write_text("序号,任务,单位\n1,x,y\n", encoding="utf-8")
+    path.write_text("编码,内容,单位\n1,x,y\n", encoding="utf-8")
     with pytest.raises(TableError, match=r"bad\.csv:1: no header row"):
+        load_table(path)
+    path.write_text("序号,任务,单位\n1,x,y\n", encoding="utf-8")  # a task column, no unit one
+    with pytest.raises(TableError, match=r"bad\.csv:1: the header row has no column 牵头单位 or"):
         load_table(path)
 
 
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
-@pytest.mark.parametrize("missing", ["主要工作任务", "牵头单位", "责任单位"])
-def test_a_header_without_a_needed_column_names_it(tmp_path: Path, kind: str, missing: str) -> None:
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [(("主要工作任务",), "主要工作任务"), (("牵头单位", "责任单位"), "牵头单位 or 责任单位")],
+)
+def test_a_header_without_a_needed_column_names_it(
+    tmp_path: Path, kind: str, missing: tuple[str, ...], named: str
+) -> None:
     path = tmp_path / f"bad.{kind}"
-    keep = [i for i, name in enumerate(COLUMNS) if name != missing]
+    keep = [i for i, name in enumerate(COLUMNS) if name not in missing]
     rows = [[row[i] for i in keep] for row in _sheet_rows()]
     write = write_xlsx if kind == "xlsx" else write_csv
     write(path, rows, columns=[COLUMNS[i] for i in keep])
     with pytest.raises(TableError) as err:
         load_table(path)
-    assert str(err.value).startswith(f"{path}:2: the header row has no column {missing} (")
+    assert str(err.value).startswith(f"{path}:2: the header row has no column {named} (")
 
 
 def _counts(sessions: sessionmaker[Session]) -> tuple[int, ...]:

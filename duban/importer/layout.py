@@ -14,6 +14,7 @@ HEADER_LEAD = "牵头单位"
 HEADER_RESPONSIBLE = "责任单位"
 HEADER_NUMBER = "序号"
 HEADER_DEADLINE = "完成时限"
+HEADER_LEADER = "责任领导"  # or 分管区领导: the district leader in charge of the task
 
 CHINESE_NUMERALS = "一二三四五六七八九十百零〇"
 # 一、优结构… / 十二．… ; a bare numeral (spreadsheet 序号 cell) is matched separately.

@@ -4,25 +4,33 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import io
+import re
 import stat
+import zipfile
 from pathlib import Path
 
+from duban.importer.columns import has_header
+from duban.importer.documents import parse_docx, parse_pdf
 from duban.importer.errors import TableError
+from duban.importer.grid import unmerge
 from duban.importer.html_text import html_table_rows, html_to_lines, looks_like_html
-from duban.importer.layout import HEADER_LEAD, HEADER_TASK, NOTE_RE
-from duban.importer.parse_sheet import has_header, parse_rows, read_csv, read_xlsx
+from duban.importer.layout import NOTE_RE
+from duban.importer.parse_sheet import parse_rows, read_csv, read_xlsx
 from duban.importer.parse_text import parse_text
 from duban.importer.table import ParsedTable
 
-XLSX_MAGIC = b"PK\x03\x04"
+ZIP_MAGIC = b"PK\x03\x04"  # XLSX and DOCX are both zip packages
+PDF_MAGIC = b"%PDF-"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls / .doc
 MAX_BYTES = 64 * 2**20  # a published table is kilobytes; /dev/zero or a disk image is not one
 
 
 def load_table(path: Path | str) -> ParsedTable:
-    """Parse a task table: the published text layout (or the web page itself, HTML), XLSX or
-    CSV (UTF-8, with or without BOM, GB18030, or UTF-16 with BOM). Raises TableError naming the
-    file and line."""
+    """Parse a task table: the published text layout (or the web page itself, HTML), XLSX,
+    CSV (UTF-8, with or without BOM, GB18030, or UTF-16 with BOM), Word (DOCX) or PDF. The
+    kind comes from the content (zip package, %PDF), the suffix only where content cannot tell.
+    Raises TableError naming the file and line."""
     path = Path(path)
     try:
         info = path.stat()
@@ -46,8 +54,18 @@ def load_table(path: Path | str) -> ParsedTable:
         raise TableError(
             path, None, "a password-protected (encrypted) workbook: save it without a password"
         )
-    if data.startswith(XLSX_MAGIC) or suffix in (".xlsx", ".xlsm"):
-        table = parse_rows(read_xlsx(path), path, "xlsx")
+    if data.startswith(ZIP_MAGIC) or suffix in (".xlsx", ".xlsm", ".docx"):
+        if _zip_kind(data, suffix) == "docx":
+            table = parse_docx(path)
+        else:
+            rows, headings = unmerge(read_xlsx(path))
+            table = parse_rows(rows, path, "xlsx", headings)
+    elif data.startswith(PDF_MAGIC) or suffix == ".pdf":
+        table = parse_pdf(path)
+    elif data.startswith(OLE_MAGIC) and suffix in (".doc", ".wps"):
+        raise TableError(
+            path, None, "old binary Word (.doc) is not supported: save it as DOCX, PDF or text"
+        )
     elif data.startswith(OLE_MAGIC) or suffix == ".xls":
         raise TableError(
             path, None, "old binary Excel (.xls) is not supported: save it as XLSX or CSV"
@@ -107,9 +125,23 @@ def decode(data: bytes, path: Path) -> str:
             ) from None
 
 
+def _zip_kind(data: bytes, suffix: str) -> str:
+    """"docx" for a Word package (word/document.xml), else "xlsx" (whose reader names what is
+    wrong with a zip that is no workbook)."""
+    try:
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except (zipfile.BadZipFile, OSError):
+        return "docx" if suffix == ".docx" else "xlsx"
+    if "word/document.xml" in names:
+        return "docx"
+    if any(name.startswith("xl/") for name in names):
+        return "xlsx"
+    return "docx" if suffix == ".docx" else "xlsx"
+
+
 def _looks_like_csv(text: str) -> bool:
-    """A header line holding both column names, separated by a comma or a tab."""
+    """A header line of column names separated by commas or tabs."""
     for line in text.splitlines()[:60]:
-        if HEADER_TASK in line and HEADER_LEAD in line and ("," in line or "\t" in line):
+        if ("," in line or "\t" in line) and has_header([(1, re.split(r"[,\t]", line))]):
             return True
     return False

@@ -13,14 +13,17 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from pathlib import Path
 from typing import Any
 
+from duban.importer.columns import Row, find_header, has_header, names_only
 from duban.importer.errors import TableError
+from duban.importer.grid import SHARED, Cell, Grid
 from duban.importer.layout import (
     HEADER_DEADLINE,
     HEADER_LEAD,
+    HEADER_LEADER,
     HEADER_NUMBER,
     HEADER_RESPONSIBLE,
     HEADER_TASK,
@@ -35,13 +38,12 @@ from duban.importer.layout import (
     split_names,
 )
 from duban.importer.table import ParsedTable, ParsedTask
+from duban.importer.unit_cells import unit_roles
 
-Row = tuple[int, list[str]]  # (row number, cell texts)
 
-
-def read_xlsx(path: Path) -> list[Row]:
-    """The rows of the first worksheet that has the header (else of the first worksheet), with
-    merged unit cells spread over the tasks they span."""
+def read_xlsx(path: Path) -> Grid:
+    """The first worksheet that has the header (else the first worksheet), cells covered by a
+    merged area marked as such."""
     from openpyxl import load_workbook
 
     try:
@@ -50,42 +52,23 @@ def read_xlsx(path: Path) -> list[Row]:
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise TableError(path, None, f"not a readable XLSX workbook ({exc})") from exc
     try:
-        sheets: list[list[Row]] = []
-        for sheet in book.worksheets:
-            rows = [
-                (number, [_cell_text(v) for v in values])
-                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-            ]
-            header = _header_index(rows)
-            if header is not None:
-                _spread_merged_units(rows, header[1], sheet.merged_cells.ranges)
-                return rows
-            sheets.append(rows)
-        return sheets[0] if sheets else []
+        grids = [_sheet_grid(sheet) for sheet in book.worksheets]
     finally:
         book.close()
+    return next((g for g in grids if has_header(g.plain())), grids[0] if grids else Grid([]))
 
 
-def _spread_merged_units(rows: list[Row], columns: dict[str, int], merged: Iterable[Any]) -> None:
-    """Tables merge the 牵头单位 (or 责任单位) cells of consecutive tasks that share them; the
-    sheet holds the text in the top cell only. Give it to every task row the cell spans (a
-    row with its own 序号 or task text); rows that only continue a task stay as they are."""
-    unit_columns = {columns[name] + 1 for name in (HEADER_LEAD, HEADER_RESPONSIBLE)}
-    starts = [columns[name] for name in (HEADER_NUMBER, HEADER_TASK) if name in columns]
-    cells_of = {number: cells for number, cells in rows}
-    for area in merged:
-        if area.min_col != area.max_col or area.min_col not in unit_columns:
-            continue
-        col = area.min_col - 1
-        top = cells_of.get(area.min_row)
-        if top is None or col >= len(top) or not top[col].strip():
-            continue
-        for number in range(area.min_row + 1, area.max_row + 1):
-            cells = cells_of.get(number)
-            if cells is None or not any(i < len(cells) and cells[i].strip() for i in starts):
-                continue
-            cells.extend([""] * (col + 1 - len(cells)))
-            cells[col] = top[col]
+def _sheet_grid(sheet: Any) -> Grid:
+    rows = [[Cell(_cell_text(v)) for v in values] for values in sheet.iter_rows(values_only=True)]
+    for area in sheet.merged_cells.ranges:
+        top = (area.min_row - 1, area.min_col - 1)
+        for r in range(area.min_row - 1, min(area.max_row, len(rows))):
+            cells = rows[r]
+            for c in range(area.min_col - 1, area.max_col):
+                if (r, c) != top:
+                    cells.extend([Cell("")] * (c + 1 - len(cells)))
+                    cells[c] = Cell("", top)
+    return Grid([(number, cells) for number, cells in enumerate(rows, start=1)])
 
 
 def read_csv(text: str, path: Path) -> list[Row]:
@@ -110,16 +93,24 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def parse_rows(rows: Iterable[Row], path: Path, fmt: str) -> ParsedTable:
+def parse_rows(
+    rows: Iterable[Row], path: Path, fmt: str, headings: Set[int] = frozenset()
+) -> ParsedTable:
+    """Tasks from rows read by column. `headings`: row numbers that are section headings
+    whatever their text (a merged cell across the row)."""
     rows = list(rows)
-    header_at, columns = _find_header(rows, path)
+    header_at, columns = find_header(rows, path)
     table = ParsedTable(path=path, format=fmt, title=_title_before(rows, header_at))
     numbering = Numbering(path, what="row")
     section = ""
     task: ParsedTask | None = None
+    # No 牵头单位 column: the one unit column lists the lead first (see unit_roles).
+    lone = HEADER_LEAD not in columns
 
     def finish() -> None:
         if task is not None:
+            if lone and not task.leads and task.responsible:
+                task.leads.append(task.responsible.pop(0))
             check_task(path, task)
             table.tasks.append(task)
 
@@ -131,16 +122,20 @@ def parse_rows(rows: Iterable[Row], path: Path, fmt: str) -> ParsedTable:
                 return ""
             return normalise_digits(cells[col].strip().strip("\u3000").strip())
 
-        seq, text = cell(HEADER_NUMBER), cell(HEADER_TASK)
+        seq, text = cell(HEADER_NUMBER), _one_line(cell(HEADER_TASK))
         lead, resp = cell(HEADER_LEAD), cell(HEADER_RESPONSIBLE)
         if not any(c.strip() for c in cells):
             continue
         first = next(c.strip() for c in cells if c.strip())
-        if "".join(seq.split()) == HEADER_NUMBER or "".join(text.split()) == HEADER_TASK:
+        if names_only(cells):
             continue  # the header repeated (a printed table's second page)
         if NOTE_RE.match(first):
             table.note = first
             break
+        if number in headings or _lone_heading(cells, seq, columns):
+            finish()
+            task, section = None, _heading(first)
+            continue
         if not seq.isdigit():
             numeral = SECTION_NUMERAL_RE.match(seq)
             section_match = SECTION_RE.match(text or first)
@@ -157,11 +152,13 @@ def parse_rows(rows: Iterable[Row], path: Path, fmt: str) -> ParsedTable:
             task_match = TASK_RE.match(text)
             if not seq and task_match:
                 seq, text = task_match.group(1), task_match.group(2)
-            elif not seq and not text and (lead or resp):
+            elif not seq and not text and (lead or resp or cell(HEADER_LEADER)):
                 if task is None:
                     raise TableError(path, number, f"row {number} names units before any task")
-                task.leads.extend(split_names(lead, number))
-                task.responsible.extend(split_names(resp, number))
+                leads, responsible = unit_roles(lead, resp, number, lone)
+                task.leads.extend(leads)
+                task.responsible.extend(responsible)
+                task.leaders.extend(split_names(cell(HEADER_LEADER), number))
                 continue
             elif seq:
                 raise TableError(path, number, f"序号 {seq!r} in row {number} is not a number")
@@ -175,14 +172,16 @@ def parse_rows(rows: Iterable[Row], path: Path, fmt: str) -> ParsedTable:
         prefix = TASK_RE.match(text)
         if prefix and int(prefix.group(1)) == task_number:
             text = prefix.group(2)
+        leads, responsible = unit_roles(lead, resp, number, lone)
         task = ParsedTask(
             number=task_number,
             section=section,
             text=text.strip(),
             line=number,
-            leads=split_names(lead, number),
-            responsible=split_names(resp, number),
+            leads=leads,
+            responsible=responsible,
             deadline_text=cell(HEADER_DEADLINE),
+            leaders=split_names(cell(HEADER_LEADER), number),
         )
     finish()
     if not table.tasks:
@@ -190,46 +189,28 @@ def parse_rows(rows: Iterable[Row], path: Path, fmt: str) -> ParsedTable:
     return table
 
 
-_WANTED = (HEADER_NUMBER, HEADER_TASK, HEADER_LEAD, HEADER_RESPONSIBLE, HEADER_DEADLINE)
+def _one_line(text: str) -> str:
+    """A task cell's line breaks are wrapping (Chinese needs no space between the parts)."""
+    return "".join(part.strip() for part in text.splitlines())
 
 
-def _header_index(rows: list[Row]) -> tuple[int, dict[str, int]] | None:
-    for index, (_, cells) in enumerate(rows[:50]):
-        names = ["".join(c.split()) for c in cells]
-        columns = {name: names.index(name) for name in _WANTED if name in names}
-        if all(k in columns for k in (HEADER_TASK, HEADER_LEAD, HEADER_RESPONSIBLE)):
-            return index, columns
-    return None
-
-
-_REQUIRED = (HEADER_TASK, HEADER_LEAD, HEADER_RESPONSIBLE)
-
-
-def has_header(rows: list[Row]) -> bool:
-    """Whether one of the first rows holds the column names (a table to read by column)."""
-    return _header_index(rows) is not None
-
-
-def _find_header(rows: list[Row], path: Path) -> tuple[int, dict[str, int]]:
-    found = _header_index(rows)
-    if found is not None:
-        return found
-    for number, cells in rows[:50]:  # a header with a column missing or misspelt
-        names = {"".join(c.split()) for c in cells}
-        missing = [name for name in _REQUIRED if name not in names]
-        if len(names & {HEADER_NUMBER, *_REQUIRED}) >= 2:
-            raise TableError(
-                path,
-                number,
-                f"the header row has no column {'、'.join(missing)} "
-                "(needed: 主要工作任务, 牵头单位, 责任单位; optional: 序号, 完成时限)",
-            )
-    raise TableError(
-        path,
-        rows[0][0] if rows else 1,
-        "no header row found: expected columns 序号, 主要工作任务, 牵头单位, 责任单位 "
-        "(and optionally 完成时限) in the first 50 rows",
+def _lone_heading(cells: list[str], seq: str, columns: dict[str, int]) -> bool:
+    """A row whose only text sits outside the task and unit columns and is no number: a
+    sub-heading (（一）…, 第一部分 …, or unnumbered) written in the first cell."""
+    filled = [i for i, c in enumerate(cells) if c.strip()]
+    used = {columns[k] for k in (HEADER_TASK, *SHARED) if k in columns}
+    return (
+        len(filled) == 1
+        and filled[0] not in used
+        and not seq.isdigit()
+        and not (TASK_RE.match(normalise_digits(cells[filled[0]].strip())))
     )
+
+
+def _heading(text: str) -> str:
+    title = _one_line(text)
+    match = SECTION_RE.match(title)
+    return section_title(match.group(1), match.group(2)) if match else title
 
 
 def _title_before(rows: list[Row], header_at: int) -> str:

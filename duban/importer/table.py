@@ -23,12 +23,13 @@ class ParsedTask:
     leads: list[RawName] = field(default_factory=list)
     responsible: list[RawName] = field(default_factory=list)
     deadline_text: str = ""
+    leaders: list[RawName] = field(default_factory=list)  # 责任领导 / 分管区领导, as written
 
 
 @dataclass
 class ParsedTable:
     path: Path
-    format: str  # "text" | "html" | "xlsx" | "csv"
+    format: str  # "text" | "html" | "xlsx" | "csv" | "docx" | "pdf"
     tasks: list[ParsedTask] = field(default_factory=list)
     title: str = ""
     note: str = ""  # the closing note (注：…), kept verbatim

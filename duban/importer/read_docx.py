@@ -1,0 +1,96 @@
+"""A Word document (DOCX): its table read by column, or its paragraphs read as text.
+
+A table whose header names the columns (see columns.py) is read like a sheet; merged cells
+(w:gridSpan across, w:vMerge down) become covered cells of a Grid. Rows are numbered as the
+document shows them: row 1 is the table's first row, and a table split into several Word tables
+(one per section, or per page) keeps counting. A document without such a table is handed to the
+text layouts: one line per paragraph, and one line per table cell, in document order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from duban.importer.columns import has_header
+from duban.importer.errors import TableError
+from duban.importer.grid import Cell, Grid
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_BREAKS = {f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}tab": "\t"}
+
+
+@dataclass
+class DocxContent:
+    grid: Grid | None  # the rows of the tables from the first one that has a header
+    before: list[str] = field(default_factory=list)  # paragraphs before that table
+    after: list[str] = field(default_factory=list)  # paragraphs after it
+    lines: list[str] = field(default_factory=list)  # the whole document as text lines
+
+
+def read_docx(path: Path) -> DocxContent:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        body = docx.Document(str(path)).element.body
+    except (PackageNotFoundError, KeyError, ValueError) as exc:
+        raise TableError(path, None, f"not a readable Word (DOCX) document ({exc})") from exc
+    content = DocxContent(grid=None)
+    rows: list[tuple[int, list[Cell]]] = []
+    width = 0
+    for child in body.iterchildren():
+        if child.tag == f"{_W}p":
+            text = _text(child)
+            content.lines.extend(text.splitlines() or [""])
+            (content.before if content.grid is None else content.after).append(text)
+        elif child.tag == f"{_W}tbl":
+            table = _table_cells(child)
+            content.lines.extend(c.text for row in table for c in row if c.origin is None)
+            if content.grid is None:
+                grid = Grid([(i, cells) for i, cells in enumerate(table, start=1)])
+                if has_header(grid.plain()):
+                    content.grid, rows, width = grid, grid.rows, max(map(len, table))
+            elif not content.after and max(map(len, table), default=0) == width:
+                _append(rows, table)  # the same table continued (split by a section or page)
+    return content
+
+
+def _append(rows: list[tuple[int, list[Cell]]], table: list[list[Cell]]) -> None:
+    offset = len(rows)
+    for r, cells in enumerate(table):
+        shifted = [
+            c if c.origin is None else Cell("", (c.origin[0] + offset, c.origin[1])) for c in cells
+        ]
+        rows.append((offset + r + 1, shifted))
+
+
+def _table_cells(tbl: Any) -> list[list[Cell]]:
+    """Each row's cells by grid column; a cell covered by a merge points to the area's top-left
+    (row index, column)."""
+    table: list[list[Cell]] = []
+    for tr in tbl.iterchildren(f"{_W}tr"):
+        r = len(table)
+        cells: list[Cell] = [Cell("")] * (tr.grid_before or 0)
+        for tc in tr.iterchildren(f"{_W}tc"):
+            col, span = len(cells), tc.grid_span or 1
+            if tc.vMerge == "continue" and r > 0 and col < len(table[r - 1]):
+                above = table[r - 1][col]
+                top = above.origin or (r - 1, col)
+                cells.extend(Cell("", top) for _ in range(span))
+                continue
+            cells.append(Cell(_text(tc)))
+            cells.extend(Cell("", (r, col)) for _ in range(span - 1))
+        table.append(cells)
+    return table
+
+
+def _text(element: Any) -> str:
+    """The text of a paragraph, or of a cell's paragraphs one per line (nested tables too)."""
+    if element.tag == f"{_W}p":
+        return "".join(
+            _BREAKS.get(node.tag, node.text or "")
+            for node in element.iter(f"{_W}t", f"{_W}br", f"{_W}cr", f"{_W}tab")
+        )
+    return "\n".join(_text(p) for p in element.iter(f"{_W}p"))

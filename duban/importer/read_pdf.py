@@ -1,0 +1,138 @@
+"""A PDF: its ruled table read by column (pdfplumber), or its text read as text.
+
+pdfplumber finds each page's table from the drawn lines and gives every cell's box; a box
+spanning several rows or columns is a merged cell, and the Grid marks what it covers. The
+text of a cell is re-flowed: a line that ran into the cell's right edge was wrapped (joined
+without a break, so 区工信\\n局 stays one name), a shorter line ended on purpose (one unit per
+line). Pages continue one table: rows are counted across pages, and a row cut by a page break
+(no 序号 at the top of the next page) is joined to the row it continues.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from duban.importer.columns import has_header
+from duban.importer.errors import TableError
+from duban.importer.grid import Cell, Grid
+
+_SPACE = 3.0  # points: a wider gap between two characters is a space (pdfplumber's default)
+_PADDING = 6.0  # points: at most the inner margin of a table cell (Word ≈ 5.4, others 6)
+
+
+@dataclass
+class PdfContent:
+    grid: Grid | None  # the table's rows across pages, from the first page with a header
+    pages: dict[int, int]  # row number → page number
+    page_starts: set[int]  # row numbers that are the first row of a page's table
+    before: list[str]  # text above the table on its first page (the title)
+    after: list[str]  # text below the table on its last page (the closing note)
+    page_texts: list[str]  # the whole document as text, page by page
+
+
+def read_pdf(path: Path) -> PdfContent:
+    import pdfplumber
+    from pdfminer.pdfparser import PDFSyntaxError
+
+    try:
+        pdf = pdfplumber.open(path)
+    except (PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
+        raise TableError(path, None, f"not a readable PDF ({exc})") from exc
+    with pdf:
+        content = PdfContent(None, {}, set(), [], [], [])
+        rows: list[tuple[int, list[Cell]]] = []
+        for page_number, page in enumerate(pdf.pages, start=1):
+            content.page_texts.append(page.extract_text() or "")
+            for table in page.find_tables():
+                cells = _table_cells(page, table)
+                if content.grid is None:
+                    if not has_header(Grid(list(enumerate(cells, start=1))).plain()):
+                        continue
+                    content.grid = Grid(rows)
+                    content.before = _outside(page, top=table.bbox[1])
+                content.page_starts.add(len(rows) + 1)
+                offset = len(rows)
+                for r, row in enumerate(cells):
+                    shifted = [
+                        c if c.origin is None else Cell("", (c.origin[0] + offset, c.origin[1]))
+                        for c in row
+                    ]
+                    rows.append((offset + r + 1, shifted))
+                    content.pages[offset + r + 1] = page_number
+                content.after = _outside(page, bottom=table.bbox[3])
+    if content.grid is None and not any(t.strip() for t in content.page_texts):
+        raise TableError(
+            path, None, "the PDF has no text (a scanned image?): import the original file"
+        )
+    return content
+
+
+def _table_cells(page: Any, table: Any) -> list[list[Cell]]:
+    """The table's cells on a grid of its distinct column and row edges."""
+    xs = sorted({round(x, 1) for box in table.cells for x in (box[0], box[2])})
+    ys = sorted({round(y, 1) for box in table.cells for y in (box[1], box[3])})
+    xs, ys = _dedupe(xs), _dedupe(ys)
+    grid: list[list[Cell | None]] = [[None] * (len(xs) - 1) for _ in range(len(ys) - 1)]
+    chars = [c for c in page.chars if c.get("upright", True)]
+    for box in sorted(table.cells, key=lambda b: (b[1], b[0])):
+        c0, c1 = _index(xs, box[0]), _index(xs, box[2])
+        r0, r1 = _index(ys, box[1]), _index(ys, box[3])
+        grid[r0][c0] = Cell(_cell_text(box, chars))
+        for r in range(r0, max(r1, r0 + 1)):
+            for c in range(c0, max(c1, c0 + 1)):
+                if (r, c) != (r0, c0):
+                    grid[r][c] = Cell("", (r0, c0))
+    return [[c or Cell("") for c in row] for row in grid]
+
+
+def _dedupe(edges: list[float]) -> list[float]:
+    """Edges closer than 2 points are one line drawn twice."""
+    out: list[float] = []
+    for edge in edges:
+        if not out or edge - out[-1] > 2:
+            out.append(edge)
+    return out
+
+
+def _index(edges: list[float], value: float) -> int:
+    return min(range(len(edges)), key=lambda i: abs(edges[i] - value))
+
+
+def _cell_text(box: tuple[float, float, float, float], chars: list[dict[str, Any]]) -> str:
+    x0, top, x1, bottom = box
+    inside = [
+        c
+        for c in chars
+        if x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom
+    ]
+    lines: list[list[dict[str, Any]]] = []
+    for char in sorted(inside, key=lambda c: (round(c["top"]), c["x0"])):
+        if lines and abs(char["top"] - lines[-1][0]["top"]) < char["size"] / 2:
+            lines[-1].append(char)
+        else:
+            lines.append([char])
+    for line in lines:
+        line.sort(key=lambda c: c["x0"])
+    pad = min([_PADDING, *(line[0]["x0"] - x0 for line in lines)])
+    out = ""
+    for i, line in enumerate(lines):
+        out += line[0]["text"] + "".join(
+            (" " if c["x0"] - before["x1"] > _SPACE else "") + c["text"]
+            for before, c in pairwise(line)
+        )
+        if i + 1 < len(lines):
+            room = x1 - pad - line[-1]["x1"]
+            out += "" if room < lines[i + 1][0]["x1"] - lines[i + 1][0]["x0"] else "\n"
+    return out.strip()
+
+
+def _outside(page: Any, top: float | None = None, bottom: float | None = None) -> list[str]:
+    """The page's text lines above `top` or below `bottom`."""
+    box = (0, 0, page.width, top) if top is not None else (0, bottom, page.width, page.height)
+    if box[3] - box[1] < 1:
+        return []
+    text = page.within_bbox(box).extract_text() or ""
+    return [line.strip() for line in text.splitlines() if line.strip()]
