@@ -42,21 +42,23 @@ def parse_pdf(path: Path) -> ParsedTable:
         try:
             table = parse_text("\n".join(content.page_texts), path)
         except TableError as exc:
-            raise _on_page(exc, bisect_right(starts, exc.line) if exc.line else None) from exc
+            page = bisect_right(starts, exc.line) if exc.line else None
+            raise _on_page(exc, f"page {page}") from exc
     else:
         rows, headings = unmerge(content.grid)
         rows = _join_split_rows(rows, content.page_starts, headings)
         try:
             table = parse_rows(rows, path, "pdf", headings)
         except TableError as exc:
-            raise _on_page(exc, content.pages.get(exc.line or 0)) from exc
+            page, row = content.pages.get(exc.line or 0, (0, 0))
+            raise _on_page(exc, f"page {page}, row {row} of its table" if page else "") from exc
         _frame(table, content.before, content.after)
     table.format = "pdf"
     return table
 
 
-def _on_page(exc: TableError, page: int | None) -> TableError:
-    return TableError(exc.path, exc.line, f"{exc.message} (page {page})" if page else exc.message)
+def _on_page(exc: TableError, where: str) -> TableError:
+    return TableError(exc.path, exc.line, f"{exc.message} ({where})" if where else exc.message)
 
 
 def _frame(table: ParsedTable, before: list[str], after: list[str]) -> None:
@@ -107,4 +109,3 @@ def _join_split_rows(rows: list[Row], page_starts: set[int], headings: set[int])
                 glue = "" if i == task_col or not above[i] else "\n"
                 above[i] = f"{above[i]}{glue}{cell.strip()}"
     return out
-

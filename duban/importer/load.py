@@ -126,7 +126,7 @@ def decode(data: bytes, path: Path) -> str:
 
 
 def _zip_kind(data: bytes, suffix: str) -> str:
-    """"docx" for a Word package (word/document.xml), else "xlsx" (whose reader names what is
+    """ "docx" for a Word package (word/document.xml), else "xlsx" (whose reader names what is
     wrong with a zip that is no workbook)."""
     try:
         names = zipfile.ZipFile(io.BytesIO(data)).namelist()

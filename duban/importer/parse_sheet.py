@@ -48,7 +48,9 @@ def read_xlsx(path: Path) -> Grid:
 
     try:
         # not read_only: a read-only sheet does not know its merged cells
-        book = load_workbook(path, data_only=True)
+        # a file object: openpyxl would refuse a workbook by its suffix (a misnamed .docx)
+        with path.open("rb") as fh:
+            book = load_workbook(fh, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise TableError(path, None, f"not a readable XLSX workbook ({exc})") from exc
     try:
@@ -216,6 +218,6 @@ def _heading(text: str) -> str:
 def _title_before(rows: list[Row], header_at: int) -> str:
     for _, cells in reversed(rows[:header_at]):
         texts = [c.strip() for c in cells if c.strip()]
-        if texts:
+        if texts and not names_only(cells):  # not the first row of a two-row header
             return texts[0]
     return ""

@@ -10,6 +10,7 @@ line). Pages continue one table: rows are counted across pages, and a row cut by
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -26,7 +27,7 @@ _PADDING = 6.0  # points: at most the inner margin of a table cell (Word ≈ 5.4
 @dataclass
 class PdfContent:
     grid: Grid | None  # the table's rows across pages, from the first page with a header
-    pages: dict[int, int]  # row number → page number
+    pages: dict[int, tuple[int, int]]  # row number → (page, row of the page's table)
     page_starts: set[int]  # row numbers that are the first row of a page's table
     before: list[str]  # text above the table on its first page (the title)
     after: list[str]  # text below the table on its last page (the closing note)
@@ -34,35 +35,41 @@ class PdfContent:
 
 
 def read_pdf(path: Path) -> PdfContent:
+    # imported here: pdfminer and pypdfium2 take a while to load, and only PDFs need them
     import pdfplumber
-    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfminer.pdfexceptions import PDFException
+    from pdfminer.psexceptions import PSException
+    from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
     try:
-        pdf = pdfplumber.open(path)
-    except (PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
+        with pdfplumber.open(path) as pdf:
+            return _read(path, pdf)
+    except (MalformedPDFException, PdfminerException, PDFException, PSException) as exc:
         raise TableError(path, None, f"not a readable PDF ({exc})") from exc
-    with pdf:
-        content = PdfContent(None, {}, set(), [], [], [])
-        rows: list[tuple[int, list[Cell]]] = []
-        for page_number, page in enumerate(pdf.pages, start=1):
-            content.page_texts.append(page.extract_text() or "")
-            for table in page.find_tables():
-                cells = _table_cells(page, table)
-                if content.grid is None:
-                    if not has_header(Grid(list(enumerate(cells, start=1))).plain()):
-                        continue
-                    content.grid = Grid(rows)
-                    content.before = _outside(page, top=table.bbox[1])
-                content.page_starts.add(len(rows) + 1)
-                offset = len(rows)
-                for r, row in enumerate(cells):
-                    shifted = [
-                        c if c.origin is None else Cell("", (c.origin[0] + offset, c.origin[1]))
-                        for c in row
-                    ]
-                    rows.append((offset + r + 1, shifted))
-                    content.pages[offset + r + 1] = page_number
-                content.after = _outside(page, bottom=table.bbox[3])
+
+
+def _read(path: Path, pdf: Any) -> PdfContent:
+    content = PdfContent(None, {}, set(), [], [], [])
+    rows: list[tuple[int, list[Cell]]] = []
+    for page_number, page in enumerate(pdf.pages, start=1):
+        content.page_texts.append(page.extract_text() or "")
+        for table in page.find_tables():
+            cells = _table_cells(page, table)
+            if content.grid is None:
+                if not has_header(Grid(list(enumerate(cells, start=1))).plain()):
+                    continue
+                content.grid = Grid(rows)
+                content.before = _outside(page, top=table.bbox[1])
+            content.page_starts.add(len(rows) + 1)
+            offset = len(rows)
+            for r, row in enumerate(cells):
+                shifted = [
+                    c if c.origin is None else Cell("", (c.origin[0] + offset, c.origin[1]))
+                    for c in row
+                ]
+                rows.append((offset + r + 1, shifted))
+                content.pages[offset + r + 1] = (page_number, r + 1)
+            content.after = _outside(page, bottom=table.bbox[3])
     if content.grid is None and not any(t.strip() for t in content.page_texts):
         raise TableError(
             path, None, "the PDF has no text (a scanned image?): import the original file"
@@ -76,11 +83,16 @@ def _table_cells(page: Any, table: Any) -> list[list[Cell]]:
     ys = sorted({round(y, 1) for box in table.cells for y in (box[1], box[3])})
     xs, ys = _dedupe(xs), _dedupe(ys)
     grid: list[list[Cell | None]] = [[None] * (len(xs) - 1) for _ in range(len(ys) - 1)]
-    chars = [c for c in page.chars if c.get("upright", True)]
+    # by the height of their middle, so that each cell looks only at its own band of the page
+    chars = sorted(
+        (c for c in page.chars if c.get("upright", True)), key=lambda c: c["top"] + c["bottom"]
+    )
+    middles = [c["top"] + c["bottom"] for c in chars]
     for box in sorted(table.cells, key=lambda b: (b[1], b[0])):
         c0, c1 = _index(xs, box[0]), _index(xs, box[2])
         r0, r1 = _index(ys, box[1]), _index(ys, box[3])
-        grid[r0][c0] = Cell(_cell_text(box, chars))
+        band = chars[bisect_left(middles, 2 * box[1]) : bisect_right(middles, 2 * box[3])]
+        grid[r0][c0] = Cell(_cell_text(box, band))
         for r in range(r0, max(r1, r0 + 1)):
             for c in range(c0, max(c1, c0 + 1)):
                 if (r, c) != (r0, c0):
@@ -102,12 +114,8 @@ def _index(edges: list[float], value: float) -> int:
 
 
 def _cell_text(box: tuple[float, float, float, float], chars: list[dict[str, Any]]) -> str:
-    x0, top, x1, bottom = box
-    inside = [
-        c
-        for c in chars
-        if x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom
-    ]
+    x0, _, x1, _ = box
+    inside = [c for c in chars if x0 <= (c["x0"] + c["x1"]) / 2 <= x1]
     lines: list[list[dict[str, Any]]] = []
     for char in sorted(inside, key=lambda c: (round(c["top"]), c["x0"])):
         if lines and abs(char["top"] - lines[-1][0]["top"]) < char["size"] / 2:

@@ -1,0 +1,249 @@
+"""Word (DOCX) and PDF task tables, and sheets laid out as other districts lay them out:
+columns in any order under other names, a title row, merged cells."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import docx
+import pdfplumber
+import pytest
+from document_builders import write_docx, write_pdf
+from openpyxl import Workbook
+from table_builders import COLUMNS, expected_seed, seed_rows, write_csv, write_xlsx
+
+from duban.config import Config
+from duban.importer import TableError, load_table, resolve_table
+
+
+def _triples(tasks: list[dict]) -> set[tuple[int, str, str]]:
+    return {
+        (t["number"], role, unit)
+        for t in tasks
+        for role, key in (("lead", "lead"), ("responsible", "responsible"))
+        for unit in t[key]
+    }
+
+
+def _same_as_seed(path: Path, config: Config, fmt: str) -> None:
+    """The same (task, role, unit) triples, sections and texts as the seed's own text import
+    (a PDF keeps no space where a line wrapped, so texts compare without spaces)."""
+    table = load_table(path)
+    assert table.format == fmt
+    got, want = resolve_table(table, config).as_json(), expected_seed()
+    assert len(want) == 91
+    assert _triples(got) == _triples(want)
+
+    def squeeze(tasks: list[dict]) -> list[tuple[str, str]]:
+        return [("".join(t["section"].split()), "".join(t["text"].split())) for t in tasks]
+
+    assert squeeze(got) == squeeze(want)
+
+
+def test_seed_as_a_word_table_with_merged_cells(
+    tmp_path: Path, seed_path: Path, config: Config
+) -> None:
+    path = write_docx(tmp_path / "分解表.docx", seed_rows(seed_path))
+    _same_as_seed(path, config, "docx")
+    table = load_table(path)
+    assert table.title == "2024年政府工作报告主要工作任务分解表"
+    assert table.note.startswith("注：各牵头部门分管区领导")
+    # the lead cells of consecutive tasks with the same lead are merged (w:vMerge) in the file
+    assert docx.Document(str(path)).element.body.xml.count("<w:vMerge/>") > 10
+
+
+def test_seed_as_a_pdf_table_across_pages(tmp_path: Path, seed_path: Path, config: Config) -> None:
+    path = write_pdf(tmp_path / "分解表.pdf", seed_rows(seed_path))
+    _same_as_seed(path, config, "pdf")
+    assert load_table(path).note.startswith("注：各牵头部门分管区领导")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_seed_with_shuffled_renamed_columns_under_a_title(
+    tmp_path: Path, seed_path: Path, config: Config, seed: int
+) -> None:
+    rng = random.Random(seed)
+    renamed = {"主要工作任务": "主要工作举措", "牵头单位": "牵头部门", "责任单位": "配合单位"}
+    order = list(range(5))
+    rng.shuffle(order)
+    columns = [(renamed.get(c, c) if seed != 1 else c) for c in (COLUMNS[i] for i in order)]
+    rows = [[row[i] for i in order] for row in seed_rows(seed_path)]
+    xlsx = tmp_path / "shuffled.xlsx"
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["沈河区2024年政府工作报告主要工作任务分解表"])
+    sheet.append([])
+    sheet.append(columns)
+    for row in rows:
+        sheet.append(row)
+    book.save(xlsx)
+    _same_as_seed(xlsx, config, "xlsx")
+    csv = write_csv(tmp_path / "shuffled.csv", rows, columns=columns)
+    _same_as_seed(csv, config, "csv")
+
+
+def _docx(path: Path, header: list[list[str]], rows: list[list[str]]) -> docx.Document:
+    document = docx.Document()
+    document.add_paragraph("某区重点工作任务分解表")
+    table = document.add_table(rows=len(header) + len(rows), cols=len(header[0]))
+    for r, values in enumerate([*header, *rows]):
+        cells = table.rows[r].cells
+        for c, value in enumerate(values):
+            cells[c].text = value
+    document.save(str(path))
+    return document
+
+
+def test_word_table_with_a_two_row_header_and_a_task_over_two_unit_rows(
+    tmp_path: Path, config: Config
+) -> None:
+    """责任单位 spans 牵头单位|配合单位 on a second header row; task 1's 序号 and text cells span
+    two rows, one per lead; task 2 and 3 share one merged 牵头单位 cell; a section row spans all."""
+    path = tmp_path / "t.docx"
+    header = [
+        ["序号", "重点任务", "责任单位", "", "责任领导", "时间节点"],
+        ["", "", "牵头单位", "配合单位", "", ""],
+    ]
+    rows = [
+        ["（一）产业发展", "", "", "", "", ""],
+        ["1", "第一项任务。", "区发改局", "区工信局", "张三", "2024年6月"],
+        ["", "", "区商务局", "各街道办事处", "", ""],
+        ["2", "第二项任务。", "区财政局", "", "李四", "2024年底"],
+        ["3", "第三项任务。", "", "区文旅局", "", "2024年底"],
+    ]
+    _docx(path, header, rows)
+    document = docx.Document(str(path))
+    grid = document.tables[0]
+    cell = grid.cell
+    cell(0, 2).merge(cell(0, 3))  # the group cell 责任单位
+    for col in (0, 1, 4, 5):
+        cell(0, col).merge(cell(1, col))
+    cell(2, 0).merge(cell(2, 5))  # the section heading
+    cell(3, 0).merge(cell(4, 0))  # task 1: 序号, text and leader over two rows
+    cell(3, 1).merge(cell(4, 1))
+    cell(3, 4).merge(cell(4, 4))
+    cell(5, 2).merge(cell(6, 2))  # tasks 2 and 3: one lead cell
+    document.save(str(path))
+
+    table = load_table(path)
+    assert table.format == "docx"
+    got = [
+        (
+            t.number,
+            t.section,
+            [r.name for r in t.leads],
+            [r.name for r in t.responsible],
+            [r.name for r in t.leaders],
+            t.deadline_text,
+        )
+        for t in table.tasks
+    ]
+    assert got == [
+        (
+            1,
+            "（一）产业发展",
+            ["区发改局", "区商务局"],
+            ["区工信局", "各街道办事处"],
+            ["张三"],
+            "2024年6月",
+        ),
+        (2, "（一）产业发展", ["区财政局"], [], ["李四"], "2024年底"),
+        (3, "（一）产业发展", ["区财政局"], ["区文旅局"], [], "2024年底"),
+    ]
+    assert table.title == "某区重点工作任务分解表"
+
+
+def test_word_document_without_a_table_is_read_as_text(
+    tmp_path: Path, seed_path: Path, config: Config
+) -> None:
+    """Paragraphs (one per line of the published text layout) go to the text parser."""
+    document = docx.Document()
+    for line in seed_path.read_text(encoding="utf-8").splitlines():
+        document.add_paragraph(line)
+    document.save(str(tmp_path / "text.docx"))
+    table = load_table(tmp_path / "text.docx")
+    assert table.format == "docx"
+    assert resolve_table(table, config).as_json() == expected_seed()
+
+
+def test_a_lone_unit_column_lists_the_lead_first_or_marks_it(
+    tmp_path: Path, config: Config
+) -> None:
+    path = tmp_path / "lone.csv"
+    path.write_text(
+        "某区2024年重点任务清单\n"
+        "序号,工作任务,责任单位,完成时限\n"
+        "1,第一项。,区发改局、区工信局、区商务局,2024年底\n"
+        "2,第二项。,区工信局、区发改局（牵头）,\n"
+        "3,第三项。,牵头单位：区商务局；配合单位：区财政局、各街道办事处,\n",
+        encoding="utf-8",
+    )
+    got = resolve_table(load_table(path), config).as_json()
+    assert [(t["lead"], t["responsible"]) for t in got] == [
+        (["区发改局"], ["区工信局", "区商务局"]),
+        (["区发改局"], ["区工信局"]),
+        (["区商务局"], ["区财政局", "各街道办事处"]),
+    ]
+
+
+def test_pdf_errors_name_the_row_and_the_page(tmp_path: Path, seed_path: Path) -> None:
+    rows = seed_rows(seed_path)
+    late = next(i for i, row in enumerate(rows) if row[0] == "80")
+    rows[late][2] = ""  # task 80 loses its lead (it shares no merged cell: its own differs)
+    rows[late][3] = ""
+    path = write_pdf(tmp_path / "bad.pdf", rows, merge=False)
+    with pytest.raises(TableError) as err:
+        load_table(path)
+    message = str(err.value)
+    found = re.fullmatch(
+        rf"{re.escape(str(path))}:\d+: task 80 has no lead unit \(牵头单位\) "
+        r"\(page (\d+), row (\d+) of its table\)",
+        message,
+    )
+    assert found, message
+    page, row = int(found[1]), int(found[2])
+    with pdfplumber.open(path) as pdf:  # that page's table shows task 80 on that row
+        assert pdf.pages[page - 1].extract_tables()[0][row - 1][0] == "80"
+    assert page > 1
+
+
+def test_word_errors_name_the_row(tmp_path: Path) -> None:
+    path = tmp_path / "bad.docx"
+    _docx(
+        path,
+        [["序号", "主要工作任务", "牵头单位", "责任单位"]],
+        [["1", "第一项。", "区发改局", ""], ["3", "第三项。", "区发改局", ""]],
+    )
+    with pytest.raises(TableError) as err:
+        load_table(path)
+    assert str(err.value) == f"{path}:3: task number 3 skips a number: expected 2 after 1"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("old.doc", b"\xd0\xcf\x11\xe0" + b"\x00" * 600, "old binary Word (.doc)"),
+        ("cut.pdf", b"%PDF-1.4\n garbage", "not a readable PDF"),
+        ("cut.docx", b"PK\x03\x04 garbage", "not a readable Word (DOCX) document"),
+    ],
+)
+def test_broken_documents_are_refused_by_name(
+    tmp_path: Path, name: str, content: bytes, words: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(TableError) as err:
+        load_table(path)
+    assert str(err.value).startswith(f"{path}: {words}")
+
+
+def test_kind_comes_from_the_content_not_the_suffix(
+    tmp_path: Path, seed_path: Path, config: Config
+) -> None:
+    rows = seed_rows(seed_path)[:8]
+    word = write_docx(tmp_path / "table.xlsx", rows)  # a Word file misnamed
+    sheet = write_xlsx(tmp_path / "table.docx", rows)  # and a workbook misnamed
+    pdf = write_pdf(tmp_path / "table.txt", rows)
+    assert [load_table(p).format for p in (word, sheet, pdf)] == ["docx", "xlsx", "pdf"]
