@@ -247,3 +247,79 @@ def test_kind_comes_from_the_content_not_the_suffix(
     sheet = write_xlsx(tmp_path / "table.docx", rows)  # and a workbook misnamed
     pdf = write_pdf(tmp_path / "table.txt", rows)
     assert [load_table(p).format for p in (word, sheet, pdf)] == ["docx", "xlsx", "pdf"]
+
+
+def _pdf_pages(path: Path, pages: list[list[list[str]]], widths: list[int]) -> Path:
+    """One ruled table per page, as a PDF cuts a long table (each cell a plain string)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import PageBreak, SimpleDocTemplate, Table, TableStyle
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    style = TableStyle(
+        [("GRID", (0, 0), (-1, -1), 0.5, "black"), ("FONTNAME", (0, 0), (-1, -1), "STSong-Light")]
+    )
+    flow: list = []
+    for rows in pages:
+        flow += [Table(rows, colWidths=widths, style=style), PageBreak()]
+    SimpleDocTemplate(str(path), pagesize=A4).build(flow[:-1])
+    return path
+
+
+def test_pdf_row_cut_by_a_page_break_is_joined(tmp_path: Path, config: Config) -> None:
+    header = ["序号", "主要工作任务", "牵头单位", "责任单位"]
+    path = _pdf_pages(
+        tmp_path / "cut.pdf",
+        [
+            [header, ["1", "第一项任务，", "区发改局", "区工信局"]],
+            [header, ["", "跨页继续。", "", "区商务局"], ["2", "第二项。", "区财政局", ""]],
+        ],
+        [30, 200, 100, 100],
+    )
+    got = resolve_table(load_table(path), config).as_json()
+    assert [(t["number"], t["text"], t["lead"], t["responsible"]) for t in got] == [
+        (1, "第一项任务，跨页继续。", ["区发改局"], ["区工信局", "区商务局"]),
+        (2, "第二项。", ["区财政局"], []),
+    ]
+
+
+def test_pdf_without_any_text_is_refused(tmp_path: Path) -> None:
+    from reportlab.pdfgen.canvas import Canvas
+
+    path = tmp_path / "scan.pdf"
+    canvas = Canvas(str(path))
+    canvas.rect(50, 50, 200, 100)  # a picture of a table, no text
+    canvas.save()
+    with pytest.raises(TableError) as err:
+        load_table(path)
+    assert (
+        str(err.value)
+        == f"{path}: the PDF has no text (a scanned image?): import the original file"
+    )
+
+
+def test_word_table_continued_in_a_second_table(tmp_path: Path, config: Config) -> None:
+    """Word documents often hold one table per section: the later ones have no header."""
+    document = docx.Document()
+    document.add_paragraph("某区任务分解表")
+    first = document.add_table(rows=3, cols=4)
+    for r, values in enumerate(
+        [
+            ["序号", "工作任务", "牵头单位", "配合单位"],
+            ["一、第一部分", "", "", ""],
+            ["1", "第一项。", "区发改局", "区工信局"],
+        ]
+    ):
+        for c, value in enumerate(values):
+            first.rows[r].cells[c].text = value
+    document.add_paragraph("二、第二部分")  # a heading between the tables, as a paragraph
+    second = document.add_table(rows=1, cols=4)
+    for c, value in enumerate(["2", "第二项。", "区商务局", ""]):
+        second.rows[0].cells[c].text = value
+    document.save(str(tmp_path / "two.docx"))
+    got = resolve_table(load_table(tmp_path / "two.docx"), config).as_json()
+    assert [(t["number"], t["section"], t["lead"]) for t in got] == [
+        (1, "一、第一部分", ["区发改局"]),
+        (2, "二、第二部分", ["区商务局"]),
+    ]

@@ -81,6 +81,7 @@ def _join_split_rows(rows: list[Row], page_starts: set[int], headings: set[int])
     columns = found[1]
     number_col, task_col = columns[HEADER_NUMBER], columns.get(HEADER_TASK)
     out: list[Row] = []
+    last = -1  # the index in out of the last row that is no header
     at_top = False  # at the top of a page, before its first row that is no repeated header
     for number, cells in rows:
         at_top = at_top or number in page_starts
@@ -90,7 +91,7 @@ def _join_split_rows(rows: list[Row], page_starts: set[int], headings: set[int])
         text = cells[task_col].strip() if task_col is not None and task_col < len(cells) else ""
         split = (
             at_top
-            and out
+            and last >= 0
             and number not in headings
             and number_col < len(cells)
             and not cells[number_col].strip()
@@ -100,9 +101,10 @@ def _join_split_rows(rows: list[Row], page_starts: set[int], headings: set[int])
         )
         at_top = False
         if not split:
+            last = len(out)
             out.append((number, cells))
             continue
-        above = out[-1][1]
+        above = out[last][1]
         above.extend([""] * (len(cells) - len(above)))
         for i, cell in enumerate(cells):
             if cell.strip():

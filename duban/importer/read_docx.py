@@ -16,6 +16,7 @@ from typing import Any
 from duban.importer.columns import has_header
 from duban.importer.errors import TableError
 from duban.importer.grid import Cell, Grid
+from duban.importer.layout import NOTE_RE
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _BREAKS = {f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}tab": "\t"}
@@ -39,7 +40,7 @@ def read_docx(path: Path) -> DocxContent:
         raise TableError(path, None, f"not a readable Word (DOCX) document ({exc})") from exc
     content = DocxContent(grid=None)
     rows: list[tuple[int, list[Cell]]] = []
-    width = 0
+    width, ended = 0, False
     for child in body.iterchildren():
         if child.tag == f"{_W}p":
             text = _text(child)
@@ -52,9 +53,20 @@ def read_docx(path: Path) -> DocxContent:
                 grid = Grid([(i, cells) for i, cells in enumerate(table, start=1)])
                 if has_header(grid.plain()):
                     content.grid, rows, width = grid, grid.rows, max(map(len, table))
-            elif not content.after and max(map(len, table), default=0) == width:
-                _append(rows, table)  # the same table continued (split by a section or page)
+            elif ended or max(map(len, table), default=0) != width or _has_note(content.after):
+                ended = True
+            else:  # the same table continued (one Word table per section or page)
+                for text in filter(str.strip, content.after):  # a heading between the two
+                    rows.append(
+                        (len(rows) + 1, [Cell(text)] + [Cell("", (len(rows), 0))] * (width - 1))
+                    )
+                content.after = []
+                _append(rows, table)
     return content
+
+
+def _has_note(paragraphs: list[str]) -> bool:
+    return any(NOTE_RE.match(p.strip()) for p in paragraphs)
 
 
 def _append(rows: list[tuple[int, list[Cell]]], table: list[list[Cell]]) -> None:
