@@ -12,6 +12,7 @@ from pathlib import Path
 from table_builders import COLUMNS
 
 NOTE = "注：各牵头部门分管区领导负责组织推进相关工作"
+TITLE = "2024年政府工作报告主要工作任务分解表"
 
 
 def _lead_runs(rows: list[list[str]], lead_col: int) -> list[tuple[int, int]]:
@@ -31,14 +32,13 @@ def write_docx(
     path: Path,
     rows: list[list[str]],
     columns: list[str] = COLUMNS,
-    title: str = "2024年政府工作报告主要工作任务分解表",
     merge: bool = True,
 ) -> Path:
     """A title paragraph, the table (header row first), the closing note as a paragraph."""
     import docx
 
     document = docx.Document()
-    document.add_paragraph(title)
+    document.add_paragraph(TITLE)
     table = document.add_table(rows=1 + len(rows), cols=len(columns))
     grid = [row.cells for row in table.rows]  # table.cell() walks the whole table each call
     for col, name in enumerate(columns):
@@ -83,13 +83,7 @@ SYNONYM_OF = {
 }
 
 
-def write_pdf(
-    path: Path,
-    rows: list[list[str]],
-    columns: list[str] = COLUMNS,
-    title: str = "2024年政府工作报告主要工作任务分解表",
-    merge: bool = True,
-) -> Path:
+def write_pdf(path: Path, rows: list[list[str]], *, merge: bool = True) -> Path:
     """A ruled table drawn by reportlab with the built-in Adobe CID font STSong-Light (no font
     file needed; pdfplumber maps its glyphs back to Unicode), repeated header on every page."""
     from reportlab.lib.pagesizes import A4, landscape
@@ -104,6 +98,7 @@ def write_pdf(
     def para(text: str) -> Paragraph:
         return Paragraph(text.replace("\n", "<br/>"), style)
 
+    columns = COLUMNS
     widths = {"序号": 30, "牵头单位": 110, "责任单位": 170, "完成时限": 60}
     col_widths = [widths.get(SYNONYM_OF.get(c, c), 330) for c in columns]
     lead_col = _lead_column(columns)
@@ -127,5 +122,5 @@ def write_pdf(
     table = Table(data, colWidths=col_widths, repeatRows=1)
     table.setStyle(TableStyle(commands))
     document = SimpleDocTemplate(str(path), pagesize=landscape(A4))
-    document.build([para(title), table, para(NOTE)])
+    document.build([para(TITLE), table, para(NOTE)])
     return path

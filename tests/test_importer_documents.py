@@ -323,3 +323,26 @@ def test_word_table_continued_in_a_second_table(tmp_path: Path, config: Config) 
         (1, "一、第一部分", ["区发改局"]),
         (2, "二、第二部分", ["区商务局"]),
     ]
+
+
+def test_word_numbering_column_and_two_unit_columns_without_a_lead_one(
+    tmp_path: Path, config: Config
+) -> None:
+    """序号 filled by Word's automatic numbering (no text in the cell), and 责任单位 | 配合单位
+    with no 牵头单位 column: the first unit column leads."""
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=4)
+    for c, name in enumerate(["序号", "工作任务", "责任单位", "配合单位"]):
+        table.rows[0].cells[c].text = name
+    for r, (text, lead, resp) in enumerate(
+        [("第一项。", "区发改局", "区工信局"), ("第二项。", "区商务局", "")], start=1
+    ):
+        cells = table.rows[r].cells
+        cells[0].paragraphs[0].style = document.styles["List Number"]  # an automatic number
+        cells[1].text, cells[2].text, cells[3].text = text, lead, resp
+    document.save(str(tmp_path / "auto.docx"))
+    got = resolve_table(load_table(tmp_path / "auto.docx"), config).as_json()
+    assert [(t["number"], t["lead"], t["responsible"]) for t in got] == [
+        (1, ["区发改局"], ["区工信局"]),
+        (2, ["区商务局"], []),
+    ]

@@ -10,18 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from duban.importer.columns import Columns, Row, header_index
-from duban.importer.layout import (
-    HEADER_DEADLINE,
-    HEADER_LEAD,
-    HEADER_LEADER,
-    HEADER_NUMBER,
-    HEADER_RESPONSIBLE,
-    HEADER_TASK,
-)
-
-# Columns whose merged cell holds for every task it spans (the same lead for three tasks).
-SHARED = (HEADER_LEAD, HEADER_RESPONSIBLE, HEADER_LEADER, HEADER_DEADLINE)
+from duban.importer.columns import SHARED, STARTS, Columns, Row, header_index
+from duban.importer.layout import HEADER_TASK
 
 
 @dataclass(frozen=True)
@@ -49,7 +39,7 @@ def unmerge(grid: Grid) -> tuple[list[Row], set[int]]:
     if found is None:
         return plain, set()
     header_at, columns = found
-    starts = [columns[k] for k in (HEADER_NUMBER, HEADER_TASK) if k in columns]
+    starts = [columns[k] for k in STARTS if k in columns]
     shared = {columns[k] for k in SHARED if k in columns}
     headings: set[int] = set()
     rows: list[Row] = plain[: header_at + 1]

@@ -17,9 +17,9 @@ from collections.abc import Iterable, Set
 from pathlib import Path
 from typing import Any
 
-from duban.importer.columns import Row, find_header, has_header, names_only
+from duban.importer.columns import SHARED, Row, find_header, has_header, names_only
 from duban.importer.errors import TableError
-from duban.importer.grid import SHARED, Cell, Grid
+from duban.importer.grid import Cell, Grid
 from duban.importer.layout import (
     HEADER_DEADLINE,
     HEADER_LEAD,

@@ -35,19 +35,27 @@ def read_docx(path: Path) -> DocxContent:
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
-        body = docx.Document(str(path)).element.body
+        document = docx.Document(str(path))
+        body = document.element.body
     except (PackageNotFoundError, KeyError, ValueError) as exc:
         raise TableError(path, None, f"not a readable Word (DOCX) document ({exc})") from exc
     content = DocxContent(grid=None)
     rows: list[tuple[int, list[Cell]]] = []
     width, ended = 0, False
+    numbers = _Numbering(
+        {  # paragraph styles that number their paragraphs (List Number …): style id → list id
+            style.get(f"{_W}styleId"): num.get(f"{_W}val")
+            for style in document.styles.element.iterchildren(f"{_W}style")
+            if (num := style.find(f"{_W}pPr/{_W}numPr/{_W}numId")) is not None
+        }
+    )
     for child in body.iterchildren():
         if child.tag == f"{_W}p":
             text = _text(child)
             content.lines.extend(text.splitlines() or [""])
             (content.before if content.grid is None else content.after).append(text)
         elif child.tag == f"{_W}tbl":
-            table = _table_cells(child)
+            table = _table_cells(child, numbers)
             content.lines.extend(c.text for row in table for c in row if c.origin is None)
             if content.grid is None:
                 grid = Grid([(i, cells) for i, cells in enumerate(table, start=1)])
@@ -78,7 +86,7 @@ def _append(rows: list[tuple[int, list[Cell]]], table: list[list[Cell]]) -> None
         rows.append((offset + r + 1, shifted))
 
 
-def _table_cells(tbl: Any) -> list[list[Cell]]:
+def _table_cells(tbl: Any, numbers: _Numbering) -> list[list[Cell]]:
     """Each row's cells by grid column; a cell covered by a merge points to the area's top-left
     (row index, column)."""
     table: list[list[Cell]] = []
@@ -92,10 +100,36 @@ def _table_cells(tbl: Any) -> list[list[Cell]]:
                 top = above.origin or (r - 1, col)
                 cells.extend(Cell("", top) for _ in range(span))
                 continue
-            cells.append(Cell(_text(tc)))
+            cells.append(Cell(_text(tc) or _auto_number(tc, numbers)))
             cells.extend(Cell("", (r, col)) for _ in range(span - 1))
         table.append(cells)
     return table
+
+
+@dataclass
+class _Numbering:
+    """Word's automatic numbering, counted in document order: list id → last number."""
+
+    styles: dict[str | None, str | None]
+    last: dict[str | None, int] = field(default_factory=dict)
+
+
+def _auto_number(tc: Any, numbers: _Numbering) -> str:
+    """The number Word shows in an otherwise empty cell whose paragraph is a numbered list item
+    (a 序号 column filled by automatic numbering holds no text of its own)."""
+    paragraph = tc.find(f"{_W}p")
+    if paragraph is None:
+        return ""
+    num_id = paragraph.find(f"{_W}pPr/{_W}numPr/{_W}numId")
+    style = paragraph.find(f"{_W}pPr/{_W}pStyle")
+    if num_id is not None:
+        key = num_id.get(f"{_W}val")
+    elif style is not None and style.get(f"{_W}val") in numbers.styles:
+        key = numbers.styles[style.get(f"{_W}val")]
+    else:
+        return ""
+    numbers.last[key] = numbers.last.get(key, 0) + 1
+    return str(numbers.last[key])
 
 
 def _text(element: Any) -> str:
