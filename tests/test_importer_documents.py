@@ -3,6 +3,7 @@ columns in any order under other names, a title row, merged cells."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import re
 from pathlib import Path
@@ -12,10 +13,16 @@ import pdfplumber
 import pytest
 from document_builders import write_docx, write_pdf
 from openpyxl import Workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from table_builders import COLUMNS, expected_seed, seed_rows, write_csv, write_xlsx
 
+from db.engine import transaction
+from db.models import Assignment, Task, Unit
 from duban.config import Config
-from duban.importer import TableError, load_table, resolve_table
+from duban.importer import TableError, import_file, load_table, resolve_table
+
+NOW = dt.datetime(2024, 3, 20, 2, 0, tzinfo=dt.UTC)
 
 
 def _triples(tasks: list[dict]) -> set[tuple[int, str, str]]:
@@ -346,3 +353,22 @@ def test_word_numbering_column_and_two_unit_columns_without_a_lead_one(
         (1, ["区发改局"], ["区工信局"]),
         (2, ["区商务局"], []),
     ]
+
+
+def test_word_table_imports_the_seeds_assignments(
+    tmp_path: Path, seed_path: Path, config: Config, sessions: sessionmaker[Session]
+) -> None:
+    """Into the database: the Word table, then the seed's own text, which changes nothing (the
+    same tasks, texts, units and roles, groups expanded alike)."""
+    path = write_docx(tmp_path / "分解表.docx", seed_rows(seed_path))
+    with transaction(sessions) as session:
+        first = import_file(session, config, path, now=NOW)
+    with transaction(sessions) as session:
+        assignments = session.execute(
+            select(Task.number, Assignment.role, Unit.name)
+            .join(Task, Assignment.task_id == Task.id)
+            .join(Unit, Assignment.unit_id == Unit.id)
+        ).all()
+        again = import_file(session, config, seed_path, now=NOW)
+    assert len(first.diff.tasks_added) == 91 and len(assignments) > 300
+    assert not again.diff.changed, again.diff.summary()
