@@ -372,3 +372,23 @@ def test_word_table_imports_the_seeds_assignments(
         again = import_file(session, config, seed_path, now=NOW)
     assert len(first.diff.tasks_added) == 91 and len(assignments) > 300
     assert not again.diff.changed, again.diff.summary()
+
+
+def test_web_page_table_with_rowspan_and_colspan(tmp_path: Path, config: Config) -> None:
+    """A published page's table (HTML) merges cells too: a 牵头单位 cell with rowspan leads
+    both tasks, and the cells after it keep their columns."""
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<html><body><p>某区重点任务分解表</p><table>"
+        "<tr><td>序号</td><td>主要任务</td><td>牵头单位</td><td>配合单位</td></tr>"
+        '<tr><td colspan="4">一、产业发展</td></tr>'
+        '<tr><td>1</td><td>第一项。</td><td rowspan="2">区发改局</td><td>区工信局</td></tr>'
+        "<tr><td>2</td><td>第二项。</td><td>区商务局</td></tr>"
+        "</table></body></html>",
+        encoding="utf-8",
+    )
+    got = resolve_table(load_table(path), config).as_json()
+    assert [(t["number"], t["section"], t["lead"], t["responsible"]) for t in got] == [
+        (1, "一、产业发展", ["区发改局"], ["区工信局"]),
+        (2, "一、产业发展", ["区发改局"], ["区商务局"]),
+    ]

@@ -14,7 +14,7 @@ from duban.importer.columns import has_header
 from duban.importer.documents import parse_docx, parse_pdf
 from duban.importer.errors import TableError
 from duban.importer.grid import unmerge
-from duban.importer.html_text import html_table_rows, html_to_lines, looks_like_html
+from duban.importer.html_text import html_table_grid, html_to_lines, looks_like_html
 from duban.importer.layout import NOTE_RE
 from duban.importer.parse_sheet import parse_rows, read_csv, read_xlsx
 from duban.importer.parse_text import parse_text
@@ -90,9 +90,10 @@ def _parse_html(text: str, path: Path) -> ParsedTable:
     """A page whose table has a row of column names is read by column, like a sheet; any other
     page as the text layout. Line numbers refer to the page's visible text either way."""
     lines = html_to_lines(text)
-    rows = html_table_rows(text)
-    if has_header(rows):
-        table = parse_rows(rows, path, "html")
+    grid = html_table_grid(text)
+    if has_header(grid.plain()):
+        rows, headings = unmerge(grid)
+        table = parse_rows(rows, path, "html", headings)
         if not table.note:  # the closing note usually follows the table in a paragraph
             table.note = next((x for x in lines.splitlines() if NOTE_RE.match(x)), "")
     else:
