@@ -34,6 +34,12 @@ def _triples(tasks: list[dict]) -> set[tuple[int, str, str]]:
     }
 
 
+def _read(path: Path, config: Config, text: str) -> list[dict]:
+    """The tasks of a small table written as UTF-8 text (CSV, HTML …), names resolved."""
+    path.write_text(text, encoding="utf-8")
+    return resolve_table(load_table(path), config).as_json()
+
+
 def _same_as_seed(path: Path, config: Config, fmt: str) -> None:
     """The same (task, role, unit) triples, sections and texts as the seed's own text import
     (a PDF keeps no space where a line wrapped, so texts compare without spaces)."""
@@ -178,16 +184,15 @@ def test_word_document_without_a_table_is_read_as_text(
 def test_a_lone_unit_column_lists_the_lead_first_or_marks_it(
     tmp_path: Path, config: Config
 ) -> None:
-    path = tmp_path / "lone.csv"
-    path.write_text(
+    got = _read(
+        tmp_path / "lone.csv",
+        config,
         "某区2024年重点任务清单\n"
         "序号,工作任务,责任单位,完成时限\n"
         "1,第一项。,区发改局、区工信局、区商务局,2024年底\n"
         "2,第二项。,区工信局、区发改局（牵头）,\n"
         "3,第三项。,牵头单位：区商务局；配合单位：区财政局、各街道办事处,\n",
-        encoding="utf-8",
     )
-    got = resolve_table(load_table(path), config).as_json()
     assert [(t["lead"], t["responsible"]) for t in got] == [
         (["区发改局"], ["区工信局", "区商务局"]),
         (["区发改局"], ["区工信局"]),
@@ -377,17 +382,16 @@ def test_word_table_imports_the_seeds_assignments(
 def test_web_page_table_with_rowspan_and_colspan(tmp_path: Path, config: Config) -> None:
     """A published page's table (HTML) merges cells too: a 牵头单位 cell with rowspan leads
     both tasks, and the cells after it keep their columns."""
-    path = tmp_path / "page.html"
-    path.write_text(
+    got = _read(
+        tmp_path / "page.html",
+        config,
         "<html><body><p>某区重点任务分解表</p><table>"
         "<tr><td>序号</td><td>主要任务</td><td>牵头单位</td><td>配合单位</td></tr>"
         '<tr><td colspan="4">一、产业发展</td></tr>'
         '<tr><td>1</td><td>第一项。</td><td rowspan="2">区发改局</td><td>区工信局</td></tr>'
         "<tr><td>2</td><td>第二项。</td><td>区商务局</td></tr>"
         "</table></body></html>",
-        encoding="utf-8",
     )
-    got = resolve_table(load_table(path), config).as_json()
     assert [(t["number"], t["section"], t["lead"], t["responsible"]) for t in got] == [
         (1, "一、产业发展", ["区发改局"], ["区工信局"]),
         (2, "一、产业发展", ["区发改局"], ["区商务局"]),
