@@ -396,3 +396,23 @@ def test_web_page_table_with_rowspan_and_colspan(tmp_path: Path, config: Config)
         (1, "一、产业发展", ["区发改局"], ["区工信局"]),
         (2, "一、产业发展", ["区发改局"], ["区商务局"]),
     ]
+
+
+def test_numbers_with_punctuation_and_a_remark_alone_on_its_row(
+    tmp_path: Path, config: Config
+) -> None:
+    """`1.` and `（2）` are task numbers; a 备注 cell alone on its row is no section heading,
+    a title alone in the first cell is one."""
+    got = _read(
+        tmp_path / "remarks.csv",
+        config,
+        "序号,主要任务,牵头单位,配合单位,备注\n"
+        "（一）产业发展,,,,\n"
+        "1.,第一项。,区发改局,,\n"
+        ",,,,上年结转\n"
+        "（2）,第二项。,区商务局,,\n",
+    )
+    assert [(t["number"], t["section"], t["lead"]) for t in got] == [
+        (1, "（一）产业发展", ["区发改局"]),
+        (2, "（一）产业发展", ["区商务局"]),
+    ]

@@ -24,6 +24,17 @@ class Cell:
 class Grid:
     rows: list[tuple[int, list[Cell]]]  # (row number as the user finds it, cells)
 
+    def extend(self, table: list[list[Cell]]) -> None:
+        """Append a table that continues this one (its next page, or the next Word table):
+        rows numbered on from the last, merged areas pointing into the appended rows."""
+        offset = len(self.rows)
+        for r, cells in enumerate(table):
+            shifted = [
+                c if c.origin is None else Cell("", (c.origin[0] + offset, c.origin[1]))
+                for c in cells
+            ]
+            self.rows.append((offset + r + 1, shifted))
+
     def plain(self) -> list[Row]:
         """Texts as printed: a covered cell is blank."""
         return [(n, [c.text if c.origin is None else "" for c in cells]) for n, cells in self.rows]

@@ -124,7 +124,7 @@ def parse_rows(
                 return ""
             return normalise_digits(cells[col].strip().strip("\u3000").strip())
 
-        seq, text = cell(HEADER_NUMBER), _one_line(cell(HEADER_TASK))
+        seq, text = _bare_number(cell(HEADER_NUMBER)), _one_line(cell(HEADER_TASK))
         lead, resp = cell(HEADER_LEAD), cell(HEADER_RESPONSIBLE)
         if not any(c.strip() for c in cells):
             continue
@@ -154,9 +154,11 @@ def parse_rows(
             task_match = TASK_RE.match(text)
             if not seq and task_match:
                 seq, text = task_match.group(1), task_match.group(2)
-            elif not seq and not text and (lead or resp or cell(HEADER_LEADER)):
-                if task is None:
+            elif not seq and not text:  # units continuing the task above, or a remark
+                if task is None and (lead or resp):
                     raise TableError(path, number, f"row {number} names units before any task")
+                if task is None:
+                    continue
                 leads, responsible = unit_roles(lead, resp, number, lone)
                 task.leads.extend(leads)
                 task.responsible.extend(responsible)
@@ -191,19 +193,26 @@ def parse_rows(
     return table
 
 
+def _bare_number(seq: str) -> str:
+    """`1.`, `1、`, `（1）` → `1`: a 序号 written with its punctuation."""
+    bare = seq.strip("．.、（）() ")
+    return bare if bare.isdigit() else seq
+
+
 def _one_line(text: str) -> str:
     """A task cell's line breaks are wrapping (Chinese needs no space between the parts)."""
     return "".join(part.strip() for part in text.splitlines())
 
 
 def _lone_heading(cells: list[str], seq: str, columns: dict[str, int]) -> bool:
-    """A row whose only text sits outside the task and unit columns and is no number: a
-    sub-heading (（一）…, 第一部分 …, or unnumbered) written in the first cell."""
+    """A row whose only text, no number, is in its first cell (or the 序号 cell), outside the
+    task and unit columns: a sub-heading (（一）…, 第一部分 …, or unnumbered)."""
     filled = [i for i, c in enumerate(cells) if c.strip()]
-    used = {columns[k] for k in (HEADER_TASK, *SHARED) if k in columns}
+    first = columns.get(HEADER_NUMBER, min(columns.values()))
     return (
         len(filled) == 1
-        and filled[0] not in used
+        and filled[0] in (0, first)
+        and filled[0] not in {columns[k] for k in (HEADER_TASK, *SHARED) if k in columns}
         and not seq.isdigit()
         and not (TASK_RE.match(normalise_digits(cells[filled[0]].strip())))
     )

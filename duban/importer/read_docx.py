@@ -40,7 +40,6 @@ def read_docx(path: Path) -> DocxContent:
     except (PackageNotFoundError, KeyError, ValueError) as exc:
         raise TableError(path, None, f"not a readable Word (DOCX) document ({exc})") from exc
     content = DocxContent(grid=None)
-    rows: list[tuple[int, list[Cell]]] = []
     width, ended = 0, False
     numbers = _Numbering(
         {  # paragraph styles that number their paragraphs (List Number …): style id → list id
@@ -60,30 +59,20 @@ def read_docx(path: Path) -> DocxContent:
             if content.grid is None:
                 grid = Grid([(i, cells) for i, cells in enumerate(table, start=1)])
                 if has_header(grid.plain()):
-                    content.grid, rows, width = grid, grid.rows, max(map(len, table))
+                    content.grid, width = grid, max(map(len, table))
             elif ended or max(map(len, table), default=0) != width or _has_note(content.after):
                 ended = True
             else:  # the same table continued (one Word table per section or page)
-                for text in filter(str.strip, content.after):  # a heading between the two
-                    rows.append(
-                        (len(rows) + 1, [Cell(text)] + [Cell("", (len(rows), 0))] * (width - 1))
-                    )
+                # a paragraph between the two is a heading: one cell across the row
+                for text in filter(str.strip, content.after):
+                    content.grid.extend([[Cell(text)] + [Cell("", (0, 0))] * (width - 1)])
                 content.after = []
-                _append(rows, table)
+                content.grid.extend(table)
     return content
 
 
 def _has_note(paragraphs: list[str]) -> bool:
     return any(NOTE_RE.match(p.strip()) for p in paragraphs)
-
-
-def _append(rows: list[tuple[int, list[Cell]]], table: list[list[Cell]]) -> None:
-    offset = len(rows)
-    for r, cells in enumerate(table):
-        shifted = [
-            c if c.origin is None else Cell("", (c.origin[0] + offset, c.origin[1])) for c in cells
-        ]
-        rows.append((offset + r + 1, shifted))
 
 
 def _table_cells(tbl: Any, numbers: _Numbering) -> list[list[Cell]]:

@@ -50,25 +50,26 @@ def read_pdf(path: Path) -> PdfContent:
 
 def _read(path: Path, pdf: Any) -> PdfContent:
     content = PdfContent(None, {}, set(), [], [], [])
-    rows: list[tuple[int, list[Cell]]] = []
-    for page_number, page in enumerate(pdf.pages, start=1):
+    width, ended = 0, False
+    for page_number, raw_page in enumerate(pdf.pages, start=1):
+        page = raw_page.dedupe_chars()  # bold faked by drawing each character twice
         content.page_texts.append(page.extract_text() or "")
         for table in page.find_tables():
             cells = _table_cells(page, table)
             if content.grid is None:
                 if not has_header(Grid(list(enumerate(cells, start=1))).plain()):
                     continue
-                content.grid = Grid(rows)
+                content.grid, width = Grid([]), max(map(len, cells))
                 content.before = _outside(page, top=table.bbox[1])
-            content.page_starts.add(len(rows) + 1)
-            offset = len(rows)
-            for r, row in enumerate(cells):
-                shifted = [
-                    c if c.origin is None else Cell("", (c.origin[0] + offset, c.origin[1]))
-                    for c in row
-                ]
-                rows.append((offset + r + 1, shifted))
-                content.pages[offset + r + 1] = (page_number, r + 1)
+            elif ended or max(map(len, cells), default=0) != width:
+                ended = True  # another table after ours (a signature block, an annex)
+                continue
+            grid = content.grid
+            content.page_starts.add(len(grid.rows) + 1)
+            content.pages.update(
+                (len(grid.rows) + r, (page_number, r)) for r in range(1, len(cells) + 1)
+            )
+            grid.extend(cells)
             content.after = _outside(page, bottom=table.bbox[3])
     if content.grid is None and not any(t.strip() for t in content.page_texts):
         raise TableError(
