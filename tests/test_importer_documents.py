@@ -416,3 +416,19 @@ def test_numbers_with_punctuation_and_a_remark_alone_on_its_row(
         (1, "（一）产业发展", ["区发改局"]),
         (2, "（一）产业发展", ["区商务局"]),
     ]
+
+
+def test_word_table_inside_a_layout_table(tmp_path: Path, config: Config) -> None:
+    """Some documents lay the whole page out in a one-cell table; the task table is inside."""
+    document = docx.Document()
+    frame = document.add_table(rows=1, cols=1).rows[0].cells[0]
+    frame.text = "某区重点工作任务分解表"
+    inner = frame.add_table(rows=2, cols=4)
+    for r, values in enumerate(
+        [["序号", "工作目标", "牵头单位", "配合单位"], ["1", "第一项。", "区发改局", ""]]
+    ):
+        for c, value in enumerate(values):
+            inner.rows[r].cells[c].text = value
+    document.save(str(tmp_path / "framed.docx"))
+    got = resolve_table(load_table(tmp_path / "framed.docx"), config).as_json()
+    assert [(t["number"], t["text"], t["lead"]) for t in got] == [(1, "第一项。", ["区发改局"])]

@@ -59,7 +59,7 @@ _WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (layout.HEADER_LEAD, re.compile(r"牵头|主责")),
     (layout.HEADER_RESPONSIBLE, re.compile(r"(配合|协办|协同|参与|协助|责任)(单位|部门)")),
     (layout.HEADER_DEADLINE, re.compile(r"时限|完成时间|时间节点|时间安排")),
-    (layout.HEADER_TASK, re.compile(r"任务|举措|措施")),
+    (layout.HEADER_TASK, re.compile(r"任务|举措|措施|目标|事项")),
 )
 _REMARK = re.compile(r"[（(【\[].*?[）)】\]]")
 _BY_NAME = {name: key for key, names in _EXACT.items() for name in names}

@@ -68,6 +68,12 @@ def read_docx(path: Path) -> DocxContent:
                     content.grid.extend([[Cell(text)] + [Cell("", (0, 0))] * (width - 1)])
                 content.after = []
                 content.grid.extend(table)
+    if content.grid is None:  # the table inside another one (a page laid out as a table)
+        for nested in body.iter(f"{_W}tbl"):
+            grid = Grid(list(enumerate(_table_cells(nested, numbers), start=1)))
+            if nested.getparent().tag == f"{_W}tc" and has_header(grid.plain()):
+                content.grid = grid
+                break
     return content
 
 
