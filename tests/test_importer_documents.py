@@ -67,6 +67,14 @@ def test_seed_as_a_word_table_with_merged_cells(
     assert docx.Document(str(path)).element.body.xml.count("<w:vMerge/>") > 10
 
 
+def test_seed_as_a_word_table_with_shuffled_renamed_columns(
+    tmp_path: Path, seed_path: Path, config: Config
+) -> None:
+    columns = ["牵头部门", "时间节点", "序号", "配合单位", "主要工作举措"]
+    path = write_docx(tmp_path / "其他区.docx", seed_rows(seed_path), columns=columns)
+    _same_as_seed(path, config, "docx")
+
+
 def test_seed_as_a_pdf_table_across_pages(tmp_path: Path, seed_path: Path, config: Config) -> None:
     path = write_pdf(tmp_path / "分解表.pdf", seed_rows(seed_path))
     _same_as_seed(path, config, "pdf")
