@@ -40,6 +40,7 @@ def write_docx(
     document = docx.Document()
     document.add_paragraph(TITLE)
     table = document.add_table(rows=1 + len(rows), cols=len(columns))
+    table.style = document.styles["Table Grid"]  # ruled, as published tables are
     grid = [row.cells for row in table.rows]  # table.cell() walks the whole table each call
     for col, name in enumerate(columns):
         grid[0][col].text = name
@@ -123,4 +124,22 @@ def write_pdf(path: Path, rows: list[list[str]], *, merge: bool = True) -> Path:
     table.setStyle(TableStyle(commands))
     document = SimpleDocTemplate(str(path), pagesize=landscape(A4))
     document.build([para(TITLE), table, para(NOTE)])
+    return path
+
+
+def write_text_pdf(path: Path, lines: list[str], break_before: int | None = None) -> Path:
+    """Lines as paragraphs (long ones wrap at the margin), no table: a text layout in a PDF.
+    `break_before`: start a new page at that line."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    style = ParagraphStyle("p", fontName="STSong-Light", fontSize=10, leading=14)
+    flow: list = [Paragraph(line, style) for line in lines]
+    if break_before is not None:
+        flow.insert(break_before, PageBreak())
+    SimpleDocTemplate(str(path), pagesize=A4).build(flow)
     return path

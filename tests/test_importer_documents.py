@@ -11,16 +11,16 @@ from pathlib import Path
 import docx
 import pdfplumber
 import pytest
-from document_builders import write_docx, write_pdf
+from document_builders import write_docx, write_pdf, write_text_pdf
 from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from table_builders import COLUMNS, expected_seed, seed_rows, write_csv, write_xlsx
+from table_builders import COLUMNS, DATA, expected_seed, seed_rows, write_csv, write_xlsx
 
 from db.engine import transaction
 from db.models import Assignment, Task, Unit
 from duban.config import Config
-from duban.importer import TableError, import_file, load_table, resolve_table
+from duban.importer import ParsedTable, TableError, import_file, load_table, resolve_table
 
 NOW = dt.datetime(2024, 3, 20, 2, 0, tzinfo=dt.UTC)
 
@@ -40,7 +40,7 @@ def _read(path: Path, config: Config, text: str) -> list[dict]:
     return resolve_table(load_table(path), config).as_json()
 
 
-def _same_as_seed(path: Path, config: Config, fmt: str) -> None:
+def _same_as_seed(path: Path, config: Config, fmt: str) -> ParsedTable:
     """The same (task, role, unit) triples, sections and texts as the seed's own text import
     (a PDF keeps no space where a line wrapped, so texts compare without spaces)."""
     table = load_table(path)
@@ -53,14 +53,14 @@ def _same_as_seed(path: Path, config: Config, fmt: str) -> None:
         return [("".join(t["section"].split()), "".join(t["text"].split())) for t in tasks]
 
     assert squeeze(got) == squeeze(want)
+    return table
 
 
 def test_seed_as_a_word_table_with_merged_cells(
     tmp_path: Path, seed_path: Path, config: Config
 ) -> None:
     path = write_docx(tmp_path / "分解表.docx", seed_rows(seed_path))
-    _same_as_seed(path, config, "docx")
-    table = load_table(path)
+    table = _same_as_seed(path, config, "docx")
     assert table.title == "2024年政府工作报告主要工作任务分解表"
     assert table.note.startswith("注：各牵头部门分管区领导")
     # the lead cells of consecutive tasks with the same lead are merged (w:vMerge) in the file
@@ -76,9 +76,8 @@ def test_seed_as_a_word_table_with_shuffled_renamed_columns(
 
 
 def test_seed_as_a_pdf_table_across_pages(tmp_path: Path, seed_path: Path, config: Config) -> None:
-    path = write_pdf(tmp_path / "分解表.pdf", seed_rows(seed_path))
-    _same_as_seed(path, config, "pdf")
-    assert load_table(path).note.startswith("注：各牵头部门分管区领导")
+    table = _same_as_seed(write_pdf(tmp_path / "分解表.pdf", seed_rows(seed_path)), config, "pdf")
+    assert table.note.startswith("注：各牵头部门分管区领导")
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -440,3 +439,29 @@ def test_word_table_inside_a_layout_table(tmp_path: Path, config: Config) -> Non
     document.save(str(tmp_path / "framed.docx"))
     got = resolve_table(load_table(tmp_path / "framed.docx"), config).as_json()
     assert [(t["number"], t["text"], t["lead"]) for t in got] == [(1, "第一项。", ["区发改局"])]
+
+
+def test_seed_text_in_a_pdf_reads_like_the_text(
+    tmp_path: Path, seed_path: Path, config: Config
+) -> None:
+    """No ruled table: the PDF's text is read as the text layout, task lines that wrapped at the
+    margin joined again."""
+    lines = [x for x in seed_path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    _same_as_seed(write_text_pdf(tmp_path / "text.pdf", lines), config, "pdf")
+
+
+def test_text_pdf_errors_name_the_page(tmp_path: Path) -> None:
+    lines = ["任务分解表", "主要工作任务", "牵头单位", "责任单位", "1.第一项。", "区发改局"]
+    lines += ["1.又一项。", "区商务局"]  # on page 2: task number 1 again
+    path = write_text_pdf(tmp_path / "bad.pdf", lines, break_before=6)
+    with pytest.raises(TableError) as err:
+        load_table(path)
+    assert str(err.value) == f"{path}:7: task number 1 is repeated (first at line 5) (page 2)"
+
+
+@pytest.mark.parametrize("name", ["seed_table_libreoffice.docx", "seed_table_libreoffice.pdf"])
+def test_seed_table_saved_by_an_office_suite(name: str, config: Config) -> None:
+    """Files an office suite wrote (LibreOffice 7.4 re-saved write_docx's seed table as DOCX and
+    exported it as PDF, with its own fonts, cell margins and line breaking): the PDF cuts rows
+    and merged 牵头单位 cells at page ends and wraps names before 、."""
+    _same_as_seed(DATA / name, config, name.rsplit(".", 1)[1])

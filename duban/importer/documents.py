@@ -42,8 +42,8 @@ def parse_pdf(path: Path) -> ParsedTable:
         try:
             table = parse_text("\n".join(content.page_texts), path)
         except TableError as exc:
-            page = bisect_right(starts, exc.line) if exc.line else None
-            raise _on_page(exc, f"page {page}") from exc
+            page = f"page {bisect_right(starts, exc.line)}" if exc.line else ""
+            raise _on_page(exc, page) from exc
     else:
         rows, headings = unmerge(content.grid)
         rows = _join_split_rows(rows, content.page_starts, headings)
@@ -74,7 +74,8 @@ def _frame(table: ParsedTable, before: list[str], after: list[str]) -> None:
 
 def _join_split_rows(rows: list[Row], page_starts: set[int], headings: set[int]) -> list[Row]:
     """A row cut by a page break goes on at the top of the next page without its 序号: join
-    its cells to the row above (task text without a break, units on a new line)."""
+    its cells to the row above, without a break (a name cut in two is whole again; two whole
+    names glued are split again when resolved)."""
     found = header_index(rows)
     if found is None or HEADER_NUMBER not in found[1]:
         return rows
@@ -106,8 +107,6 @@ def _join_split_rows(rows: list[Row], page_starts: set[int], headings: set[int])
             continue
         above = out[last][1]
         above.extend([""] * (len(cells) - len(above)))
-        for i, cell in enumerate(cells):
-            if cell.strip():
-                glue = "" if i == task_col or not above[i] else "\n"
-                above[i] = f"{above[i]}{glue}{cell.strip()}"
+        for i, cell in enumerate(cells):  # without a break: a name cut by the page is one
+            above[i] = f"{above[i]}{cell.strip()}"
     return out

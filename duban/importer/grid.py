@@ -35,6 +35,9 @@ class Grid:
             ]
             self.rows.append((offset + r + 1, shifted))
 
+    def plain_row(self, index: int) -> list[str]:
+        return [c.text if c.origin is None else "" for c in self.rows[index][1]]
+
     def plain(self) -> list[Row]:
         """Texts as printed: a covered cell is blank."""
         return [(n, [c.text if c.origin is None else "" for c in cells]) for n, cells in self.rows]

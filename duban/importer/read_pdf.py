@@ -10,16 +10,23 @@ line). Pages continue one table: rows are counted across pages, and a row cut by
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from duban.importer.columns import has_header
+from duban.importer.columns import has_header, header_index, names_only
 from duban.importer.errors import TableError
 from duban.importer.grid import Cell, Grid
+from duban.importer.layout import CHINESE_NUMERALS, HEADER_LEAD, normalise_digits
 
+_ITEM_START = re.compile(
+    rf"^(\d{{1,4}}\s*[.．、]|\d{{1,4}}$|[{CHINESE_NUMERALS}]+\s*[、.．]|[（(][{CHINESE_NUMERALS}]+[）)]|"
+    rf"第[{CHINESE_NUMERALS}]+部分|注\s*[:：])"
+)
+_NO_LINE_START = set("、，,。.；;：:）)」』”’！!？?%")
 _SPACE = 3.0  # points: a wider gap between two characters is a space (pdfplumber's default)
 _PADDING = 6.0  # points: at most the inner margin of a table cell (Word ≈ 5.4, others 6)
 
@@ -31,7 +38,7 @@ class PdfContent:
     page_starts: set[int]  # row numbers that are the first row of a page's table
     before: list[str]  # text above the table on its first page (the title)
     after: list[str]  # text below the table on its last page (the closing note)
-    page_texts: list[str]  # the whole document as text, page by page
+    page_texts: list[str]  # without a table: the whole document as text, page by page
 
 
 def read_pdf(path: Path) -> PdfContent:
@@ -53,7 +60,6 @@ def _read(path: Path, pdf: Any) -> PdfContent:
     width, ended = 0, False
     for page_number, raw_page in enumerate(pdf.pages, start=1):
         page = raw_page.dedupe_chars()  # bold faked by drawing each character twice
-        content.page_texts.append(page.extract_text() or "")
         for table in page.find_tables():
             cells = _table_cells(page, table)
             if content.grid is None:
@@ -70,12 +76,44 @@ def _read(path: Path, pdf: Any) -> PdfContent:
                 (len(grid.rows) + r, (page_number, r)) for r in range(1, len(cells) + 1)
             )
             grid.extend(cells)
+            _continue_areas(grid, len(grid.rows) - len(cells))
             content.after = _outside(page, bottom=table.bbox[3])
+    if content.grid is None:  # no table to read: the text is
+        content.page_texts = [_page_text(page.dedupe_chars()) for page in pdf.pages]
     if content.grid is None and not any(t.strip() for t in content.page_texts):
         raise TableError(
             path, None, "the PDF has no text (a scanned image?): import the original file"
         )
     return content
+
+
+def _continue_areas(grid: Grid, start: int) -> None:
+    """A merged cell cut by a page break leaves an empty box at the top of the next page. When
+    the cell above the break is covered by a merge going down to the page's end, the empty box
+    (and what it covers) belongs to that merge; so does an empty 牵头单位 box under any lead
+    (a task always has a lead: an empty one is a cut merged cell, not a missing value)."""
+    if start == 0:
+        return
+    found = header_index(grid.plain())
+    lead = found[1].get(HEADER_LEAD) if found else None
+    first = next(
+        (i for i in range(start, len(grid.rows)) if not names_only(grid.plain_row(i))), None
+    )
+    if first is None:
+        return
+    above, top = grid.rows[start - 1][1], grid.rows[first][1]
+    for col in range(min(len(above), len(top))):
+        cell = above[col]
+        origin = cell.origin if cell.origin is not None else (start - 1, col)
+        vertical = cell.origin is not None and cell.origin[1] == col
+        if top[col].origin is not None or top[col].text.strip():
+            continue
+        if not (vertical or (col == lead and cell.origin is None and cell.text.strip())):
+            continue
+        for index in range(first, len(grid.rows)):
+            row = grid.rows[index][1]
+            if index == first or (col < len(row) and row[col].origin == (first, col)):
+                row[col] = Cell("", origin)
 
 
 def _table_cells(page: Any, table: Any) -> list[list[Cell]]:
@@ -134,8 +172,41 @@ def _cell_text(box: tuple[float, float, float, float], chars: list[dict[str, Any
         )
         if i + 1 < len(lines):
             room = x1 - pad - line[-1]["x1"]
-            out += "" if room < lines[i + 1][0]["x1"] - lines[i + 1][0]["x0"] else "\n"
+            out += "" if room < _unbreakable_width(lines[i + 1]) else "\n"
     return out.strip()
+
+
+def _page_text(page: Any) -> str:
+    """The page's text, a line per line as printed, except that a line which runs to the right
+    margin was wrapped (a long task) and goes on in the next: they are joined. A line ending a
+    sentence (。；) or followed by what starts an item (`5.`, `一、`, `（一）`, `注：`) stays."""
+    lines = page.extract_text_lines(return_chars=True)
+    if not lines:
+        return ""
+    # the right margin: as far as the text goes, and at least mirroring the left one (a page of
+    # short lines has none that reaches it)
+    right = max(page.width - min(line["x0"] for line in lines), *(line["x1"] for line in lines))
+    out = [lines[0]["text"]]
+    for line, after in pairwise(lines):
+        size = line["chars"][-1]["size"] if line["chars"] else 10.0
+        wrapped = (
+            right - line["x1"] < 1.5 * size
+            and not line["text"].endswith(("。", "；", ";", "：", ":"))
+            and not _ITEM_START.match(normalise_digits(after["text"]))
+        )
+        out.append(("" if wrapped else "\n") + after["text"])
+    return "".join(out)
+
+
+def _unbreakable_width(line: list[dict[str, Any]]) -> float:
+    """The width the start of a line needed on the line before: its first character, with the
+    punctuation that may not begin a line (、，。) that the typesetter moved along with it."""
+    width = line[0]["x1"] - line[0]["x0"]
+    for char in line[1:3]:
+        if char["text"] not in _NO_LINE_START:
+            break
+        width += char["x1"] - char["x0"]
+    return width
 
 
 def _outside(page: Any, top: float | None = None, bottom: float | None = None) -> list[str]:
