@@ -59,6 +59,15 @@ LADDER_KINDS = frozenset(
         MessageKind.ESCALATION_LEADER,
     }
 )
+# Items about a period past its due date: they carry its age (Facts.overdue_days).
+AGED_KINDS = frozenset(
+    {
+        MessageKind.OVERDUE,
+        MessageKind.ESCALATION_LEAD,
+        MessageKind.ESCALATION_OFFICE,
+        MessageKind.ESCALATION_LEADER,
+    }
+)
 # A unit's own items: they get 报送进展 / 申请延期 / 查看任务 buttons.
 OWN_ITEM_KINDS = frozenset(
     {
@@ -178,7 +187,7 @@ def dedupe_key(
 
 _FIELDS = (
     "task", "title", "task_id", "unit", "unit_id", "role", "due", "label", "leads", "stage",
-    "overdue_days", "anchor", "ref_id",
+    "overdue_days", "anchor", "ref_id", "section",
 )  # fmt: skip
 
 
@@ -206,13 +215,16 @@ class Facts:
         label: str | None = None,  # the period: 2024-03, 2024-W12, …
         leads: tuple[str, ...] | None = None,  # the task's lead units
         stage: int | None = None,
-        overdue_days: int | None = None,  # working days past `due` on the day of the notice
+        # Working days after `due` up to the day of the notice (1 on the first day after):
+        # the planner's value, brought up to the day it is sent by jobs/delivery/ages.py.
+        overdue_days: int | None = None,
         anchor: str | None = None,  # a ladder restarted: x<date> extended, r<date> returned
         ref_id: int | None = None,  # the report, extension, completion or placeholder
+        section: str | None = None,  # the task's section, short (一、优结构、谋发展)
         details: Mapping[str, Any] | None = None,  # kind-specific: times, text, comment…
     ) -> None:
         values = (task, title, task_id, unit, unit_id, role, due, label, leads, stage,
-                  overdue_days, anchor, ref_id)  # fmt: skip
+                  overdue_days, anchor, ref_id, section)  # fmt: skip
         item = {name: v for name, v in zip(_FIELDS, values, strict=True) if v is not None}
         if details:
             item.update(details)
@@ -288,10 +300,11 @@ class Facts:
     def ref_id(self) -> int | None:
         return self._item.get("ref_id")
 
+    @property
+    def section(self) -> str | None:
+        return self._item.get("section")
 
     @property
     def leads(self) -> tuple[str, ...] | None:
         leads = self._item.get("leads")
         return None if leads is None else tuple(leads)
-
-

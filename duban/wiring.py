@@ -43,6 +43,8 @@ def engine_settings(cfg: Config) -> Settings:
         ),
         escalation=cfg.escalation.model_dump(mode="json"),
         max_attempts=cfg.escalation.max_attempts,
+        digest_max_items=cfg.digest.max_items,
+        digest_oldest_items=cfg.digest.oldest_items,
         reporting=ReportingPlan(
             start=cfg.reporting.start,
             end=cfg.reporting.end,

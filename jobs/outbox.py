@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from db.contracts import OFFICE, Facts, MessageKind, Recipient
 from db.models import Digest, OutboxItem, Task
 from db.models.outbox import OPEN_STATES, PENDING
-from messages.render import short_title
+from messages.render import short_section, short_title
 
 CHUNK = 500  # recipients per IN (…) list
 ROWS_PER_INSERT = 500  # rows per multi-row INSERT on SQLite (see _sqlite_insert)
@@ -57,9 +57,9 @@ def enqueue(
     period_id: int | None = None,
 ) -> bool:
     """Queue one notice unless its dedupe key exists. Returns True if it was new. A notice
-    about a task is frozen with the task's title (as the planner's are)."""
+    about a task is frozen with the task's title and section (as the planner's are)."""
     if facts.title is None and facts.task is not None:
-        facts = facts.replace(title=_title_of(session, facts.task))
+        facts = facts.replace(**_title_of(session, facts.task))
     conn = session.connection()  # Core only: the caller's pending ORM rows need no flush
     digest_id = conn.execute(
         _open_or_join_digest(conn.dialect.name), _new_digest(recipient, due_at)
@@ -74,12 +74,22 @@ def enqueue(
     return bool(result.rowcount)
 
 
-_TITLE = select(Task.text).where(Task.number == bindparam("number")).order_by(Task.id.desc())
+_TITLE = (
+    select(Task.text, Task.section)
+    .where(Task.number == bindparam("number"))
+    .order_by(Task.id.desc())
+)
 
 
-def _title_of(session: Session, number: int) -> str | None:
-    text = session.connection().execute(_TITLE, {"number": number}).scalars().first()
-    return None if text is None else short_title(text)
+def _title_of(session: Session, number: int) -> dict[str, str]:
+    """The task's title and short section, as facts (none when the task is unknown)."""
+    row = session.connection().execute(_TITLE, {"number": number}).first()
+    if row is None:
+        return {}
+    found = {"title": short_title(row.text)}
+    if row.section:
+        found["section"] = short_section(row.section)
+    return found
 
 
 def enqueue_many(

@@ -84,6 +84,7 @@ class PeriodView(NamedTuple):
     due_on: dt.date | None = None  # as scheduled; differs from `due` after an extension
     label: str = ""  # "2024-03", "2024-W12", …
     title: str = ""  # the task's first clause, for digest lines
+    section: str = ""  # the task's section, short (a long digest's summary counts by it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +186,7 @@ def plan(
     resume = now_utc if open_now else cal.next_send_time(now_utc).astimezone(UTC)
     cache = Ladders(cal, escalation)
     in_charge_of = _InCharge(leaders)
+    ages = _Ages(cal, now_utc)
     append = result.intents.append
     next_check = result.next_check
 
@@ -247,9 +249,12 @@ def plan(
                 "label": view.label,
                 "leads": view.lead_names,
                 "stage": st.stage,
-                "overdue_days": st.overdue_days,
+                # A catch-up tick sends a stage long after its day: the age is today's.
+                "overdue_days": ages(entry.due_iso) if st.overdue_days else 0,
                 **details,
             }
+            if view.section:
+                item["section"] = view.section
             if anchor:
                 item["anchor"] = anchor
             facts = Facts.from_json(item)
@@ -273,6 +278,22 @@ def plan(
     for des in designations:
         _plan_designation(des, cal, now_utc, open_now, resume, office_name, result)
     return result
+
+
+class _Ages:
+    """Working days from a due date (ISO) to the tick's day, memoised per due date."""
+
+    def __init__(self, cal: WorkCalendar, now_utc: dt.datetime) -> None:
+        self.cal = cal
+        self.today = now_utc.astimezone(cal.tz).date()
+        self.memo: dict[str, int] = {}
+
+    def __call__(self, due_iso: str) -> int:
+        found = self.memo.get(due_iso)
+        if found is None:
+            due = dt.date.fromisoformat(due_iso)
+            found = self.memo[due_iso] = self.cal.days_overdue(due, self.today)
+        return found
 
 
 def ladder_anchor(due: str, due_on: str | None, state: str, restarted_on: str | None) -> str:

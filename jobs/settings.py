@@ -51,4 +51,7 @@ class Settings:
     # The ladder, as copied onto each new period (later config edits don't change it).
     escalation: Mapping[str, Any]
     max_attempts: int  # delivery attempts before a digest is dead
+    # A digest of more items than this is sent as a summary (counts, the oldest items).
+    digest_max_items: int
+    digest_oldest_items: int  # how many of the oldest items such a summary lists
     reporting: ReportingPlan

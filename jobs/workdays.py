@@ -151,6 +151,11 @@ class WorkCalendar:
             day += ONE_DAY
         return count
 
+    def days_overdue(self, due: dt.date, day: dt.date) -> int:
+        """A notice's age: working days after `due` up to and including `day` (1 on the first
+        working day after it, 0 when not past). The same in chat, the ledger and simulate."""
+        return max(self.workdays_between(due, day), 0)
+
     # --- office hours --------------------------------------------------------------------------
 
     def opening(self, date: dt.date) -> dt.datetime:

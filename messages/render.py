@@ -38,6 +38,11 @@ def short_title(text: str, limit: int = 16) -> str:
     return clause if len(clause) <= limit else clause[: limit - 1] + "…"
 
 
+def short_section(section: str) -> str:
+    """一、优结构、谋发展，在加快构建… → 一、优结构、谋发展 (up to the first comma)."""
+    return section.split("，")[0].split(",")[0].strip()
+
+
 _WEEKDAYS_ZH = "一二三四五六日"
 
 
@@ -206,6 +211,83 @@ class Renderer:
             for kind, items in groups
         }
         return _assemble(header, continued, footer, headings, blocks, limit)
+
+    def render_summary(
+        self,
+        *,
+        recipient_name: str,
+        role: str,
+        groups: Sequence[tuple[str, Sequence[dict[str, Any]]]],
+        now: dt.datetime | None = None,
+        max_items: int,
+        oldest: int,
+        limit: int = TELEGRAM_LIMIT,
+    ) -> list[str]:
+        """A digest too long to read item by item (more than max_items): counts per kind,
+        unit and section, the `oldest` items with the earliest due dates, and where the rest
+        is. Same header and parts rule as render_digest (one message unless huge)."""
+        module = _digest_module(self.locale)
+        flat = [(kind, item) for kind, items in groups for item in items]
+        total = len(flat)
+        header = str(module.header(recipient_name, role, total, now)).strip()  # type: ignore[attr-defined]
+        header += "\n" + str(module.summary_note(total, max_items)).strip()  # type: ignore[attr-defined]
+        continued = str(module.continued(recipient_name)).strip()  # type: ignore[attr-defined]
+        footer = "\n".join(
+            text
+            for text in (
+                str(module.summary_where(role)).strip(),  # type: ignore[attr-defined]
+                str(module.footer(role)).strip(),  # type: ignore[attr-defined]
+            )
+            if text
+        )
+        blocks: list[tuple[str, str]] = []
+        headings: dict[str, str] = {}
+
+        def section(what: str, lines: Iterable[str], n: int) -> None:
+            headings[what] = str(module.summary_heading(what, n)).strip()  # type: ignore[attr-defined]
+            blocks.extend((what, line) for line in lines)
+
+        section(
+            "kinds",
+            (str(module.summary_kind(kind, len(items))).strip() for kind, items in groups),  # type: ignore[attr-defined]
+            len(groups),
+        )
+        for what, key in (("units", "unit"), ("sections", "section")):
+            counts = _counts(flat, key)
+            section(
+                what,
+                (
+                    str(module.summary_count(name, n, first)).strip()  # type: ignore[attr-defined]
+                    for name, n, first in counts
+                ),
+                len(counts),
+            )
+        picked = sorted(range(total), key=lambda i: (flat[i][1].get("due") or "9999", i))
+        picked = picked[:oldest]  # earliest due first
+        texts: list[str] = []
+        for kind, item in (flat[i] for i in picked):
+            texts.extend(self.render_items(kind, [item]))
+        section("oldest", texts, len(texts))
+        return _assemble(header, continued, footer, headings, blocks, limit)
+
+
+def _counts(
+    flat: Sequence[tuple[str, dict[str, Any]]], key: str
+) -> list[tuple[str, int, str | None]]:
+    """(value of `key`, items, earliest due date) per distinct value: most items first, then
+    in the order of the task numbers (sections are numbered with their tasks)."""
+    found: dict[str, list[Any]] = {}
+    for _, item in flat:
+        name = str(item.get(key) or "")
+        entry = found.setdefault(name, [0, None, item.get("task") or 0])
+        entry[0] += 1
+        due = item.get("due")
+        if due and (entry[1] is None or due < entry[1]):
+            entry[1] = due
+        task = item.get("task") or 0
+        entry[2] = min(entry[2], task) if isinstance(task, int) else entry[2]
+    ranked = sorted(found.items(), key=lambda kv: (-kv[1][0], kv[1][2], kv[0]))
+    return [(name, n, first) for name, (n, first, _) in ranked]
 
 
 def _assemble(

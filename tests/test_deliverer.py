@@ -14,6 +14,7 @@ from db.contracts import Facts, MessageKind, Recipient, dedupe_key
 from db.engine import transaction
 from db.models import Contact, Digest, OutboxItem, SentMessage, Task, Unit
 from db.models.outbox import DEAD, FAILED, PENDING, SENDING, SENT
+from duban.config import DigestConfig
 from duban.wiring import engine_settings
 from jobs.delivery import deliver, recover_stale
 from jobs.outbox import enqueue
@@ -137,12 +138,15 @@ async def test_one_digest_per_recipient_most_severe_first(config, sessions):
 
 
 async def test_long_digest_splits_between_items(config, sessions):
+    """Up to [digest] max_items items are listed one by one (here raised to 200; above it
+    the digest is a summary, tests/test_catch_up.py)."""
     gx = unit_id(sessions, "区工信局")
     add_contact(sessions, gx, 1001)
     for task in range(1, 121):
         late = task % 5 + 1
         put(sessions, "overdue", Recipient.unit(gx), task, title="推进" * 20, days_late=late)
     channel = MemoryChannel(needs_addresses=True)
+    config = config.model_copy(update={"digest": DigestConfig(max_items=200)})
     await deliver(sessions, channel, engine_settings(config), NOW)
 
     assert len(channel.sent) == 1

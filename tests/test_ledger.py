@@ -7,6 +7,7 @@ import io
 import re
 from pathlib import Path
 
+import chinese_calendar
 import pytest
 from openpyxl import load_workbook
 
@@ -92,10 +93,20 @@ def scenario(sessions):
     return sessions
 
 
-EXPECTED = {  # number: (light, days overdue)
-    7: ("红", 7),
+def workdays_after(due: str, as_of: dt.date) -> int:
+    """Counted here, day by day on chinesecalendar: working days after `due` up to as_of."""
+    day, n = D(due), 0
+    while day < as_of:
+        day += dt.timedelta(days=1)
+        n += chinese_calendar.is_workday(day)
+    return n
+
+
+# Ages are working days: due Mon 3-25 → Mon 4-1 is 5 (calendar days: 7); due Wed 3-20 → 8.
+EXPECTED = {  # number: (light, working days overdue)
+    7: ("红", 5),
     12: ("黄", 0),
-    15: ("红", 12),
+    15: ("红", 8),
     22: ("黄", 0),
     37: ("绿", 0),
     40: ("绿", 0),
@@ -118,14 +129,16 @@ def test_ledger_rows_lights_and_overdue_days(scenario, config) -> None:
     ws = wb["台账"]
     rows = rows_of(ws)
     assert [r["序号"] for r in rows] == sorted(EXPECTED)
-    got = {r["序号"]: (r["状态灯"], r["逾期天数（自然日）"]) for r in rows}
+    got = {r["序号"]: (r["状态灯"], r["逾期工作日"]) for r in rows}
     assert got == EXPECTED
+    assert EXPECTED[7][1] == workdays_after("2024-03-25", AS_OF)
+    assert EXPECTED[15][1] == workdays_after("2024-03-20", AS_OF)
     by = {r["序号"]: r for r in rows}
     assert by[7]["牵头单位"] == "区发改局"
     assert by[7]["责任单位"] == "区工信局、区商务局"
     assert by[7]["所属板块"] == "一、优结构、谋发展"  # the title up to its first comma
     states = by[7]["各单位状态"]
-    assert "区工信局：逾期7天" in states
+    assert "区工信局：逾期5个工作日" in states
     assert "区发改局：已报送" in states
     assert "区商务局：已报送，待审核" in states
     # The latest report up to 4-1 is 区商务局's of 3-26; the 4-5 one is not seen yet.
@@ -148,13 +161,10 @@ def test_ledger_rows_lights_and_overdue_days(scenario, config) -> None:
 
 def test_ledger_overdue_sheet_lists_every_overdue_period(scenario, config) -> None:
     rows = rows_of(workbook(scenario, config)["逾期"])
-    got = {
-        (r["序号"], r["单位"], r["角色"], r["应报日期"].date(), r["逾期天数（自然日）"])
-        for r in rows
-    }
+    got = {(r["序号"], r["单位"], r["角色"], r["应报日期"].date(), r["逾期工作日"]) for r in rows}
     assert got == {
-        (7, "区工信局", "责任", D("2024-03-25"), 7),
-        (15, "区商务局", "牵头", D("2024-03-20"), 12),
+        (7, "区工信局", "责任", D("2024-03-25"), 5),
+        (15, "区商务局", "牵头", D("2024-03-20"), 8),
     }
     assert [r["序号"] for r in rows] == [15, 7]  # longest overdue first
     assert rows[1]["牵头单位"] == "区发改局"
@@ -172,7 +182,7 @@ def test_ledger_sheet_per_lead_department(scenario, config) -> None:
     shangwu = rows_of(wb["区商务局"])
     assert sorted({r["序号"] for r in shangwu}) == [12, 15, 37]
     overdue = next(r for r in shangwu if r["序号"] == 15)
-    assert (overdue["逾期天数（自然日）"], overdue["状态灯"]) == (12, "红")
+    assert (overdue["逾期工作日"], overdue["状态灯"]) == (8, "红")
 
 
 def test_ledger_layout(scenario, config) -> None:
@@ -197,10 +207,11 @@ def test_as_of_later_sees_later_report_and_more_overdue(scenario, config) -> Non
     with scenario() as s:
         ledger = collect_ledger(s, config, D("2024-04-08"))
     row7 = next(r for r in ledger.rows if r.number == 7)
-    assert row7.days_overdue == 14
+    # 清明 4-4..4-6 are off, Sunday 4-7 is a 调休 working day: 3-25 → 4-8 is 9 working days.
+    assert row7.days_overdue == 9 == workdays_after("2024-03-25", D("2024-04-08"))
     assert row7.targets[1].figure == 900  # the 4-5 report
     row12 = next(r for r in ledger.rows if r.number == 12)
-    assert (row12.light, row12.days_overdue) == ("红", 5)  # due 4-3, still open
+    assert (row12.light, row12.days_overdue) == ("红", 2)  # due 4-3, still open: 4-7, 4-8
 
 
 def test_sheet_titles_are_valid_and_unique() -> None:

@@ -1,5 +1,8 @@
 """`duban simulate --format jsonl` for the seed table over Sep–Oct 2024 is byte-identical to the
-output recorded (compressed) before the delivery-core redesign: users see nothing change."""
+output recorded (compressed): users see nothing change unless a change means them to.
+
+Recorded before the delivery-core redesign; re-recorded once when overdue and escalation items
+gained `overdue_days` (issue 11): every other byte of the 2 578 lines stayed the same."""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from duban.cli import main as duban
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_TABLE = REPO / "examples" / "shenhe-2024-tasks.txt"
-# Made on main at a21ca46 with the bundled example config, default rates, seed 1:
+# Made on main at a21ca46 (re-made with `overdue_days` on branch ages) with the bundled example
+# config, default rates, seed 1:
 #   duban simulate --from 2024-09-01 --to 2024-10-31 --table examples/shenhe-2024-tasks.txt
 #     --format jsonl | gzip -9 -n
 FIXTURE = REPO / "tests" / "data" / "simulate_seed_2024-09-10.jsonl.gz"

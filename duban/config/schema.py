@@ -226,6 +226,15 @@ class EscalationConfig(_Strict):
         return self
 
 
+class DigestConfig(_Strict):
+    """A digest (one recipient's message of a tick) of more than `max_items` items is sent
+    as a summary: counts per kind, unit and section, the `oldest_items` oldest items, and
+    where the rest is (the ledger). A catch-up after weeks of downtime stays one message."""
+
+    max_items: Annotated[int, Field(ge=1)] = 30
+    oldest_items: Annotated[int, Field(ge=1)] = 10
+
+
 class Config(_Strict):
     duban: GeneralConfig = Field(default_factory=GeneralConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
@@ -238,6 +247,7 @@ class Config(_Strict):
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     reporting: ReportingConfig = Field(default_factory=ReportingConfig)
     escalation: EscalationConfig = Field(default_factory=EscalationConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
 
     # Where the file was loaded from; relative paths (data_dir, token_file) resolve against it.
     base_dir: Path = Field(default=Path("."), exclude=True)

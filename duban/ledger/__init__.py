@@ -8,8 +8,8 @@ Two halves, so that the bot's /export and the charts reuse the first:
 Definitions (as of a date D, in the configured time zone):
 
 * **overdue**: a period in state OPEN or RETURNED whose effective due date (an approved
-  extension, else the scheduled date) is before D. Days overdue are *calendar* days, D − due:
-  the working-day calendar lives in the engine (jobs/), which this module does not depend on.
+  extension, else the scheduled date) is before D. Its age is in *working days* after the due
+  date up to and including D (the configured calendar), the age the chat messages show.
 * **due soon**: OPEN or RETURNED with the effective due date from D to D + 3 days.
 * **light**: 红 when any unit of the task has an overdue period; 黄 when one is due soon or a
   report was returned (the unit must report again); 绿 otherwise (on track, reported or done).
@@ -30,10 +30,9 @@ from duban.ledger.model import (
     TargetStatus,
     UnitOnTime,
     UnitStatus,
-    days_overdue,
-    short_section,
 )
 from duban.ledger.xlsx import build_ledger, ledger_filename, sheet_title, write_ledger
+from messages.render import short_section
 
 __all__ = [
     "DUE_SOON_DAYS",
@@ -48,7 +47,6 @@ __all__ = [
     "UnitStatus",
     "build_ledger",
     "collect_ledger",
-    "days_overdue",
     "ledger_filename",
     "sheet_title",
     "short_section",

@@ -27,8 +27,9 @@ from duban.ledger.model import (
     TargetStatus,
     UnitOnTime,
     UnitStatus,
-    days_overdue,
 )
+from duban.wiring import calendar_for
+from jobs.workdays import WorkCalendar
 
 ACTIVE = (OPEN, RETURNED)
 _LIGHT_RANK = {GREEN: 0, YELLOW: 1, RED: 2}
@@ -43,6 +44,7 @@ def _unit_status(
     periods: list[Period],
     reports: list[Report],
     as_of: dt.date,
+    cal: WorkCalendar,
 ) -> tuple[UnitStatus, list[Period]]:
     name, role = assignment.unit.name, assignment.role
     periods = sorted(periods, key=lambda p: (p.effective_due, p.id))
@@ -62,8 +64,8 @@ def _unit_status(
     }
     if overdue:
         first = overdue[0]
-        days = days_overdue(first.effective_due, as_of)
-        text = f"逾期{days}天" + (f"（{len(overdue)}期未报）" if len(overdue) > 1 else "")
+        days = cal.days_overdue(first.effective_due, as_of)
+        text = f"逾期{days}个工作日" + (f"（{len(overdue)}期未报）" if len(overdue) > 1 else "")
         status = UnitStatus(
             state="overdue",
             text=text,
@@ -103,6 +105,7 @@ def _unit_status(
 def collect_ledger(session: Session, cfg: Config, as_of: dt.date) -> Ledger:
     """Read the database into a Ledger as of the end of `as_of` (in cfg.tz)."""
     tz = cfg.tz
+    cal = calendar_for(cfg)
     cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tz)
     tasks = session.scalars(
         select(Task)
@@ -144,7 +147,7 @@ def collect_ledger(session: Session, cfg: Config, as_of: dt.date) -> Ledger:
         for a in assignments:
             periods = periods_by_assignment.get(a.id, [])
             reports = reports_by_assignment.get(a.id, [])
-            status, late = _unit_status(a, periods, reports, as_of)
+            status, late = _unit_status(a, periods, reports, as_of, cal)
             units.append(status)
             task_reports.extend((r, a.unit.name) for r in reports)
             for p in late:
@@ -158,7 +161,7 @@ def collect_ledger(session: Session, cfg: Config, as_of: dt.date) -> Ledger:
                         leads=leads,
                         period_label=p.label,
                         due=p.effective_due,
-                        days_overdue=days_overdue(p.effective_due, as_of),
+                        days_overdue=cal.days_overdue(p.effective_due, as_of),
                         state=p.state,
                     )
                 )

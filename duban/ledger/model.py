@@ -110,13 +110,3 @@ class Ledger:
 
     def local_date(self, moment: dt.datetime) -> dt.date:
         return moment.astimezone(self.tz).date()
-
-
-def short_section(section: str) -> str:
-    """一、优结构、谋发展，在加快构建… → 一、优结构、谋发展 (up to the first comma)."""
-    return section.split("，")[0].split(",")[0].strip()
-
-
-def days_overdue(due: dt.date, as_of: dt.date) -> int:
-    """Calendar days past the due date (0 when not past). See the module docstring."""
-    return max((as_of - due).days, 0)

@@ -21,9 +21,9 @@ from duban.ledger.model import (
     YELLOW,
     Ledger,
     LedgerRow,
-    short_section,
 )
 from duban.targets import format_number
+from messages.render import short_section
 
 ROLE_NAMES = {LEAD: "牵头", "responsible": "责任"}
 HEADERS = [
@@ -38,7 +38,7 @@ HEADERS = [
     ("各单位状态", 32),
     ("最近报送日期", 13),
     ("最近报送内容", 36),
-    ("逾期天数（自然日）", 10),
+    ("逾期工作日", 10),
     ("状态灯", 7),
 ]
 OVERDUE_HEADERS = [
@@ -48,7 +48,7 @@ OVERDUE_HEADERS = [
     ("角色", 6),
     ("周期", 10),
     ("应报日期", 12),
-    ("逾期天数（自然日）", 10),
+    ("逾期工作日", 10),
     ("牵头单位", 16),
     ("所属板块", 18),
 ]
@@ -59,7 +59,7 @@ LEAD_HEADERS = [
     ("角色", 6),
     ("状态", 22),
     ("应报日期", 12),
-    ("逾期天数（自然日）", 10),
+    ("逾期工作日", 10),
     ("最近报送日期", 13),
     ("最近报送内容", 36),
     ("状态灯", 7),
@@ -183,7 +183,11 @@ def write_ledger(ledger: Ledger, dest: str | Path | io.BytesIO) -> None:
         ["红", "有单位逾期未报（含被退回后逾期）"],
         ["黄", f"{DUE_SOON_DAYS}天内到期，或报送被退回待重报"],
         ["绿", "按计划推进、已报送或已办结"],
-        ["逾期天数", "自然日：截至日期减应报日期（有批准的延期时按延期后的日期）"],
+        [
+            "逾期工作日",
+            "应报日期之后至截至日期（含）的工作日数，按工作日历（法定节假日与调休）计算；"
+            "有批准的延期时按延期后的日期",
+        ],
         ["完成进度", "最新数值 ÷ 目标值；“不超过”类目标未超限为100%，超限为 目标值 ÷ 最新数值"],
     ]
     _fill_sheet(ws, [("项目", 12), ("说明", 70)], notes, light_col=None, filters=False)

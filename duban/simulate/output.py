@@ -6,22 +6,30 @@ import datetime as dt
 import json
 from typing import Any
 
+from db.contracts import AGED_KINDS
 from duban.simulate.model import SimOptions, SimResult
-from jobs.delivery import DeliveredMessage
+from jobs.delivery import DeliveredMessage, QueuedItem
 
 
 def message_event(message: DeliveredMessage, tz: dt.tzinfo) -> dict[str, Any]:
-    """The jsonl object of one delivered message (a contract: keep keys and spelling)."""
+    """The jsonl object of one delivered message (a contract: keep keys and spelling). An
+    overdue or escalation item also has `overdue_days`: working days after its due date up
+    to and including the day of the message, as the message said."""
     return {
         "at": message.at.astimezone(tz).isoformat(),
         "recipient": message.recipient_name,
         "role": message.role,
         "kind": message.kind,
-        "items": [
-            {"task": i.facts.task, "unit": i.facts.unit, "due": i.facts.due, "kind": i.kind}
-            for i in message.items
-        ],
+        "items": [_item(i) for i in message.items],
     }
+
+
+def _item(item: QueuedItem) -> dict[str, Any]:
+    facts = item.facts
+    out = {"task": facts.task, "unit": facts.unit, "due": facts.due, "kind": item.kind}
+    if item.kind in AGED_KINDS:
+        out["overdue_days"] = int(facts.overdue_days or 0)
+    return out
 
 
 KIND_LABELS = {

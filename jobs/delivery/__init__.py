@@ -2,8 +2,10 @@
 
     claim.py    take the due digests of some recipients ('sending'), with their items
     recheck.py  drop the items that no longer hold (reported, extended, decided, closed…)
+    ages.py     … and bring the rest up to the day of sending (overdue age, 第N次催办)
     route.py    recipient → addresses by locale (or why nobody can receive it)
-    render.py   items → message parts, most severe first, split under 4096 characters
+    render.py   items → message parts, most severe first then oldest, split under 4096
+                characters; a summary above [digest] max_items items
     buttons.py  the inline keyboard, its callback codes stored (channels with buttons)
     send.py     through the Channel (transport only); exceptions are temporary errors
     record.py   sent / retry with backoff (retry.py) / dead / unreachable, one transaction
@@ -22,6 +24,7 @@ from jobs.delivery.contracts import (
     DeliveredMessage,
     DeliveryReport,
     Outgoing,
+    QueuedItem,
     SendResult,
 )
 from jobs.delivery.pipeline import deliver
@@ -33,6 +36,7 @@ __all__ = [
     "DeliveredMessage",
     "DeliveryReport",
     "Outgoing",
+    "QueuedItem",
     "SendResult",
     "deliver",
     "recover_stale",

@@ -1,4 +1,4 @@
-"""The delivery pipeline: claim → re-check → route → render → send → record.
+"""The delivery pipeline: claim → re-check (and ages) → route → render → send → record.
 
 Per call, recipients in groups of CLAIM_GROUP, units first and the office last (its digest
 in the same run names the units that could not be reached). Each digest's outcome is
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.contracts import OFFICE, MessageKind, Recipient
 from jobs.delivery import record
+from jobs.delivery.ages import bring_up_to_date
 from jobs.delivery.buttons import keyboard, with_more_note
 from jobs.delivery.claim import claim, due_recipients
 from jobs.delivery.contracts import (
@@ -109,6 +110,7 @@ class _Run:
         with self.transaction() as session:
             digests = [d for ds in claimed.values() for d in ds]
             self.report.items_dropped += drop_stale(session, digests, self.now)
+            bring_up_to_date(session.connection(), digests, self.local_now.date(), self.cal)
             for digest in digests:
                 if not digest.items:
                     record.mark_dropped(session, digest)
@@ -183,8 +185,10 @@ class _Run:
         messages = []
         for locale, addresses in target.groups:
             parts = render_parts(
-                items, name=target.name, role=role, locale=locale, now=self.local_now
-            )
+                items, name=target.name, role=role, locale=locale, now=self.local_now,
+                max_items=self.settings.digest_max_items,
+                oldest=self.settings.digest_oldest_items,
+            )  # fmt: skip
             buttons: tuple[tuple[Button, ...], ...] = ()
             if self.channel.supports_buttons:
                 with self.transaction() as session:

@@ -1,7 +1,10 @@
 """Render: a digest's items, most severe first, as message parts for one locale.
 
-Headings by kind; the office's and leaders' escalations read by lead department; split only
-between items above Telegram's 4096 characters (messages/render.py).
+Headings by kind; within a kind the oldest due date first (the office's and leaders'
+escalations by lead department, then oldest first); split only between items above
+Telegram's 4096 characters (messages/render.py). A digest of more than `max_items` items
+(config `[digest] max_items`, a catch-up after downtime) becomes one summary message instead:
+counts per kind, unit and section, the oldest items, and where the rest is (the ledger).
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from jobs.delivery.contracts import QueuedItem
 from messages.render import Renderer
 
 
-def order_key(item: QueuedItem) -> tuple[int, str, int, str, int]:
+def order_key(item: QueuedItem) -> tuple[int, str, str, int, str, int]:
     facts = item.facts
     task = facts.task
     return (
         severity(item.kind),
         # The office's and leaders' digests are read by lead department.
         "、".join(facts.leads or ()) if item.kind in BY_LEAD_KINDS else "",
+        facts.due or "9999",  # ISO dates: the oldest first, undated last
         task if isinstance(task, int) else 0,
         str(facts.unit or ""),
         item.id,
@@ -34,16 +38,30 @@ def ordered(items: Sequence[QueuedItem]) -> list[QueuedItem]:
 
 
 def render_parts(
-    items: Sequence[QueuedItem], *, name: str, role: str, locale: str, now: dt.datetime
+    items: Sequence[QueuedItem],
+    *,
+    name: str,
+    role: str,
+    locale: str,
+    now: dt.datetime,
+    max_items: int | None = None,
+    oldest: int = 10,
 ) -> tuple[str, ...]:
-    """One digest (items already ordered) as parts, each ≤ 4096 characters."""
+    """One digest (items already ordered) as parts, each ≤ 4096 characters; a summary when
+    it has more than max_items items (None: never)."""
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in items:
         groups[item.kind].append(item.facts.as_item())
     by_severity = sorted(groups.items(), key=lambda kv: severity(kv[0]))
-    return tuple(
-        Renderer(locale).render_digest(recipient_name=name, role=role, groups=by_severity, now=now)
-    )
+    renderer = Renderer(locale)
+    if max_items is not None and len(items) > max_items:
+        parts = renderer.render_summary(
+            recipient_name=name, role=role, groups=by_severity, now=now,
+            max_items=max_items, oldest=oldest,
+        )  # fmt: skip
+    else:
+        parts = renderer.render_digest(recipient_name=name, role=role, groups=by_severity, now=now)
+    return tuple(parts)
 
 
 def period_ids(items: Sequence[QueuedItem]) -> tuple[int, ...]:

@@ -17,7 +17,7 @@ from jobs.planner import DesignationView, PeriodView
 from jobs.reporting.meta import META_DESIGNATIONS, chunks, meta_value
 from jobs.reporting.schedules import plan_window
 from jobs.settings import Settings
-from messages.render import short_title
+from messages.render import short_section, short_title
 
 
 def _leads_query(by_task: bool) -> Any:
@@ -99,6 +99,7 @@ def _views_query() -> Any:
             u.name,
             t.number,
             t.text,
+            t.section,
         )
         .select_from(Period.__table__)
         .join(Assignment.__table__, a.id == p.assignment_id)
@@ -135,14 +136,19 @@ def _to_views(
     views = []
     append = views.append
     titles: dict[str, str] = {}
+    sections: dict[str, str] = {}
     # Each row brings its own copy of every string; a view keeps one shared copy (a busy
     # tick's 100 000 views would otherwise hold 100 000 copies of a few dozen names).
     strings: dict[str, str] = {}
     share = strings.setdefault
-    for pid, aid, label, due_on, ext, rst, state, raw, tid, uid, role, uname, number, text in rows:
+    for (pid, aid, label, due_on, ext, rst, state, raw, tid, uid, role, uname, number, text,
+         section) in rows:  # fmt: skip
         title = titles.get(text)
         if title is None:
             title = titles[text] = short_title(text)
+        short = sections.get(section)
+        if short is None:
+            short = sections[section] = short_section(section or "")
         label, state, role, uname = (
             share(label, label),
             share(state, state),
@@ -155,7 +161,7 @@ def _to_views(
             policy = policies[raw] = json.loads(raw) if raw else {}
         append(
             PeriodView(pid, aid, number, tid, uid, uname, role, lead_ids, lead_names,
-                       ext or due_on, rst, state, policy, due_on, label, title)
+                       ext or due_on, rst, state, policy, due_on, label, title, short)
         )  # fmt: skip
     return views
 
