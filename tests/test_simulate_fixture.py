@@ -6,8 +6,12 @@ gained `overdue_days` (issue 11): every other byte of the 2 578 lines stayed the
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
+import json
 from pathlib import Path
+
+import chinese_calendar
 
 from duban.cli import main as duban
 
@@ -21,6 +25,8 @@ FIXTURE = REPO / "tests" / "data" / "simulate_seed_2024-09-10.jsonl.gz"
 
 
 def test_sep_oct_2024_jsonl_is_byte_identical_to_the_recorded_run(capsys, tmp_path: Path):
+    """… and its overdue and escalation items say their true age (one run for both checks:
+    it takes a few seconds)."""
     config = tmp_path / "config.toml"
     config.write_text((REPO / "config.example.toml").read_text(encoding="utf-8"), "utf-8")
     code = duban(
@@ -39,3 +45,28 @@ def test_sep_oct_2024_jsonl_is_byte_identical_to_the_recorded_run(capsys, tmp_pa
         f"line {first_difference + 1} differs ({len(got_lines)} lines, recorded "
         f"{len(expected_lines)})"
     )
+    assert_true_ages(got.decode("utf-8"))
+
+
+def assert_true_ages(jsonl: str) -> None:
+    """Every overdue and escalation item carries an integer `overdue_days`: the working days
+    after its due date up to the day of the message, counted here on chinesecalendar."""
+    aged = 0
+    for line in jsonl.splitlines():
+        event = json.loads(line)
+        if "items" not in event:
+            continue
+        day = dt.date.fromisoformat(event["at"][:10])
+        for item in event["items"]:
+            if item["kind"] not in ("overdue", "escalation_lead", "escalation_office"):
+                assert "overdue_days" not in item, item
+                continue
+            due = dt.date.fromisoformat(item["due"])
+            expected = sum(
+                chinese_calendar.is_workday(due + dt.timedelta(days=k))
+                for k in range(1, (day - due).days + 1)
+            )
+            assert type(item["overdue_days"]) is int and item["overdue_days"] == expected, item
+            assert expected >= 1
+            aged += 1
+    assert aged > 1000  # Sep–Oct of the seed: 2 048 such items
