@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application, CallbackContext
 
+from jobs.workdays import WorkCalendar
+
 DEPS_KEY = "duban"
 
 # The office's files as of a day: (ledger workbook, its file name, overdue-by-lead chart PNG).
@@ -30,6 +32,7 @@ class BotDeps:
     plan_end: PlanEnd
     export_files: ExportFiles  # /export: the 台账 workbook and chart, made by the shell
     username: str = ""  # the bot's @username, from getMe once the Application starts
+    calendar: WorkCalendar | None = None  # working days: the ages /overdue shows
 
     def local_now(self) -> dt.datetime:
         return self.now().astimezone(self.tz)

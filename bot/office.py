@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
@@ -12,6 +14,7 @@ from bot.common import caller_of, reply_long
 from bot.deps import deps
 from bot.texts import render
 from db.engine import transaction
+from jobs.workdays import CalendarGapError
 
 T = "bot_office.j2"
 
@@ -41,14 +44,23 @@ async def overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/overdue: open items past due, grouped by lead department."""
+    """/overdue: open items past due, grouped by lead department, oldest first, each with
+    its age in working days (as the 催办 and the ledger count it)."""
     if not await _office_only(update, context):
         return
     d = deps(context)
     today = d.local_now().date()
     with transaction(d.sessions) as session:
         grouped = queries.overdue(session, today)
-    await reply_long(update, render(d.locale, T, "overdue", grouped=grouped, today=today))
+    ages: dict[int, int] = {}
+    if d.calendar is not None:
+        for items in grouped.values():
+            items.sort(key=lambda i: (i.due, i.task_number, i.unit))
+            for i in items:
+                with contextlib.suppress(CalendarGapError):  # a year nobody configured
+                    ages[i.period_id] = d.calendar.days_overdue(i.due, today)
+    text = render(d.locale, T, "overdue", grouped=grouped, today=today, ages=ages)
+    await reply_long(update, text)
 
 
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -192,83 +192,71 @@ class Renderer:
         groups: Sequence[tuple[str, Sequence[dict[str, Any]]]],
         now: dt.datetime | None = None,
         limit: int = TELEGRAM_LIMIT,
+        max_items: int | None = None,
+        oldest: int = 10,
     ) -> list[str]:
         """One digest as message parts, each ≤ limit characters, split only between items.
 
-        groups: (kind, items) pairs, already in the order they should appear.
+        groups: (kind, items) pairs, already in the order they should appear. More than
+        max_items items (None: no bound) make a summary instead (_summary).
         """
-        module = _digest_module(self.locale)
+        m = _Macros(self.locale)
         total = sum(len(items) for _, items in groups)
-        header = str(module.header(recipient_name, role, total, now)).strip()  # type: ignore[attr-defined]
-        continued = str(module.continued(recipient_name)).strip()  # type: ignore[attr-defined]
-        footer = str(module.footer(role)).strip()  # type: ignore[attr-defined]
-
+        if max_items is not None and total > max_items:
+            return self._summary(m, recipient_name, role, groups, now, max_items, oldest, limit)
         blocks: list[tuple[str, str]] = []  # (kind, rendered item)
         for kind, items in groups:
             blocks.extend((kind, text) for text in self.render_items(kind, items))
-        headings = {
-            kind: str(module.heading(kind, len(items))).strip()  # type: ignore[attr-defined]
-            for kind, items in groups
-        }
-        return _assemble(header, continued, footer, headings, blocks, limit)
+        headings = {kind: m("heading", kind, len(items)) for kind, items in groups}
+        header = m("header", recipient_name, role, total, now)
+        return _assemble(header, m("continued", recipient_name), m("footer", role), headings,
+                         blocks, limit)  # fmt: skip
 
-    def render_summary(
+    def _summary(
         self,
-        *,
+        m: _Macros,
         recipient_name: str,
         role: str,
         groups: Sequence[tuple[str, Sequence[dict[str, Any]]]],
-        now: dt.datetime | None = None,
+        now: dt.datetime | None,
         max_items: int,
         oldest: int,
-        limit: int = TELEGRAM_LIMIT,
+        limit: int,
     ) -> list[str]:
-        """A digest too long to read item by item (more than max_items): counts per kind,
-        unit and section, the `oldest` items with the earliest due dates, and where the rest
-        is. Same header and parts rule as render_digest (one message unless huge)."""
-        module = _digest_module(self.locale)
+        """A digest too long to read item by item: counts per kind, unit and section, the
+        `oldest` items with the earliest due dates, and where the rest is. Same header and
+        parts rule as a digest (one message unless huge)."""
         flat = [(kind, item) for kind, items in groups for item in items]
         total = len(flat)
-        header = str(module.header(recipient_name, role, total, now)).strip()  # type: ignore[attr-defined]
-        header += "\n" + str(module.summary_note(total, max_items)).strip()  # type: ignore[attr-defined]
-        continued = str(module.continued(recipient_name)).strip()  # type: ignore[attr-defined]
-        footer = "\n".join(
-            text
-            for text in (
-                str(module.summary_where(role)).strip(),  # type: ignore[attr-defined]
-                str(module.footer(role)).strip(),  # type: ignore[attr-defined]
-            )
-            if text
-        )
         blocks: list[tuple[str, str]] = []
         headings: dict[str, str] = {}
 
-        def section(what: str, lines: Iterable[str], n: int) -> None:
-            headings[what] = str(module.summary_heading(what, n)).strip()  # type: ignore[attr-defined]
+        def section(what: str, lines: list[str]) -> None:
+            headings[what] = m("summary_heading", what, len(lines))
             blocks.extend((what, line) for line in lines)
 
-        section(
-            "kinds",
-            (str(module.summary_kind(kind, len(items))).strip() for kind, items in groups),  # type: ignore[attr-defined]
-            len(groups),
-        )
+        section("kinds", [m("summary_kind", kind, len(items)) for kind, items in groups])
         for what, key in (("units", "unit"), ("sections", "section")):
-            counts = _counts(flat, key)
-            section(
-                what,
-                (
-                    str(module.summary_count(name, n, first)).strip()  # type: ignore[attr-defined]
-                    for name, n, first in counts
-                ),
-                len(counts),
-            )
+            section(what, [m("summary_count", *count) for count in _counts(flat, key)])
         picked = sorted(range(total), key=lambda i: (flat[i][1].get("due") or "9999", i))
-        picked = picked[:oldest]  # earliest due first
         texts: list[str] = []
-        for kind, item in (flat[i] for i in picked):
+        for kind, item in (flat[i] for i in picked[:oldest]):  # earliest due first
             texts.extend(self.render_items(kind, [item]))
-        section("oldest", texts, len(texts))
-        return _assemble(header, continued, footer, headings, blocks, limit)
+        section("oldest", texts)
+        header = m("header", recipient_name, role, total, now)
+        header += "\n" + m("summary_note", total, max_items)
+        footer = "\n".join(t for t in (m("summary_where", role), m("footer", role)) if t)
+        return _assemble(header, m("continued", recipient_name), footer, headings, blocks, limit)
+
+
+class _Macros:
+    """digest.j2's macros of a locale, called by name, their output stripped."""
+
+    def __init__(self, locale: str) -> None:
+        self.module = _digest_module(locale)
+
+    def __call__(self, name: str, *args: Any) -> str:
+        return str(getattr(self.module, name)(*args)).strip()
 
 
 def _counts(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import chinese_calendar
 import pytest
 from sqlalchemy import delete
 
@@ -87,10 +88,19 @@ async def assert_whole(
 
 
 async def test_long_overdue_list_goes_out_whole_in_valid_parts(env: Env) -> None:
+    """… each line with its age in working days, counted here on chinesecalendar."""
     many_tasks(env, 150)
-    line = "· 任务{n} 区工信局，截止 3月1日（周五）"
+    today = env.now().astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    due = dt.date(2024, 3, 1)
+    age = sum(
+        chinese_calendar.is_workday(due + dt.timedelta(days=k))
+        for k in range(1, (today - due).days + 1)
+    )
+    assert age > 0
+    line = "· 任务{n} 区工信局，截止 3月1日（周五），已逾期" + f"{age}个工作日"
     sent = await assert_whole(env, CLERK, OFFICE, "/overdue", line, range(100, 250))
     assert len(sent) > 1
+    assert all("工作日·" not in c.text for c in sent)  # one line each
 
 
 async def test_long_status_and_tasks_go_out_whole(env: Env) -> None:

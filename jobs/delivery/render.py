@@ -53,14 +53,10 @@ def render_parts(
     for item in items:
         groups[item.kind].append(item.facts.as_item())
     by_severity = sorted(groups.items(), key=lambda kv: severity(kv[0]))
-    renderer = Renderer(locale)
-    if max_items is not None and len(items) > max_items:
-        parts = renderer.render_summary(
-            recipient_name=name, role=role, groups=by_severity, now=now,
-            max_items=max_items, oldest=oldest,
-        )  # fmt: skip
-    else:
-        parts = renderer.render_digest(recipient_name=name, role=role, groups=by_severity, now=now)
+    parts = Renderer(locale).render_digest(
+        recipient_name=name, role=role, groups=by_severity, now=now,
+        max_items=max_items, oldest=oldest,
+    )  # fmt: skip
     return tuple(parts)
 
 
