@@ -18,7 +18,6 @@ from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ContextTypes,
@@ -28,6 +27,7 @@ from telegram.ext import (
 
 from bot import extension, fallback, office, registration, replies, report, review, status, tasks
 from bot.deps import DEPS_KEY, BotDeps, deps
+from bot.rate_limit import PacedRateLimiter
 from bot.redaction import install_redaction
 from bot.texts import render
 
@@ -72,7 +72,7 @@ def builder_for(
     builder = (
         ApplicationBuilder()
         .token(token)
-        .rate_limiter(AIORateLimiter())
+        .rate_limiter(PacedRateLimiter())
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=tz))
     )
     if base_url:

@@ -8,14 +8,15 @@ retry_after; network → temporary; HTML rejected → the same text is resent as
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import warnings
+from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 
+from bot.rate_limit import DIGEST_WAIT, retry_after_seconds
 from bot.texts import plain
 from db.models.contacts import TELEGRAM
 from jobs.delivery import Attachment, Outgoing, SendResult
@@ -28,7 +29,7 @@ class TelegramChannel:
     needs_addresses = True
     supports_buttons = True
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: ExtBot[Any]) -> None:
         self.bot = bot
 
     async def send(self, message: Outgoing) -> SendResult:
@@ -60,7 +61,7 @@ class TelegramChannel:
                     return result
                 except RetryAfter as exc:
                     result.temporary_error = "rate limited (429)"
-                    result.retry_after = _seconds(exc)
+                    result.retry_after = retry_after_seconds(exc)
                     return result
                 except (NetworkError, TelegramError) as exc:  # TimedOut is a NetworkError
                     result.temporary_error = f"{type(exc).__name__}: {exc.message}"
@@ -84,19 +85,23 @@ class TelegramChannel:
 
     async def _send_file(self, chat_id: int, file: Attachment) -> None:
         if file.photo:
-            await self.bot.send_photo(chat_id, file.content, caption=file.caption or None)
+            await self.bot.send_photo(
+                chat_id, file.content, caption=file.caption or None, rate_limit_args=DIGEST_WAIT
+            )
         else:
             await self.bot.send_document(
-                chat_id, file.content, filename=file.filename, caption=file.caption or None
-            )
+                chat_id, file.content, filename=file.filename, caption=file.caption or None,
+                rate_limit_args=DIGEST_WAIT,
+            )  # fmt: skip
 
     async def _send_one(
         self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None
     ) -> int:
         try:
             sent = await self.bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=reply_markup
-            )
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=reply_markup,
+                rate_limit_args=DIGEST_WAIT,
+            )  # fmt: skip
         except BadRequest as exc:
             if "can't parse entities" not in exc.message.lower():
                 raise
@@ -104,13 +109,8 @@ class TelegramChannel:
                 "Telegram rejected the HTML of a message to %s; resending as plain text", chat_id
             )
             sent = await self.bot.send_message(
-                chat_id, plain(text), parse_mode=None, reply_markup=reply_markup
-            )
+                chat_id, plain(text), parse_mode=None, reply_markup=reply_markup,
+                rate_limit_args=DIGEST_WAIT,
+            )  # fmt: skip
         return sent.message_id
 
-
-def _seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22.2+: int now, timedelta later
-        warnings.simplefilter("ignore")
-        ra = exc.retry_after
-    return float(ra.total_seconds() if isinstance(ra, dt.timedelta) else ra)

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
-from telegram import Bot
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.app import build_application, builder_for
 from bot.deps import BotDeps
+from bot.rate_limit import PacedRateLimiter
 from bot.redaction import install_redaction
 from bot.telegram_channel import TelegramChannel
 from duban.config import Config
@@ -75,19 +76,21 @@ def application_builder(cfg: Config, token: str) -> ApplicationBuilder:
     )
 
 
-def telegram_bot(cfg: Config, token: str) -> Bot:
-    """A bare Bot for one tick's sends (no updates received), token redacted in logs."""
+def telegram_bot(cfg: Config, token: str) -> ExtBot[None]:
+    """A Bot for one tick's sends (no updates received), paced under Telegram's limits like
+    the Application's (bot/rate_limit.py), token redacted in logs."""
     install_redaction(token)
     tg = cfg.telegram
-    return Bot(
+    return ExtBot(
         token,
         base_url=tg.base_url or "https://api.telegram.org/bot",
         base_file_url=tg.base_file_url or "https://api.telegram.org/file/bot",
         request=HTTPXRequest(proxy=tg.proxy or None),
+        rate_limiter=PacedRateLimiter(),
     )
 
 
-def telegram_channel(ctx: AppContext, bot: Bot) -> TelegramChannel:
+def telegram_channel(ctx: AppContext, bot: ExtBot[Any]) -> TelegramChannel:
     """The delivery's channel through `bot` (transport only: the weekly digest's files come
     from duban.wiring.runtime(…, with_files=True))."""
     return TelegramChannel(bot)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.rate_limit import telegram_pacer
 from db.contracts import Facts, MessageKind, Recipient, dedupe_key
 from db.engine import transaction
 from db.models import Assignment, AuditLog, Period, Report, Target, Task, Unit
@@ -30,6 +31,7 @@ from jobs.outbox import enqueue
 from jobs.planner import ladder_anchor
 from services.registration import create_invite
 from tests.fakebot import Call, FakeBotAPI
+from tests.virtual_time import VirtualTime
 
 TOKEN = "7000001:AAH-fake-secret-token_for-tests-xyz"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -244,6 +246,8 @@ async def running_env(config, engine, sessions, caplog, capsys) -> AsyncIterator
     ids = make_world(sessions)
     clock = {"now": NOW}
     app = make_app(ctx, clock)
+    vt = VirtualTime()  # the bot paces its sends (bot/rate_limit.py): in virtual time here
+    app.bot.rate_limiter.pacer = telegram_pacer(clock=vt.clock, sleep=vt.sleep)
     await app.initialize()
     await app.post_init(app)
     await app.updater.start_polling(poll_interval=0, timeout=1)

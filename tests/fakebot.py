@@ -6,6 +6,8 @@ documents, button presses), numbers the bot's messages per chat so a test can re
 and can be told to fail: 403 blocked, 400 chat not found, 429 with retry_after, 400 can't
 parse entities. Like Telegram it refuses a text over 4096 characters (1024 for a caption)
 after entity parsing, and HTML that is not well formed or uses a tag Telegram does not know.
+With `limits=FloodLimits(clock)` it also enforces Telegram's flood limits as strict sliding
+windows and answers 429 with retry_after when a send breaks them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ import email.parser
 import html.parser
 import itertools
 import json
+import math
+import time
 import urllib.parse
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,9 +130,41 @@ class Failure:
     times: int = 1
 
 
+SEND_METHODS = {"sendMessage", "sendDocument", "sendPhoto"}
+
+
+class FloodLimits:
+    """Telegram's flood limits as a strict server counts them, on arrival: at most 30 sends in
+    any second per bot, 1 per second per private chat, 20 in any minute per group (negative
+    chat id). A send that would break one is refused with retry_after (whole seconds, rounded
+    up, as Telegram gives them) and not counted."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._bot: deque[float] = deque()
+        self._chats: dict[int, deque[float]] = {}
+        self.refused = 0
+
+    def refuse(self, chat_id: int) -> int | None:
+        """None if the send may go; else the seconds to wait."""
+        now = self.clock()
+        per_chat = (20, 60.0) if chat_id < 0 else (1, 1.0)
+        chat = self._chats.setdefault(chat_id, deque())
+        for arrivals, (limit, seconds) in ((self._bot, (30, 1.0)), (chat, per_chat)):
+            while arrivals and arrivals[0] <= now - seconds:
+                arrivals.popleft()
+            if len(arrivals) >= limit:
+                self.refused += 1
+                return max(1, math.ceil(arrivals[0] + seconds - now))
+        self._bot.append(now)
+        chat.append(now)
+        return None
+
+
 class FakeBotAPI:
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, *, limits: FloodLimits | None = None) -> None:
         self.token = token
+        self.limits = limits
         self.calls: list[Call] = []
         self.updates: list[dict[str, Any]] = []
         self.failures: list[Failure] = []
@@ -373,6 +410,10 @@ class FakeBotAPI:
             return 200, {"ok": True, "result": await self._get_updates(params)}
         call = Call(method, params, files)
         failure = self._failure_for(call)
+        if failure is None and self.limits is not None and method in SEND_METHODS:
+            wait = self.limits.refuse(int(params["chat_id"]))
+            if wait is not None:
+                failure = Failure(method, call.chat_id, 429, "Too Many Requests: retry later", wait)
         if failure is not None:
             # A failed call is recorded too (tests check what was attempted).
             call.params["_failed"] = failure.code
