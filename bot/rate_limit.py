@@ -10,11 +10,11 @@ windows instead (jobs/delivery/pacing.py):
     group (Telegram's FAQ; groups and channels have negative chat ids or an @username)
 
 and, on a 429, pauses every send for retry_after and tries again (at most `max_retries` times).
-How long a caller may be held for a 429 is its own choice, passed as `rate_limit_args`: a reply
-to a user waits up to LONGEST_WAIT (an answer late is better than none); the deliverer passes
-DIGEST_WAIT, so a long wait goes back to the outbox, whose row keeps retry_after and goes out
-at the next tick, and a tick is never held for minutes. Requests without a chat (getMe,
-getUpdates, answerCallbackQuery) pass straight through.
+A reply to a user is urgent and waits up to LONGEST_WAIT for a 429 (an answer late is better
+than none). The deliverer marks its sends `rate_limit_args=DIGEST` (a Background send): they
+yield the next free slot to a waiting reply, and a 429 longer than 5 s goes back to the outbox,
+whose row keeps retry_after and goes out at the next tick, so a tick is never held for
+minutes. Requests without a chat (getMe, getUpdates, answerCallbackQuery) pass straight through.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import datetime as dt
 import logging
 import warnings
 from collections.abc import Callable, Coroutine, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from telegram.error import RetryAfter
@@ -37,7 +38,17 @@ PRIVATE_CHAT = Window(1, 1.0)
 GROUP_CHAT = Window(20, 60.0)
 MAX_RETRIES = 3
 LONGEST_WAIT = 60.0  # seconds a reply may be held by a 429 before the error reaches its handler
-DIGEST_WAIT = 5.0  # seconds a digest may be held; a longer retry_after goes back to the outbox
+
+
+@dataclass(frozen=True, slots=True)
+class Background:
+    """`rate_limit_args` of a send nobody is waiting for: it yields to replies, and a 429
+    longer than `longest_wait` seconds goes back to the caller."""
+
+    longest_wait: float
+
+
+DIGEST = Background(longest_wait=5.0)
 
 
 def chat_window(chat_id: Hashable) -> Window:
@@ -68,8 +79,8 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return float(ra.total_seconds() if isinstance(ra, dt.timedelta) else ra)
 
 
-class PacedRateLimiter(BaseRateLimiter[float]):
-    """`rate_limit_args`: the longest 429 wait (seconds) to absorb for this call."""
+class PacedRateLimiter(BaseRateLimiter[Background]):
+    """`rate_limit_args`: None for a reply, a Background for a digest."""
 
     def __init__(
         self,
@@ -96,16 +107,17 @@ class PacedRateLimiter(BaseRateLimiter[float]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: float | None,
+        rate_limit_args: Background | None,
     ) -> Any:
         chat_id = _chat_key(data.get("chat_id"))
-        longest = self.longest_wait if rate_limit_args is None else rate_limit_args
+        background = rate_limit_args is not None
+        longest = self.longest_wait if rate_limit_args is None else rate_limit_args.longest_wait
         attempt = 0
         while True:
             try:
                 if chat_id is None:
                     return await callback(*args, **kwargs)
-                async with self.pacer.slot(chat_id):
+                async with self.pacer.slot(chat_id, urgent=not background):
                     return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 seconds = retry_after_seconds(exc)

@@ -16,7 +16,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.rate_limit import DIGEST_WAIT, retry_after_seconds
+from bot.rate_limit import DIGEST, retry_after_seconds
 from bot.texts import plain
 from db.models.contacts import TELEGRAM
 from jobs.delivery import Attachment, Outgoing, SendResult
@@ -86,12 +86,12 @@ class TelegramChannel:
     async def _send_file(self, chat_id: int, file: Attachment) -> None:
         if file.photo:
             await self.bot.send_photo(
-                chat_id, file.content, caption=file.caption or None, rate_limit_args=DIGEST_WAIT
+                chat_id, file.content, caption=file.caption or None, rate_limit_args=DIGEST
             )
         else:
             await self.bot.send_document(
                 chat_id, file.content, filename=file.filename, caption=file.caption or None,
-                rate_limit_args=DIGEST_WAIT,
+                rate_limit_args=DIGEST,
             )  # fmt: skip
 
     async def _send_one(
@@ -100,7 +100,7 @@ class TelegramChannel:
         try:
             sent = await self.bot.send_message(
                 chat_id, text, parse_mode=ParseMode.HTML, reply_markup=reply_markup,
-                rate_limit_args=DIGEST_WAIT,
+                rate_limit_args=DIGEST,
             )  # fmt: skip
         except BadRequest as exc:
             if "can't parse entities" not in exc.message.lower():
@@ -110,7 +110,7 @@ class TelegramChannel:
             )
             sent = await self.bot.send_message(
                 chat_id, plain(text), parse_mode=None, reply_markup=reply_markup,
-                rate_limit_args=DIGEST_WAIT,
+                rate_limit_args=DIGEST,
             )  # fmt: skip
         return sent.message_id
 

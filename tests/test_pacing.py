@@ -4,16 +4,17 @@ talks to the fake Bot API enforcing the limits; time is virtual (no sleeps)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
-from bot.rate_limit import PacedRateLimiter, telegram_pacer
+from bot.rate_limit import DIGEST, PacedRateLimiter, telegram_pacer
 from jobs.delivery.pacing import Pacer, Window
 from tests.fakebot import FakeBotAPI, FloodLimits
-from tests.virtual_time import VirtualTime
+from tests.virtual_time import SharedVirtualTime, VirtualTime
 
 TOKEN = "7000009:AAH-pacing-test"
 
@@ -58,6 +59,29 @@ async def test_a_slot_counts_from_the_end_of_its_send() -> None:
         vt.now += 2.5  # the server took 2.5 s to answer
     async with pacer.slot("a"):
         assert vt.now == pytest.approx(3.5)
+
+
+async def test_a_reply_takes_the_next_free_slot_before_waiting_digests() -> None:
+    """The bot's overall window is full of digests and 40 more wait; a reply that comes after
+    them goes out as soon as one slot frees, not after the 40."""
+    vt = SharedVirtualTime()
+    pacer = telegram_pacer(clock=vt.clock, sleep=vt.sleep)
+    started: dict[str, float] = {}
+
+    async def send(name: str, chat: int, urgent: bool) -> None:
+        async with pacer.slot(chat, urgent=urgent):
+            started[name] = vt.now
+
+    for i in range(30):
+        await send(f"digest{i}", 1000 + i, False)
+    waiting = [asyncio.create_task(send(f"digest{30 + i}", 2000 + i, False)) for i in range(40)]
+    reply = asyncio.create_task(send("reply", 42, True))
+    await vt.run_until_quiet()
+    await asyncio.gather(*waiting, reply)
+    assert started["reply"] == 1.0  # the first slot to free
+    # the digests lost no throughput: the other 29 slots of that second, the rest a second on
+    assert sum(1 for name, t in started.items() if 1.0 <= t < 1.1 and name != "reply") == 29
+    assert 2.0 <= max(started.values()) < 2.1
 
 
 @pytest.fixture
@@ -108,6 +132,6 @@ async def test_a_long_429_on_a_digest_goes_back_to_the_caller(limited_server) ->
     )
     async with paced_bot(server, vt) as bot:
         with pytest.raises(RetryAfter):
-            await bot.send_message(42, "催办", rate_limit_args=5.0)
+            await bot.send_message(42, "催办", rate_limit_args=DIGEST)
         await bot.send_message(43, "另一条")
     assert vt.now >= 30.0

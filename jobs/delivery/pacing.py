@@ -9,6 +9,11 @@ the server counts a request when it arrives, somewhere between the two, so a slo
 its end can never let a later request arrive inside the window of an earlier one, whatever the
 network's latency. While a send is in flight its slot is occupied without an end.
 
+Sends are urgent (a reply someone is waiting for) or background (a digest): a background send
+does not take an overall slot while an urgent one waits for one, so replies keep their speed
+during a busy delivery without lowering its throughput. (An urgent send waiting for its own
+chat's window holds nobody up.)
+
 `pause(seconds)` stops every send for a while: the server asked for it (429 retry_after).
 The clock and the sleep are injected, so tests pace in virtual time.
 """
@@ -20,6 +25,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+
+YIELD = 0.005  # seconds a background send waits while an urgent one is queued
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +59,7 @@ class Pacer:
         self._all: list[_Slot] = []
         self._by_key: dict[Hashable, list[_Slot]] = {}
         self._paused_until = 0.0
+        self._urgent_waiting = 0  # urgent sends waiting for room in the overall window
         self.waited = 0.0  # seconds spent waiting for room, in all (for benchmarks and logs)
 
     def pause(self, seconds: float) -> None:
@@ -59,42 +67,53 @@ class Pacer:
         self._paused_until = max(self._paused_until, self.clock() + seconds)
 
     @asynccontextmanager
-    async def slot(self, key: Hashable) -> AsyncIterator[None]:
+    async def slot(self, key: Hashable, *, urgent: bool = True) -> AsyncIterator[None]:
         window = self.per_key(key)
-        slot = await self._take(key, window)
+        slot = await self._take(key, window, urgent)
         try:
             yield
         finally:
             slot.ended = self.clock()
             slot.done.set()
 
-    async def _take(self, key: Hashable, window: Window | None) -> _Slot:
+    async def _take(self, key: Hashable, window: Window | None, urgent: bool) -> _Slot:
         self._forget_idle_keys()
         started = self.clock()
-        while True:
-            now = self.clock()
-            if now < self._paused_until:
-                await self.sleep(self._paused_until - now)
-                continue
-            checks = [(self._all, self.overall)] if self.overall else []
-            if window is not None:
-                checks.append((self._by_key.setdefault(key, []), window))
-            wait: float | _Slot | None = None
-            for slots, limit in checks:
-                busy = _prune(slots, now, limit.seconds)
-                if busy >= limit.limit:
-                    wait = _next_free(slots, limit.seconds, now)
-                    break
-            if wait is None:  # room everywhere: take the slot (no await since the check)
-                slot = _Slot()
-                for slots, _ in checks:
-                    slots.append(slot)
-                self.waited += now - started
-                return slot
-            if isinstance(wait, _Slot):
-                await wait.done.wait()
-            else:
-                await self.sleep(wait)
+        queued = False  # this urgent send is counted in _urgent_waiting
+        try:
+            while True:
+                now = self.clock()
+                if now < self._paused_until:
+                    await self.sleep(self._paused_until - now)
+                    continue
+                if not urgent and self._urgent_waiting:
+                    await self.sleep(YIELD)  # let the waiting reply have the next slot
+                    continue
+                checks = [(self._all, self.overall)] if self.overall else []
+                if window is not None:
+                    checks.append((self._by_key.setdefault(key, []), window))
+                wait: float | _Slot | None = None
+                for index, (slots, limit) in enumerate(checks):
+                    if _prune(slots, now, limit.seconds) >= limit.limit:
+                        wait = _next_free(slots, limit.seconds, now)
+                        blocked_overall = index == 0 and self.overall is not None
+                        if urgent and blocked_overall != queued:
+                            self._urgent_waiting += 1 if blocked_overall else -1
+                            queued = blocked_overall
+                        break
+                if wait is None:  # room everywhere: take the slot (no await since the check)
+                    slot = _Slot()
+                    for slots, _ in checks:
+                        slots.append(slot)
+                    self.waited += now - started
+                    return slot
+                if isinstance(wait, _Slot):
+                    await wait.done.wait()
+                else:
+                    await self.sleep(wait)
+        finally:
+            if queued:
+                self._urgent_waiting -= 1
 
     def _forget_idle_keys(self) -> None:
         if len(self._by_key) > 1024:  # keep memory flat over a long life with many chats
