@@ -147,8 +147,17 @@ def test_word_table_with_a_two_row_header_and_a_task_over_two_unit_rows(
     cell(5, 2).merge(cell(6, 2))  # tasks 2 and 3: one lead cell
     document.save(str(path))
 
-    table = load_table(path)
-    assert table.format == "docx"
+    _check_two_row_header_table(load_table(path), "docx")
+
+
+def test_pdf_of_the_two_row_header_table_reads_the_same() -> None:
+    """The Word table above exported as PDF by LibreOffice 7.4 (merged cells become boxes
+    spanning rows and columns)."""
+    _check_two_row_header_table(load_table(DATA / "merged_header_libreoffice.pdf"), "pdf")
+
+
+def _check_two_row_header_table(table: ParsedTable, fmt: str) -> None:
+    assert table.format == fmt
     got = [
         (
             t.number,
