@@ -474,3 +474,14 @@ def test_seed_table_saved_by_an_office_suite(name: str, config: Config) -> None:
     exported it as PDF, with its own fonts, cell margins and line breaking): the PDF cuts rows
     and merged 牵头单位 cells at page ends and wraps names before 、."""
     _same_as_seed(DATA / name, config, name.rsplit(".", 1)[1])
+
+
+def test_two_responsible_columns_beside_the_lead(tmp_path: Path, config: Config) -> None:
+    got = _read(
+        tmp_path / "three.csv",
+        config,
+        "序号,主要任务,牵头单位,责任单位,配合单位\n1,第一项。,区发改局,区工信局,各街道办事处\n",
+    )
+    assert [(t["lead"], t["responsible"]) for t in got] == [
+        (["区发改局"], ["区工信局", "各街道办事处"])
+    ]

@@ -20,9 +20,12 @@ Columns = dict[str, int]  # HEADER_* → column index
 # A row with its own value in one of these starts a task; a cell of the others merged down over
 # several tasks holds for each of them (the same lead for three tasks).
 STARTS = (layout.HEADER_NUMBER, layout.HEADER_TASK)
+# A second responsible column (牵头单位 | 责任单位 | 配合单位): its units are responsible too.
+MORE_RESPONSIBLE = "配合单位"
 SHARED = (
     layout.HEADER_LEAD,
     layout.HEADER_RESPONSIBLE,
+    MORE_RESPONSIBLE,
     layout.HEADER_LEADER,
     layout.HEADER_DEADLINE,
 )
@@ -80,7 +83,8 @@ def column_key(cell: str) -> tuple[str, bool] | None:
 
 def columns_of(cells: list[str]) -> Columns:
     """Each column key → the first cell naming it (an exact name wins over a guessed one).
-    Two unit columns and no lead one (责任单位 | 配合单位, 主责单位 | 协办单位): the first leads."""
+    Two unit columns and no lead one (责任单位 | 配合单位, 主责单位 | 协办单位): the first leads;
+    two after a lead column (牵头单位 | 责任单位 | 配合单位): both are responsible."""
     found: dict[str, tuple[bool, int]] = {}
     units: list[int] = []
     for index, cell in enumerate(cells):
@@ -95,6 +99,9 @@ def columns_of(cells: list[str]) -> Columns:
     columns = {name: index for name, (_, index) in found.items()}
     if layout.HEADER_LEAD not in columns and len(units) >= 2:
         columns[layout.HEADER_LEAD], columns[layout.HEADER_RESPONSIBLE] = units[:2]
+        units = units[1:]
+    if len(units) >= 2:
+        columns[layout.HEADER_RESPONSIBLE], columns[MORE_RESPONSIBLE] = units[:2]
     return columns
 
 

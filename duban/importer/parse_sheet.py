@@ -17,7 +17,14 @@ from collections.abc import Iterable, Set
 from pathlib import Path
 from typing import Any
 
-from duban.importer.columns import SHARED, Row, find_header, has_header, names_only
+from duban.importer.columns import (
+    MORE_RESPONSIBLE,
+    SHARED,
+    Row,
+    find_header,
+    has_header,
+    names_only,
+)
 from duban.importer.errors import TableError
 from duban.importer.grid import Cell, Grid
 from duban.importer.layout import (
@@ -125,7 +132,10 @@ def parse_rows(
             return normalise_digits(cells[col].strip().strip("\u3000").strip())
 
         seq, text = _bare_number(cell(HEADER_NUMBER)), _one_line(cell(HEADER_TASK))
-        lead, resp = cell(HEADER_LEAD), cell(HEADER_RESPONSIBLE)
+        lead, resp = (
+            cell(HEADER_LEAD),
+            "\n".join(filter(None, (cell(HEADER_RESPONSIBLE), cell(MORE_RESPONSIBLE)))),
+        )
         if not any(c.strip() for c in cells):
             continue
         first = next(c.strip() for c in cells if c.strip())
