@@ -28,6 +28,7 @@ class TelegramChannel:
     name = TELEGRAM
     needs_addresses = True
     supports_buttons = True
+    delivers = True
 
     def __init__(self, bot: ExtBot[Any]) -> None:
         self.bot = bot

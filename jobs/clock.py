@@ -50,12 +50,13 @@ def start_clock(
         d = report.delivery
         if report.intents or d.delivered or d.items_failed or d.items_dead or d.items_dropped:
             log.info(
-                "tick %s: %d period(s) checked, %d intent(s), %d message(s) sent, "
+                "tick %s: %d period(s) checked, %d intent(s), %d message(s) %s, "
                 "%d failed, %d dead, %d dropped (no longer held)",
                 now.isoformat(timespec="seconds"),
                 report.periods_planned,
                 report.intents,
                 len(d.delivered),
+                "sent" if channel.delivers else "printed (delivered to nobody)",
                 d.items_failed,
                 d.items_dead,
                 d.items_dropped,

@@ -29,6 +29,7 @@ from jobs.gc_quiet import collector_paused
 from jobs.outbox import NewItem, enqueue_many, to_office
 from jobs.planner import Intent, plan
 from jobs.reporting import due_views, ensure_periods, pending_designations, store_next_checks
+from jobs.reporting.meta import meta_get, meta_set
 from jobs.runtime import Runtime
 from jobs.settings import Settings
 from jobs.workdays import WorkCalendar
@@ -36,6 +37,7 @@ from jobs.workdays import WorkCalendar
 log = logging.getLogger(__name__)
 
 BATCH = 100_000  # periods planned per transaction: bounds memory on a very busy tick
+META_LAST_TICK = "tick.last"  # ISO datetime of the latest tick so far (`duban tick --at` checks)
 
 
 @dataclass
@@ -57,6 +59,18 @@ async def tick(rt: Runtime, channel: Channel, now: dt.datetime) -> TickReport:
         rt.sessions, channel, rt.settings, now, cal=rt.calendar, attachments=rt.attachments
     )
     return report
+
+
+def last_tick(session: Session) -> dt.datetime | None:
+    """The latest moment a tick ran at (aware), or None before the first tick."""
+    value = meta_get(session, META_LAST_TICK).get(META_LAST_TICK)
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def _note_tick(session: Session, now: dt.datetime) -> None:
+    latest = last_tick(session)
+    if latest is None or now > latest:
+        meta_set(session, {META_LAST_TICK: now.isoformat()})
 
 
 def enqueue_weekly_export(
@@ -94,6 +108,7 @@ def plan_due(rt: Runtime, now: dt.datetime) -> tuple[int, int, int]:
     Returns (periods created, periods planned, intents)."""
     today = now.astimezone(rt.settings.tz).date()
     with transaction(rt.sessions) as session:
+        _note_tick(session, now)
         created = ensure_periods(session, rt.settings, rt.calendar, today)
         enqueue_weekly_export(session, rt.settings, rt.calendar, now)
     planned = intents = 0

@@ -333,3 +333,25 @@ def render_message(locale: str, template: str, m: str, **ctx: Any) -> str:
     """Message `m` of a dialogue template (bot_*.j2); runs of blank lines collapse to one."""
     text = Renderer(locale).render(template, m=m, **ctx)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+@cache
+def _plain_environment(locale: str) -> Environment:
+    """For terminal text (cli_*.j2): no HTML escaping — `<` in a unit name prints as `<`."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES / locale)),
+        autoescape=False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.filters["date"] = lambda v: format_date(v, locale)
+    env.filters["datetime"] = lambda v: format_datetime(v, locale)
+    return env
+
+
+def render_text(locale: str | None, template: str, m: str, **ctx: Any) -> str:
+    """Message `m` of a command-line template (cli_*.j2), as plain text for a terminal."""
+    env = _plain_environment(normalise_locale(locale))
+    return env.get_template(template).render(m=m, **ctx).strip()

@@ -34,6 +34,7 @@ class MemoryChannel:
 
     name = "telegram"
     supports_buttons = False
+    delivers = True
 
     def __init__(self, *, needs_addresses: bool = False) -> None:
         self.needs_addresses = needs_addresses
@@ -86,6 +87,7 @@ class FileLogChannel:
     name = "telegram"
     needs_addresses = False
     supports_buttons = False
+    delivers = True
 
     def __init__(self, path: Path, format_line: Callable[[Outgoing], str]) -> None:
         self.path = path

@@ -194,11 +194,73 @@ def test_tick_with_a_token_sends_through_the_configured_server(
     monkeypatch.setenv("DUBAN_BOT_TOKEN", TOKEN)
     capsys.readouterr()
     assert main(["--config", str(cfg_path), "tick", "--at", "2024-03-20T10:00"]) == 0
-    assert "1 message(s) sent" in capsys.readouterr().out
+    assert "发出消息 1 条" in capsys.readouterr().out
     sent = [c for c in fake_server.calls if c.method == "sendMessage"]
     assert len(sent) == 1 and sent[0].chat_id == 501 and "任务7" in sent[0].text
     with sessions() as s:
         assert s.scalar(select(SentMessage)).address == "501"
+
+
+def test_what_a_console_tick_printed_goes_out_with_the_next_telegram_tick(
+    tmp_path, fake_server, monkeypatch, capsys
+):  # type: ignore[no-untyped-def]
+    """A console only shows digests: nobody got them, so they are not 'sent'. Two console
+    ticks print a reminder once; the next tick through Telegram delivers it, as one message."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from db.contracts import Facts, MessageKind, Recipient, dedupe_key
+    from db.engine import make_engine, make_sessionmaker, transaction
+    from db.models import Contact, Digest, Unit
+    from duban.config import load_config
+    from jobs import tick as tick_module
+    from jobs.outbox import enqueue
+
+    cfg_path = write_config(tmp_path, fake_server.base_url, fake_server.base_file_url)
+    cfg = load_config(str(cfg_path))
+    sessions = make_sessionmaker(make_engine(cfg.database_url))
+
+    def remind(task: int, at: dt.datetime) -> None:
+        with transaction(sessions) as s:
+            unit = s.scalar(select(Unit).where(Unit.name == "区工信局"))
+            if not s.scalar(select(Contact)):
+                s.add(Contact(unit_id=unit.id, user_address="501", address="501"))
+            recipient = Recipient.unit(unit.id)
+            enqueue(
+                s,
+                kind=MessageKind.REMINDER,
+                recipient=recipient,
+                role="unit",
+                facts=Facts(task=task, unit="区工信局", due="2024-03-25"),
+                recipient_name="区工信局",
+                dedupe_key=dedupe_key(MessageKind.REMINDER, recipient, scope=(task, 1), stage=1),
+                due_at=at,
+            )
+
+    monkeypatch.setattr(tick_module, "plan_due", lambda *a, **k: (0, 0, 0))
+    monkeypatch.delenv("DUBAN_BOT_TOKEN", raising=False)
+    cfg_args = ["--config", str(cfg_path)]
+    remind(7, dt.datetime(2024, 3, 20, 10, 0, tzinfo=cfg.tz))
+    capsys.readouterr()
+    assert main([*cfg_args, "tick", "--console", "--at", "2024-03-20T10:00"]) == 0
+    assert "任务7" in capsys.readouterr().out
+    remind(8, dt.datetime(2024, 3, 20, 10, 1, tzinfo=cfg.tz))
+    assert main([*cfg_args, "tick", "--console", "--at", "2024-03-20T10:01"]) == 0
+    out = capsys.readouterr().out
+    assert "任务8" in out and "任务7" not in out  # each printed once
+    with sessions() as s:
+        assert set(s.scalars(select(Digest.state))) == {"printed"}
+    assert not [c for c in fake_server.calls if c.method == "sendMessage"]
+
+    monkeypatch.setenv("DUBAN_BOT_TOKEN", TOKEN)
+    assert main([*cfg_args, "tick", "--at", "2024-03-20T10:02"]) == 0
+    assert "发出消息 1 条" in capsys.readouterr().out
+    sent = [c for c in fake_server.calls if c.method == "sendMessage"]
+    assert len(sent) == 1 and sent[0].chat_id == 501
+    assert "任务7" in sent[0].text and "任务8" in sent[0].text
+    with sessions() as s:
+        assert set(s.scalars(select(Digest.state))) == {"sent"}
 
 
 async def test_webhook_mode_receives_updates_pushed_by_the_server(

@@ -1,4 +1,4 @@
-"""Every message of every bot dialogue exists in Chinese and in English."""
+"""Every message of every bot dialogue and command-line text exists in Chinese and in English."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 MESSAGES = Path(__file__).resolve().parent.parent / "messages"
-DIALOGUES = sorted(p.name for p in (MESSAGES / "zh_CN").glob("bot_*.j2"))
+DIALOGUES = sorted(
+    p.name for pattern in ("bot_*.j2", "cli_*.j2") for p in (MESSAGES / "zh_CN").glob(pattern)
+)
 
 
 def keys(locale: str, name: str) -> set[str]:

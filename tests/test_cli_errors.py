@@ -155,7 +155,8 @@ def test_reporting_end_before_the_first_import_is_a_config_error(
     text = config_file.read_text(encoding="utf-8")
     config_file.write_text(text.replace("# end = 2024-12-31", "end = 2024-03-01", 1), "utf-8")
     capsys.readouterr()
-    assert main(["--config", str(config_file), "tick", "--at", "2024-03-20T10:00"]) == 2
+    tick = ["tick", "--console", "--at", "2024-03-20T10:00"]
+    assert main(["--config", str(config_file), *tick]) == 2
     err = one_error_line(capsys)
     assert "reporting.end (2024-03-01) is before the plan's start" in err
     assert "set reporting.start" in err
@@ -195,9 +196,9 @@ def test_a_tick_before_the_plan_starts_says_why_nothing_is_due(
     capsys.readouterr()
     assert main([*cfg, "tick", "--console", "--at", "2024-03-20T09:00"]) == 0
     out, err = capsys.readouterr()
-    assert "0 period(s) created, 0 checked, 0 notice(s) planned" in out
-    assert err.startswith("duban: note: 2024-03-20 is before the reporting plan starts (")
-    assert "set [reporting] start" in err
+    assert "新建周期 0 个，检查 0 个，生成通知 0 条" in out
+    assert err.startswith("duban: note: 2024-03-20 在报送计划开始（")
+    assert "请设置 [reporting] start" in err
 
     # with [reporting] start set before the first tick, the same tick has work and no note
     other = tmp_path / "with-start" / "config.toml"
@@ -209,7 +210,7 @@ def test_a_tick_before_the_plan_starts_says_why_nothing_is_due(
     capsys.readouterr()
     assert main([*cfg, "tick", "--console", "--at", "2024-03-20T09:00"]) == 0
     out, err = capsys.readouterr()
-    assert "0 period(s) created" not in out and "note:" not in err
+    assert "新建周期 0 个" not in out and "note:" not in err
 
 
 @pytest.mark.parametrize(

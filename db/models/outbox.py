@@ -44,6 +44,10 @@ FAILED = "failed"  # will be retried at next_attempt_at
 PARTIAL = "partial"
 DEAD = "dead"  # gave up after max attempts: listed, never silently dropped
 DROPPED = "dropped"  # every item no longer held when claimed (see OutboxItem.dropped_reason)
+# Shown on a console (`duban tick --console`), delivered to nobody: closed to new items and
+# not printed again; a deliverer with a real channel reopens it on start (claim.reopen_printed)
+# and sends it after the re-check.
+PRINTED = "printed"
 OPEN_STATES = (PENDING, FAILED)  # a digest new items may still join
 DUE_STATES = (PENDING, FAILED, PARTIAL)  # a digest the deliverer sends when its time comes
 
@@ -53,7 +57,7 @@ _OPEN = text("state IN ('pending', 'failed')")
 class Digest(Base):
     """One recipient's message (or messages, split above 4096 characters) and its delivery
     state: pending → sending → sent, or failed (retried with backoff) → … → dead; partial when
-    only some of the recipient's chats got it."""
+    only some of the recipient's chats got it; printed when only a console showed it."""
 
     __tablename__ = "outbox_digests"
     __table_args__ = (

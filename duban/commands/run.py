@@ -1,7 +1,8 @@
 """`duban run`: the long-running process — the clock (and, with the bot, Telegram).
 
-For now `duban run --console` runs the clock with the console channel (digests printed).
-The bot helper adds the Telegram application to the same asyncio loop: see `serve()`.
+`duban run` serves the bot and the clock in one asyncio loop (see `serve()`); it needs the bot
+token. `duban run --console` runs the clock alone and prints the digests: they reach nobody and
+stay 'printed' in the outbox until a run or tick through Telegram sends them.
 """
 
 from __future__ import annotations
@@ -28,9 +29,17 @@ log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("run", help="run the clock (and the bot): reminders go out on time")
+    help_text = "run the bot and the clock: reminders go out on time, replies come in"
+    p = sub.add_parser(
+        "run",
+        help=help_text,
+        description=f"{help_text}. Needs the bot token; stop with Ctrl-C (SIGINT) or SIGTERM.",
+    )
     p.add_argument(
-        "--console", action="store_true", help="print digests instead of sending to Telegram"
+        "--console",
+        action="store_true",
+        help="only the clock, printing the digests instead of sending them: nobody receives "
+        "them, so they stay in the outbox ('printed') for a later run through Telegram",
     )
     p.add_argument(
         "--interval",
@@ -119,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     ctx = context.load(args)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line a minute otherwise
     if args.console:
-        with sole_deliverer(ctx):
+        with sole_deliverer(ctx, console=True):
             asyncio.run(serve(ctx, make_channel(ctx, True), args.interval))
         return 0
     # Lazy: python-telegram-bot (and the ledger's openpyxl/matplotlib) load only for the
@@ -130,7 +139,8 @@ def run(args: argparse.Namespace) -> int:
     token = load_token(ctx.config)  # without one: says exactly which variable to set
     app = application(ctx, token)
     channel = telegram_channel(ctx, app.bot)
-    with sole_deliverer(ctx), telegram_errors(ctx.config, token):  # for the process's life
+    # for the process's life:
+    with sole_deliverer(ctx, console=False), telegram_errors(ctx.config, token):
         files = weekly_files(ctx.sessions, ctx.config)  # the office's weekly digest's
         asyncio.run(serve(ctx, channel, args.interval, app=app, attachments=files))
     return 0

@@ -1,8 +1,10 @@
-"""`duban tick [--at ISO-TIME]`: one tick of the clock — plan what is due, deliver it.
+"""`duban tick [--at ISO-TIME] [--console]`: one tick of the clock — plan what is due, deliver it.
 
-Without a Telegram token the console channel prints each digest. --at runs the tick as if it
-were that moment (e.g. to look at what 2024-03-22T09:00 would send); the messages really go
-out through the channel and are recorded as sent.
+Delivery goes through Telegram; without a bot token the tick refuses (nothing silently goes
+nowhere) unless --console asks to print the digests instead. Printed digests are delivered
+to nobody: they are marked 'printed', and the next tick or run through Telegram re-checks and
+sends them. --at runs the tick as if it were that moment (to replay a past year); a moment
+earlier than the last tick is refused, since the plan has already moved past it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from duban.errors import UserError
 from duban.telegram_token import load_token, telegram_errors
 from duban.wiring import config_plan_window, runtime
 from jobs.delivery import recover_stale
+from jobs.delivery.claim import reopen_printed
 from jobs.delivery.console import ConsoleChannel
 from jobs.delivery.lock import DeliveryBusy, delivery_lock
-from jobs.tick import tick
+from jobs.tick import last_tick, tick
+from messages.render import render_text
 
 
 def _moment(text: str) -> dt.datetime:
@@ -34,49 +38,78 @@ def _moment(text: str) -> dt.datetime:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("tick", help="run one tick now (or --at a given time) and deliver")
+    help_text = "run one tick now (or --at a given time): plan what is due and deliver it"
+    p = sub.add_parser(
+        "tick",
+        help=help_text,
+        description=f"{help_text}. Sends through Telegram: without a bot token it refuses, "
+        "unless --console.",
+    )
     p.add_argument(
         "--at",
         type=_moment,
         metavar="ISO-TIME",
-        help="the moment to tick at; without an offset, the config's time zone",
+        help="the moment to tick at (default: now); without an offset, the config's time "
+        "zone; not earlier than the last tick",
     )
     p.add_argument(
-        "--console", action="store_true", help="print digests instead of sending (default now)"
+        "--console",
+        action="store_true",
+        help="print the digests instead of sending them: nobody receives them, so they stay "
+        "in the outbox ('printed') for the next tick through Telegram",
     )
     p.set_defaults(func=run)
 
 
 def make_channel(ctx: context.AppContext, console: bool):  # type: ignore[no-untyped-def]
-    """The configured channel: with --console, or without a bot token, digests are printed;
-    with a token, they go through Telegram (the configured Bot API server)."""
-    if console or not has_token(ctx):
+    """The console with --console; else Telegram (the configured Bot API server), and without
+    a bot token a UserError: a tick never falls back to printing by itself."""
+    if console:
         return ConsoleChannel()
+    try:
+        token = load_token(ctx.config)
+    except UserError as exc:
+        reason = str(exc).rstrip(".")
+        raise UserError(_text(ctx, "no_channel", reason=reason)) from None
     # Lazy: python-telegram-bot (and the ledger's openpyxl/matplotlib) load only for the
     # commands that talk to Telegram, not for every `duban` command.
     from duban.bot_wiring import telegram_bot, telegram_channel
 
-    return telegram_channel(ctx, telegram_bot(ctx.config, load_token(ctx.config)))
-
-
-def has_token(ctx: context.AppContext) -> bool:
-    try:
-        load_token(ctx.config)
-    except UserError:
-        return False
-    return True
+    return telegram_channel(ctx, telegram_bot(ctx.config, token))
 
 
 @contextlib.contextmanager
-def sole_deliverer(ctx: context.AppContext) -> Iterator[None]:
+def sole_deliverer(ctx: context.AppContext, *, console: bool) -> Iterator[None]:
     """Hold the database's delivery lock (jobs/delivery/lock.py) and put back what a killed
-    run left in flight; refuse clearly if another process is delivering."""
+    run left in flight; a real channel also takes up what a console only printed. Refuse
+    clearly if another process is delivering."""
     try:
         with delivery_lock(ctx.engine):
             recover_stale(ctx.sessions)
+            if not console:
+                reopen_printed(ctx.sessions)
             yield
     except DeliveryBusy as exc:
         raise UserError(str(exc)) from None
+
+
+def _text(ctx: context.AppContext, m: str, **values: object) -> str:
+    return render_text(ctx.config.duban.locale, "cli_tick.j2", m, **values)
+
+
+def _shown(moment: dt.datetime, ctx: context.AppContext) -> str:
+    return moment.astimezone(ctx.config.tz).isoformat(timespec="minutes")
+
+
+def refuse_backwards(ctx: context.AppContext, now: dt.datetime, given: bool) -> None:
+    """A tick earlier than the last one would replay time the plan has moved past."""
+    with ctx.sessions() as session:
+        last = last_tick(session)
+    if last is not None and now < last:
+        what = _text(ctx, "what_at" if given else "what_now")
+        raise UserError(
+            _text(ctx, "earlier", what=what, at=_shown(now, ctx), last=_shown(last, ctx))
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,16 +138,28 @@ def run(args: argparse.Namespace) -> int:
         async with bot:  # initialise/close the Bot's HTTP client around the tick
             done.append(await tick(rt, channel, now))
 
-    with sole_deliverer(ctx), telegram_errors(ctx.config, bot.token if bot is not None else ""):
+    token = bot.token if bot is not None else ""
+    with sole_deliverer(ctx, console=args.console), telegram_errors(ctx.config, token):
+        refuse_backwards(ctx, now, given=args.at is not None)
         asyncio.run(one_tick())
     report = done[0]
     d = report.delivery
+    printed = d.items_printed > 0
     print(
-        f"tick at {now.isoformat(timespec='minutes')}: {report.periods_created} period(s) "
-        f"created, {report.periods_planned} checked, {report.intents} notice(s) planned; "
-        f"{len(d.delivered)} message(s) sent, {d.items_failed} item(s) to retry, "
-        f"{d.items_dead} dead"
+        _text(
+            ctx,
+            "summary",
+            at=_shown(now, ctx),
+            created=report.periods_created,
+            checked=report.periods_planned,
+            planned=report.intents,
+            sent=0 if printed else len(d.delivered),
+            failed=d.items_failed,
+            dead=d.items_dead,
+        )
     )
+    if printed:
+        print(_text(ctx, "printed", messages=len(d.delivered), items=d.items_printed))
     if not (report.periods_created or report.periods_planned or report.intents):
         note = outside_plan_note(ctx, now)
         if note:
@@ -129,14 +174,7 @@ def outside_plan_note(ctx: context.AppContext, now: dt.datetime) -> str:
     with ctx.sessions() as session:
         start, end = config_plan_window(session, ctx.config, day)
     if day < start:
-        return (
-            f"{day} is before the reporting plan starts ({start}: [reporting] start, else the "
-            "day of the first import), so nothing is due then; set [reporting] start to replay "
-            "an earlier date"
-        )
+        return _text(ctx, "before_plan", day=day, start=start)
     if day > end:
-        return (
-            f"{day} is after the reporting plan ends ({end}: [reporting] end, else 31 December "
-            "of the start year)"
-        )
+        return _text(ctx, "after_plan", day=day, end=end)
     return ""

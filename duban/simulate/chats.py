@@ -15,6 +15,7 @@ class SimulatedChats:
     name = TELEGRAM
     needs_addresses = False
     supports_buttons = False
+    delivers = True
 
     def __init__(self) -> None:
         self.ids = itertools.count(1)

@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.contracts import Facts, MessageKind, Recipient
 from db.engine import transaction
 from db.models import Digest, OutboxItem
-from db.models.outbox import DROPPED, DUE_STATES, OPEN_STATES, PARTIAL, PENDING, SENDING
+from db.models.outbox import (
+    DROPPED,
+    DUE_STATES,
+    OPEN_STATES,
+    PARTIAL,
+    PENDING,
+    PRINTED,
+    SENDING,
+)
 from jobs.delivery.contracts import ClaimedDigest, QueuedItem
 from jobs.gc_quiet import collector_paused
 
@@ -139,27 +147,41 @@ def recover_stale(session_factory: sessionmaker[Session]) -> int:
     """Put digests left in 'sending' by a killed process back. Call once on start, before any
     delivery (a second deliverer running at the same time would double-send). Returns how
     many there were."""
+    n = _reopen(session_factory, SENDING)
+    if n:
+        log.warning(
+            "outbox: %d digest(s) were being sent when the last run stopped; retrying", n
+        )
+    return n
+
+
+def reopen_printed(session_factory: sessionmaker[Session]) -> int:
+    """Digests a console only printed ('printed': delivered to nobody) become due again, one
+    open digest per recipient however many console ticks printed: call once on start of a
+    deliverer with a real channel, which re-checks and sends them. Returns how many."""
+    return _reopen(session_factory, PRINTED)
+
+
+def _reopen(session_factory: sessionmaker[Session], state: str) -> int:
+    """Every digest in `state` back to due: partial when some chats have it already (it stays
+    apart, retried to the others), else pending, its items joined to the recipient's open
+    digest when there is one (one message for both)."""
     d, o = _DIGESTS.c, _ITEMS.c
     with transaction(session_factory) as session:
-        stale = session.execute(
-            select(d.id, d.recipient, d.delivered_to).where(d.state == SENDING)
+        found = session.execute(
+            select(d.id, d.recipient, d.delivered_to).where(d.state == state).order_by(d.id)
         ).all()
-        for digest_id, recipient, delivered_to in stale:
+        for digest_id, recipient, delivered_to in found:
             newer = session.scalar(
                 select(d.id).where(d.recipient == recipient, d.state.in_(OPEN_STATES))
             )
-            if delivered_to:  # some chats have it: stays apart, retried to the others
+            if delivered_to:
                 session.execute(update(Digest).where(d.id == digest_id).values(state=PARTIAL))
             elif newer is None:
                 session.execute(update(Digest).where(d.id == digest_id).values(state=PENDING))
-            else:  # items planned after the crash opened a new digest: one message for both
+            else:
                 session.execute(
                     update(OutboxItem).where(o.digest_id == digest_id).values(digest_id=newer)
                 )
                 session.execute(delete(Digest).where(d.id == digest_id))
-    if stale:
-        log.warning(
-            "outbox: %d digest(s) were being sent when the last run stopped; retrying",
-            len(stale),
-        )
-    return len(stale)
+    return len(found)

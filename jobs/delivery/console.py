@@ -15,6 +15,7 @@ class ConsoleChannel:
     name = "console"
     needs_addresses = False  # prints by name, whether or not the recipient has a chat
     supports_buttons = False
+    delivers = False  # prints; nobody receives it (see contracts.Channel)
 
     def __init__(self, stream: TextIO | None = None, path: Path | None = None) -> None:
         self.stream = stream

@@ -107,11 +107,14 @@ class Channel(Protocol):
     """A chat transport. `name` is the channel of the contacts it can reach ("telegram");
     `needs_addresses` False means it delivers by name (console, simulation): a recipient with
     no address is still delivered to; `supports_buttons` whether it shows inline buttons
-    (their callback codes are only stored for a channel that does)."""
+    (their callback codes are only stored for a channel that does); `delivers` False means it
+    only shows digests to whoever runs duban (the console): they are recorded as 'printed',
+    not 'sent', and a real channel sends them later."""
 
     name: str
     needs_addresses: bool
     supports_buttons: bool
+    delivers: bool
 
     async def send(self, message: Outgoing) -> SendResult:
         """Deliver every part (then the attachments) to every address of the message."""
@@ -135,6 +138,7 @@ class DeliveredMessage:
 class DeliveryReport:
     delivered: list[DeliveredMessage] = field(default_factory=list)
     items_sent: int = 0
+    items_printed: int = 0  # shown on a console only: still to be delivered
     items_failed: int = 0
     items_dead: int = 0
     items_dropped: int = 0  # no longer held at claim time (reported, extended, closed…)
@@ -144,6 +148,7 @@ class DeliveryReport:
     def merge(self, other: DeliveryReport) -> None:
         self.delivered.extend(other.delivered)
         self.items_sent += other.items_sent
+        self.items_printed += other.items_printed
         self.items_failed += other.items_failed
         self.items_dead += other.items_dead
         self.items_dropped += other.items_dropped

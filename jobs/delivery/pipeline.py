@@ -160,6 +160,9 @@ class _Run:
                     report.items_dead += n
                 else:
                     report.items_failed += n
+            elif went_out and not self.channel.delivers:
+                record.mark_printed(session, digest)
+                report.items_printed += n
             elif went_out:
                 record.mark_sent(session, digest, result.sent, self.now)
                 report.items_sent += n

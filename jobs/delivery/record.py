@@ -1,5 +1,6 @@
 """Record: one digest's outcome, in its own transaction committed right after its send.
 
+printed (a console showed it, nobody got it) → 'printed', sent again by a real channel later;
 sent → the 'sent' mark, message ids, and a SentMessage row per chat message (a reply to it is
 about its periods); a temporary error → 'failed' (or 'partial' when some addresses got it:
 the retry goes to the others only) with backoff, 'dead' after max_attempts; addresses gone for
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from db.contracts import OFFICE, Facts, MessageKind, Recipient, dedupe_key
 from db.models import Contact, Digest, SentMessage
-from db.models.outbox import DEAD, DROPPED, FAILED, PARTIAL, SENT
+from db.models.outbox import DEAD, DROPPED, FAILED, PARTIAL, PRINTED, SENT
 from jobs.delivery.contracts import ClaimedDigest, QueuedItem, SendResult, Target
 from jobs.delivery.render import order_key
 from jobs.delivery.retry import next_attempt
@@ -53,6 +54,16 @@ def mark_sent(
     session.connection().execute(
         _MARK_SENT,
         {"digest_id": digest.id, "sent_at": now, "message_ids": _message_ids(digest, sent)},
+    )
+
+
+def mark_printed(session: Session, digest: ClaimedDigest) -> None:
+    """A console showed the digest to whoever ran duban; no recipient got it. Not 'sent': the
+    next deliverer with a real channel reopens and sends it (claim.reopen_printed)."""
+    session.execute(
+        update(Digest)
+        .where(_DIGESTS.c.id == digest.id)
+        .values(state=PRINTED, attempts=Digest.attempts + 1)
     )
 
 
