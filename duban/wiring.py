@@ -61,6 +61,7 @@ def calendar_for(cfg: Config) -> WorkCalendar:
         workdays=cfg.calendar.workdays,
         office_hours=cfg.calendar.office_hours,
         tz=cfg.tz,
+        complete_years=cfg.calendar.complete_years,
     )
 
 

@@ -5,19 +5,24 @@ Where a date's answer comes from, in order:
 1. `calendar.holidays` / `calendar.workdays` in the config name the date: they win.
 2. The year is one the `chinesecalendar` library covers (2004–2026 today): the library decides
    (statutory holidays and 调休 make-up workdays included).
-3. The year is not covered, but the admin has listed at least one date of that year in
-   `calendar.holidays` or `calendar.workdays`: the year counts as *configured*, and any date the
-   overrides do not name follows the plain rule Monday–Friday work, Saturday/Sunday rest.
+3. The year is not covered, and the admin has listed that year's statutory holidays and 调休
+   workdays in full and says so in `calendar.complete_years`: any date the overrides do not
+   name follows the plain rule Monday–Friday work, Saturday/Sunday rest.
 4. Otherwise: `CalendarGapError`, naming the date and the keys to add. duban never guesses.
 
+A year the library does not cover whose dates are listed but which `complete_years` does not
+name is refused when the calendar is built (`partial_years`): a list of some of its holidays
+must not silently turn the rest of the year into plain Monday–Friday.
+
 So for 2027 the admin lists that year's holidays and 调休 workdays as the State Council publishes
-them; from then on 2027 works like any other year.
+them and adds 2027 to `complete_years`; from then on 2027 works like any other year.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -32,10 +37,38 @@ class CalendarGapError(Exception):
         self.date = date
         super().__init__(
             f"{date.isoformat()}: the holiday library does not cover {date.year} and the config "
-            f"lists no date of {date.year}. Add {date.year}'s statutory holidays to "
-            f"`calendar.holidays` and its 调休 make-up workdays to `calendar.workdays` "
-            f"(e.g. holidays = [{date.year}-01-01, …], workdays = […])."
+            f"does not list it. Add {date.year}'s statutory holidays to `calendar.holidays`, "
+            f"its 调休 make-up workdays to `calendar.workdays` and {date.year} to "
+            f"`calendar.complete_years` (e.g. holidays = [{date.year}-01-01, …], workdays = […], "
+            f"complete_years = [{date.year}])."
         )
+
+
+@cache
+def library_years() -> tuple[int, int]:
+    """The first and last year the holiday library has data for (2004, 2026 today)."""
+    years = [d.year for d in chinese_calendar.holidays]
+    return min(years), max(years)
+
+
+def partial_years(
+    holidays: Iterable[dt.date], workdays: Iterable[dt.date], complete_years: Iterable[int]
+) -> list[int]:
+    """Years the library does not cover that the overrides list dates of, but which are not
+    declared complete: the rest of such a year would be a guess."""
+    first, last = library_years()
+    listed = {d.year for d in (*holidays, *workdays)}
+    return sorted(y for y in listed - set(complete_years) if not first <= y <= last)
+
+
+def partial_year_message(year: int) -> str:
+    first, last = library_years()
+    return (
+        f"{year} is not covered by the holiday library (it has {first}–{last}) and "
+        f"calendar.holidays / calendar.workdays list only some of its dates, so every other "
+        f"day of {year} would be guessed Monday–Friday. List all of {year}'s statutory "
+        f"holidays and 调休 make-up workdays, then add {year} to calendar.complete_years"
+    )
 
 
 def _library_answer(date: dt.date) -> bool | None:
@@ -55,17 +88,22 @@ class WorkCalendar:
         workdays: Iterable[dt.date] = (),
         office_hours: tuple[dt.time, dt.time] = (dt.time(9, 0), dt.time(18, 0)),
         tz: ZoneInfo | str = "Asia/Shanghai",
+        complete_years: Iterable[int] = (),
     ) -> None:
         self.holidays = frozenset(holidays)
         self.workdays = frozenset(workdays)
         both = self.holidays & self.workdays
         if both:
             raise ValueError(f"dates listed as both holiday and workday: {sorted(both)}")
+        partial = partial_years(self.holidays, self.workdays, complete_years)
+        if partial:
+            raise ValueError(partial_year_message(partial[0]))
         self.opens, self.closes = office_hours
         if self.opens >= self.closes:
             raise ValueError("office hours must open before they close")
         self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
-        self.configured_years = frozenset(d.year for d in self.holidays | self.workdays)
+        # Years outside the library whose holidays and 调休 workdays are all listed.
+        self.configured_years = frozenset(complete_years)
         self._cache: dict[dt.date, bool] = {}
         self._add_cache: dict[tuple[dt.date, int], dt.date] = {}
 

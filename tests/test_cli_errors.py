@@ -40,7 +40,7 @@ def test_year_beyond_the_library_works_once_overrides_are_given(
     text = config_file.read_text(encoding="utf-8").replace(
         "holidays = []                  # e.g.",
         "holidays = [2027-01-01, 2027-02-05, 2027-02-08, 2027-02-09, 2027-02-10, 2027-02-11]  #",
-    )
+    ).replace("complete_years = []", "complete_years = [2027]", 1)
     config_file.write_text(text, encoding="utf-8")
     capsys.readouterr()
     code = main(

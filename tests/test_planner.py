@@ -401,7 +401,7 @@ def test_a_ladder_running_into_an_unconfigured_year(cal: WorkCalendar) -> None:
     assert result.next_check[1] is not None  # looked at again, not forgotten
     # Once the admin lists 2027 (01-01 a holiday), the office hears on Mon 2027-01-04 (D+5:
     # 12-28, 12-29, 12-30, 12-31, 01-04).
-    configured = WorkCalendar(holidays=[D(2027, 1, 1)])
+    configured = WorkCalendar(holidays=[D(2027, 1, 1)], complete_years=[2027])
     later = plan(at(2027, 1, 4, 9, 30), configured, [late], LEADERS)
     assert ("escalation_office", 0) in [(i.kind, i.stage) for i in later.intents]
     assert later.errors == []

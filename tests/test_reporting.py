@@ -345,7 +345,7 @@ def test_plan_into_an_unconfigured_year_is_reported_not_fatal(
     labels = {p.label for p in _periods(seeded)}
     assert labels == {"2026-11", "2026-12"}
     # the admin adds 2027; January (due Mon 01-25) appears when its window opens (Tue 01-18)
-    fixed = WorkCalendar(holidays=[D(2027, 1, 1)])
+    fixed = WorkCalendar(holidays=[D(2027, 1, 1)], complete_years=[2027])
     with transaction(seeded) as s:
         assert ensure_periods(s, engine_settings(cfg), fixed, D(2027, 1, 18)) == 5
 

@@ -83,6 +83,7 @@ def test_2027_works_once_overrides_are_given(config) -> None:  # type: ignore[no
 office_hours = ["08:30:00", "17:30:00"]
 holidays = [2027-01-01, 2027-02-05, 2027-02-08]
 workdays = [2027-02-20]
+complete_years = [2027]
 """
     cfg = parse_config(text, source="t.toml")
     cal = calendar_for(cfg)

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from jobs.workdays import library_years, partial_year_message, partial_years
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -141,6 +143,8 @@ class CalendarConfig(_Strict):
     office_hours: tuple[dt.time, dt.time] = (dt.time(9, 0), dt.time(18, 0))
     holidays: list[dt.date] = Field(default_factory=list)
     workdays: list[dt.date] = Field(default_factory=list)  # 调休 make-up workdays
+    # Years beyond the holiday library whose holidays and workdays above are listed in full.
+    complete_years: list[Annotated[int, Field(ge=2000, le=2200)]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> CalendarConfig:
@@ -151,6 +155,19 @@ class CalendarConfig(_Strict):
         if both:
             listed = ", ".join(d.isoformat() for d in both)
             raise ValueError(f"dates listed as both holiday and workday: {listed}")
+        partial = partial_years(self.holidays, self.workdays, self.complete_years)
+        if partial:
+            key = "holidays" if any(d.year == partial[0] for d in self.holidays) else "workdays"
+            raise KeyedError(f"calendar.{key}", partial_year_message(partial[0]))
+        first, last = library_years()
+        listed_years = {d.year for d in self.holidays}
+        for year in self.complete_years:
+            if not first <= year <= last and year not in listed_years:
+                raise KeyedError(
+                    "calendar.complete_years",
+                    f"complete_years names {year}, but calendar.holidays lists no date of it: "
+                    f"list {year}'s statutory holidays (元旦, 春节, …) first"
+                )
         return self
 
 
