@@ -16,6 +16,7 @@ from duban.importer.errors import TableError
 from duban.importer.grid import unmerge
 from duban.importer.html_text import html_table_grid, html_to_lines, looks_like_html
 from duban.importer.layout import NOTE_RE
+from duban.importer.own_ledger import refuse_own_ledger
 from duban.importer.parse_sheet import parse_rows, read_csv, read_xlsx
 from duban.importer.parse_text import parse_text
 from duban.importer.table import ParsedTable
@@ -58,6 +59,7 @@ def load_table(path: Path | str) -> ParsedTable:
         if _zip_kind(data, suffix) == "docx":
             table = parse_docx(path)
         else:
+            refuse_own_ledger(path)
             rows, headings = unmerge(read_xlsx(path))
             table = parse_rows(rows, path, "xlsx", headings)
     elif data.startswith(PDF_MAGIC) or suffix == ".pdf":

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.models.tasks import LEAD
 from duban.config import Config
+from duban.ledger import marker
 from duban.ledger.collect import collect_ledger
 from duban.ledger.model import (
     DUE_SOON_DAYS,
@@ -112,6 +113,9 @@ def write_ledger(ledger: Ledger, dest: str | Path | io.BytesIO) -> None:
     from openpyxl import Workbook
 
     wb = Workbook()
+    wb.properties.creator = marker.CREATOR  # the importer refuses a workbook marked so
+    wb.properties.keywords = marker.KEYWORDS
+    wb.properties.title = f"督办台账（截至{ledger.as_of}）"
     taken = {"台账", "逾期", "说明"}
     ws = wb.active
     ws.title = "台账"
@@ -177,7 +181,7 @@ def write_ledger(ledger: Ledger, dest: str | Path | io.BytesIO) -> None:
 
     ws = wb.create_sheet("说明")
     notes = [
-        ["截至日期", ledger.as_of],
+        [marker.AS_OF, ledger.as_of],
         ["任务数", len(ledger.rows)],
         ["逾期事项", len(ledger.overdue)],
         ["红", "有单位逾期未报（含被退回后逾期）"],
