@@ -59,8 +59,9 @@ def test_a_tick_without_a_bot_token_refuses_unless_console(
 
     # `duban outbox` counts them as printed, none as sent
     assert main([*cfg, "outbox"]) == 0
-    summary = capsys.readouterr().out.splitlines()[0]
+    summary, note = capsys.readouterr().out.splitlines()[:2]
     assert "printed" in summary and "sent" not in summary
+    assert "only shown on a console, delivered to nobody" in note
 
     # a second console tick does not print them again
     assert main([*cfg, "tick", "--console", "--at", "2024-03-20T09:30"]) == 0

@@ -8,7 +8,7 @@ from sqlalchemy import case, func, select
 
 from db.models import Digest, OutboxItem
 from db.models.contacts import TELEGRAM
-from db.models.outbox import DEAD, FAILED, PARTIAL, SENDING
+from db.models.outbox import DEAD, FAILED, PARTIAL, PRINTED, SENDING
 from duban import context
 from duban.argtypes import whole_number
 from duban.wiring import engine_settings
@@ -16,7 +16,12 @@ from jobs.delivery.route import route
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("outbox", help="list undelivered messages: dead, failed, stuck")
+    help_text = "list undelivered messages: dead, failed, stuck, printed on a console only"
+    p = sub.add_parser(
+        "outbox",
+        help=help_text,
+        description=f"{help_text}; first a count of the outbox's items per delivery state.",
+    )
     p.add_argument(
         "--limit", type=whole_number(1), default=200, help="at most this many rows (default 200)"
     )
@@ -49,6 +54,11 @@ def run(args: argparse.Namespace) -> int:
         )
     summary = ", ".join(f"{state} {n}" for state, n in sorted(counts.items())) or "empty"
     print(f"outbox: {summary}")
+    if counts.get(PRINTED):
+        print(
+            f"printed: {counts[PRINTED]} item(s) only shown on a console, delivered to nobody; "
+            "the next `duban tick` or `duban run` through Telegram sends them"
+        )
     if not rows:
         print("nothing dead or waiting for a retry")
         return 0
