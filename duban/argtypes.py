@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from collections.abc import Callable
+
+
+def iso_date(text: str) -> dt.date:
+    """A date written YYYY-MM-DD (`--at`, `--since`, `--until`)."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
 
 
 def whole_number(minimum: int) -> Callable[[str], int]:

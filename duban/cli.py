@@ -22,7 +22,9 @@ from jobs.workdays import CalendarGapError
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="duban", description="督办: reminders and escalation for a task decomposition table"
+        prog="duban",
+        description="督办: reminders and escalation for a task decomposition table. "
+        "`duban COMMAND --help` describes each command.",
     )
     parser.add_argument(
         "--config", metavar="PATH", help="config file (default: $DUBAN_CONFIG, else ./config.toml)"

@@ -95,10 +95,13 @@ def normalise_locale(locale: str | None) -> str:
 
 
 @cache
-def _environment(locale: str, items: bool = False) -> Environment:
+def _environment(locale: str, items: bool = False, plain: bool = False) -> Environment:
+    """plain: for terminal text (cli_*.j2), no HTML escaping — `<` in a name prints as `<`."""
     env = (_ItemEnvironment if items else Environment)(
         loader=FileSystemLoader(str(TEMPLATES / locale)),
-        autoescape=select_autoescape(enabled_extensions=("j2", "html"), default=True),
+        autoescape=False
+        if plain
+        else select_autoescape(enabled_extensions=("j2", "html"), default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -335,23 +338,7 @@ def render_message(locale: str, template: str, m: str, **ctx: Any) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-@cache
-def _plain_environment(locale: str) -> Environment:
-    """For terminal text (cli_*.j2): no HTML escaping — `<` in a unit name prints as `<`."""
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES / locale)),
-        autoescape=False,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
-    env.filters["date"] = lambda v: format_date(v, locale)
-    env.filters["datetime"] = lambda v: format_datetime(v, locale)
-    return env
-
-
 def render_text(locale: str | None, template: str, m: str, **ctx: Any) -> str:
     """Message `m` of a command-line template (cli_*.j2), as plain text for a terminal."""
-    env = _plain_environment(normalise_locale(locale))
+    env = _environment(normalise_locale(locale), plain=True)
     return env.get_template(template).render(m=m, **ctx).strip()

@@ -12,8 +12,14 @@ from services.registration import RegistrationError, list_contacts, revoke_conta
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("contacts", help="list unit contacts, or revoke one")
-    p.add_argument("--unit", help="only this unit's contacts")
+    p = sub.add_parser(
+        "contacts",
+        help="list unit contacts, or revoke one",
+        description="List the chat accounts bound to units (联络员: id, unit, name, account, "
+        "state, bound on), or `duban contacts revoke ID` to unbind one: it gets no more "
+        "notices and may no longer act for the unit.",
+    )
+    p.add_argument("--unit", metavar="U", help="only this unit's contacts")
     p.add_argument("action", nargs="?", choices=["revoke"], help="revoke ID: unbind a contact")
     p.add_argument("id", nargs="?", type=int, help="the contact id (first column of the list)")
     p.set_defaults(func=run)

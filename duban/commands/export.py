@@ -10,27 +10,36 @@ from sqlalchemy import func, select
 
 from db.models import Task
 from duban import context
+from duban.argtypes import iso_date
 from duban.errors import UserError
 from duban.ledger import build_ledger
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
-
-
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("export", help="export the ledger (台账, XLSX) or its charts (PNG)")
+    p = sub.add_parser(
+        "export",
+        help="export the ledger (台账, XLSX) or its charts (PNG)",
+        description="Export the 台账 workbook (`export ledger -o FILE.xlsx`) or its charts "
+        "(`export charts -o DIR`), as of a day; refused until a task table is imported.",
+    )
     what = p.add_subparsers(dest="what", metavar="WHAT", required=True)
-    ledger = what.add_parser("ledger", help="the 台账 workbook")
+    ledger = what.add_parser(
+        "ledger",
+        help="the 台账 workbook",
+        description="Write the 台账 workbook: one row per task with its units' states, "
+        "targets, figures and light; the overdue items; one sheet per lead department; 说明.",
+    )
     ledger.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
-    charts = what.add_parser("charts", help="PNG charts into a directory")
+    charts = what.add_parser(
+        "charts",
+        help="PNG charts into a directory",
+        description="Write the charts (on-time rate by unit, overdue items by section and by "
+        "lead department, reports per week, progress toward targets) as PNGs into DIR.",
+    )
     charts.add_argument("-o", "--output", required=True, metavar="DIR")
     for q in (ledger, charts):
         q.add_argument(
-            "--at", type=_date, metavar="DATE", help="as of this date (default: today, local)"
+            "--at", type=iso_date, metavar="DATE", help="as of this date (default: today, local)"
         )
     p.set_defaults(func=run)
 

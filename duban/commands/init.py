@@ -11,7 +11,13 @@ from duban.registry import sync_units
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("init", help="create or upgrade the database; load units from the config")
+    p = sub.add_parser(
+        "init",
+        help="create or upgrade the database; load units from the config",
+        description="Create the database (or upgrade its schema) and load the config's units, "
+        "groups and aliases. Run it again after editing them: units are updated in place, "
+        "so their assignments and reports are kept.",
+    )
     p.set_defaults(func=run)
 
 

@@ -26,7 +26,13 @@ from services.registration import (
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("invite", help="print a single-use registration link for a unit")
+    p = sub.add_parser(
+        "invite",
+        help="print a single-use registration link for a unit",
+        description="Print a single-use Telegram link (https://t.me/<bot>?start=<token>) that "
+        "binds whoever opens it as a contact (联络员) of the unit. Needs the bot token (to ask "
+        "Telegram for the bot's name); the link expires and cannot be used twice.",
+    )
     p.add_argument("unit", help="the unit's name (or an alias), e.g. 区发改局")
     p.add_argument("--expires", default="7d", help="how long the link works: 7d, 12h, 30m")
     p.set_defaults(func=run)

@@ -49,9 +49,7 @@ def run(args: argparse.Namespace) -> int:
             .limit(args.limit)
         ).all()
         # Only the names are shown: any channel's routing gives them.
-        targets = route(
-            session, engine_settings(ctx.config), {r.recipient for r in rows}, TELEGRAM
-        )
+        targets = route(session, engine_settings(ctx.config), {r.recipient for r in rows}, TELEGRAM)
     summary = ", ".join(f"{state} {n}" for state, n in sorted(counts.items())) or "empty"
     print(f"outbox: {summary}")
     if counts.get(PRINTED):

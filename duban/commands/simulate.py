@@ -41,8 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "(your data is never touched), with simulated contacts who report with the given "
         "behaviour. Deterministic for a given --seed.",
     )
-    p.add_argument("--from", dest="start", type=_date, required=True, metavar="DATE")
-    p.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE")
+    p.add_argument(
+        "--from", dest="start", type=_date, required=True, metavar="DATE", help="first day"
+    )
+    p.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE", help="last day")
     p.add_argument(
         "--reply-rate",
         type=_rate,
@@ -57,7 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="Q",
         help="probability that a reporting unit reports after the due date (default 0.2)",
     )
-    p.add_argument("--seed", type=int, default=1, metavar="N")
+    p.add_argument(
+        "--seed", type=int, default=1, metavar="N", help="random seed: same seed, same run"
+    )
     p.add_argument(
         "--table",
         type=Path,
@@ -70,7 +74,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--save-db",
         type=Path,
         metavar="PATH",
-        help="keep the simulated database at PATH (e.g. for `duban ledger` on it)",
+        help="keep the simulated database (SQLite) at PATH: a config whose database_url is "
+        "sqlite:///PATH then runs `duban export ledger`, `export charts` or `audit` on it",
     )
     p.set_defaults(func=run)
 

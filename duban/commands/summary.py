@@ -14,7 +14,12 @@ from duban.argtypes import whole_number
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("summary", help="tasks per section, assignments per unit, busiest units")
+    p = sub.add_parser(
+        "summary",
+        help="tasks per section, assignments per unit, busiest units",
+        description="What the imported table holds: tasks per section, assignments per unit, "
+        "the busiest units, and how many 各相关X placeholders still wait for their lead.",
+    )
     p.add_argument(
         "--top", type=whole_number(0), default=10, help="how many of the busiest units to list"
     )

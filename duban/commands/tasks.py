@@ -10,7 +10,12 @@ from duban.listing import task_views
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("tasks", help="list the imported tasks and their units")
+    p = sub.add_parser(
+        "tasks",
+        help="list the imported tasks and their units",
+        description="List the imported tasks by section, each with its lead (牵头) and "
+        "responsible (责任) units and the 各相关X placeholders still to designate.",
+    )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=run)
 

@@ -10,7 +10,13 @@ from duban.listing import unit_views
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("units", help="list units, their aliases, groups and assignment counts")
+    p = sub.add_parser(
+        "units",
+        help="list units, their aliases, groups and assignment counts",
+        description="List the units the database knows (from the config and imports), with "
+        "their kind, how many tasks each leads and answers for, its contacts, aliases and "
+        "groups.",
+    )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=run)
 

@@ -149,9 +149,7 @@ def recover_stale(session_factory: sessionmaker[Session]) -> int:
     many there were."""
     n = _reopen(session_factory, SENDING)
     if n:
-        log.warning(
-            "outbox: %d digest(s) were being sent when the last run stopped; retrying", n
-        )
+        log.warning("outbox: %d digest(s) were being sent when the last run stopped; retrying", n)
     return n
 
 
