@@ -40,3 +40,19 @@ def test_help_promises_only_what_the_commands_do(capsys: pytest.CaptureFixture[s
         text = " ".join(help_of(capsys, command).split())
         for named in text.split("`duban ")[1:]:
             assert named.split()[0].rstrip("`") in COMMANDS, (command, named)
+
+
+def test_readme_names_the_files_make_demo_writes() -> None:
+    """`make demo` writes duban.demo.outputs() (and checks at its end that each exists); the
+    README's account of it names exactly those files."""
+    import re
+
+    from duban.demo import REPO, outputs
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    written = {p.relative_to(REPO).as_posix() for p in outputs()}
+    for path in sorted(written):
+        name = path if "/charts/" not in path else path.rsplit("/", 1)[1]
+        assert f"{name}`" in readme, path
+    named = set(re.findall(r"demo-output/[^\s`)，,]+\.(?:toml|db|xlsx|png)", readme))
+    assert named <= written, named - written
