@@ -176,29 +176,29 @@ class _Subjects:
         )
         self.task_number = pairs(Task.id, Task.number, task_ids)
         self.unit_names: dict[int, str] = dict(session.execute(select(Unit.id, Unit.name)).all())
+        self.hops: dict[str, tuple[str, dict[int, int] | None]] = {
+            "period": ("period", None),
+            "report": ("period", self.report_period),
+            "extension": ("period", self.extension_period),
+            "task": ("task", None),
+            "designation": ("task", self.designation_task),
+            "completion": ("task", self.completion_task),
+            "unit": ("unit", None),
+            "invite": ("unit", self.invite_unit),
+            "contact": ("unit", self.contact_unit),
+        }
 
     def of(self, subject: str) -> tuple[int | None, int | None]:
         kind, _, rest = subject.partition(":")
-        if not rest.isdigit():
+        hop = self.hops.get(kind)
+        if hop is None or not rest.isdigit():
             return None, None
-        ref = int(rest)
-        period_id = {
-            "period": ref,
-            "report": self.report_period.get(ref),
-            "extension": self.extension_period.get(ref),
-        }.get(kind)
-        if period_id is not None:
-            return self.period.get(period_id, (None, None))
-        task_id = {
-            "task": ref,
-            "designation": self.designation_task.get(ref),
-            "completion": self.completion_task.get(ref),
-        }.get(kind)
-        if task_id is not None:
-            return self.task_number.get(task_id), None
-        unit_id = {
-            "unit": ref,
-            "invite": self.invite_unit.get(ref),
-            "contact": self.contact_unit.get(ref),
-        }.get(kind)
-        return None, unit_id
+        target, step = hop  # what the subject leads to, and the map that gets there
+        key = int(rest) if step is None else step.get(int(rest))
+        if key is None:
+            return None, None
+        if target == "period":
+            return self.period.get(key, (None, None))
+        if target == "task":
+            return self.task_number.get(key), None
+        return None, key  # a unit

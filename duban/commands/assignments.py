@@ -6,6 +6,7 @@ import argparse
 import json
 
 from duban import context
+from duban.commands import add_command
 from duban.listing import assignment_views
 from duban.unit_option import unit_of_option
 
@@ -13,11 +14,11 @@ ROLE_LABEL = {"lead": "牵头", "responsible": "责任"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    help_text = "list assignments (task × unit × role), optionally of one unit"
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "assignments",
-        help=help_text,
-        description=f"{help_text}: who answers for which task, by any spelling of the unit.",
+        "list assignments (task × unit × role), optionally of one unit",
+        "Who answers for which task; --unit takes any spelling or alias of the unit.",
     )
     p.add_argument("--unit", metavar="U", help="a unit name or alias")
     p.add_argument("--format", choices=("text", "json"), default="text")

@@ -9,6 +9,7 @@ import json
 from duban import context
 from duban.argtypes import iso_date, whole_number
 from duban.audit_view import AuditEntry, AuditFilter, audit_entries
+from duban.commands import add_command
 from duban.errors import UserError
 from duban.terminal_table import render_table
 from duban.unit_option import unit_of_option
@@ -19,12 +20,12 @@ DETAIL_COLUMNS = 60  # the 说明 column is cut to this width in the table (json
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    help_text = "show the audit log: who did what and when, refusals included"
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "audit",
-        help=help_text,
-        description=f"{help_text} (registrations, reports, reviews, extensions, designations, "
-        "completions), oldest first, as a table or one JSON object per line.",
+        "show the audit log: who did what and when, refusals included",
+        "Registrations, reports, reviews, extensions, designations, completions and refused "
+        "actions, oldest first, as a table or one JSON object per line.",
     )
     p.add_argument(
         "--unit", metavar="U", help="entries about this unit or done by its contacts (any alias)"

@@ -11,16 +11,17 @@ from db.models.contacts import TELEGRAM
 from db.models.outbox import DEAD, FAILED, PARTIAL, PRINTED, SENDING
 from duban import context
 from duban.argtypes import whole_number
+from duban.commands import add_command
 from duban.wiring import engine_settings
 from jobs.delivery.route import route
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    help_text = "list undelivered messages: dead, failed, stuck, printed on a console only"
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "outbox",
-        help=help_text,
-        description=f"{help_text}; first a count of the outbox's items per delivery state.",
+        "list undelivered messages: dead, failed, stuck, printed on a console only",
+        "First a count of the outbox's items per delivery state.",
     )
     p.add_argument(
         "--limit", type=whole_number(1), default=200, help="at most this many rows (default 200)"

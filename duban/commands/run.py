@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 from duban import context
 from duban.argtypes import whole_number
+from duban.commands import add_command
 from duban.commands.tick import make_channel, sole_deliverer
 from duban.errors import UserError
 from duban.telegram_token import load_token, telegram_errors
@@ -29,11 +30,11 @@ log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    help_text = "run the bot and the clock: reminders go out on time, replies come in"
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "run",
-        help=help_text,
-        description=f"{help_text}. Needs the bot token; stop with Ctrl-C (SIGINT) or SIGTERM.",
+        "run the bot and the clock: reminders go out on time, replies come in",
+        "Needs the bot token; stop with Ctrl-C (SIGINT) or SIGTERM.",
     )
     p.add_argument(
         "--console",

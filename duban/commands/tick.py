@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterator
 
 from duban import context
+from duban.commands import add_command
 from duban.errors import UserError
 from duban.telegram_token import load_token, telegram_errors
 from duban.wiring import config_plan_window, runtime
@@ -38,12 +39,11 @@ def _moment(text: str) -> dt.datetime:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    help_text = "run one tick now (or --at a given time): plan what is due and deliver it"
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "tick",
-        help=help_text,
-        description=f"{help_text}. Sends through Telegram: without a bot token it refuses, "
-        "unless --console.",
+        "run one tick now (or --at a given time): plan what is due and deliver it",
+        "Sends through Telegram: without a bot token it refuses, unless --console.",
     )
     p.add_argument(
         "--at",
