@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         text("headers").split("|"),
         rows,
         right=(False, False, False, True),
-        limits=(None, 24, None, None, 16, DETAIL_COLUMNS),
+        limits=(None, 30, None, None, 16, DETAIL_COLUMNS),
     ):
         print(line)
     print(text("count", n=len(entries), filters=filters))
