@@ -33,6 +33,12 @@ def test_importing_the_exported_ledger_is_refused_saying_what_it_is(
         )
         assert "imported" not in out
 
+    # by its content, whatever its name says
+    misnamed = tmp_path / "任务分解表.docx"
+    misnamed.write_bytes(ledger.read_bytes())
+    assert main([*cfg, "import", str(misnamed), "--dry-run"]) == 2
+    assert "this is a 台账 (ledger) that duban exported" in capsys.readouterr().err
+
     # a ledger saved again elsewhere (its marker gone), or written before there was one, is
     # still known by its sheets
     book = load_workbook(ledger)

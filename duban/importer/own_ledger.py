@@ -16,21 +16,23 @@ def refuse_own_ledger(path: Path) -> None:
     A workbook that cannot be read is left to the table reader, which says why."""
     from openpyxl import load_workbook  # lazy, as in parse_sheet: only XLSX imports need it
 
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        return
-    try:
-        marked = book.properties.keywords == marker.KEYWORDS
-        if not marked and not set(marker.SHEETS) <= set(book.sheetnames):
+    # a file object: openpyxl would refuse a workbook by its suffix (a misnamed file)
+    with path.open("rb") as fh:
+        try:
+            book = load_workbook(fh, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
             return
-        as_of = ""
-        if "说明" in book.sheetnames:
-            for row in book["说明"].iter_rows(max_row=10, max_col=2, values_only=True):
-                if row and row[0] == marker.AS_OF and len(row) > 1 and row[1] is not None:
-                    as_of = f", data as of {str(row[1])[:10]}"
-    finally:
-        book.close()
+        try:
+            marked = book.properties.keywords == marker.KEYWORDS
+            if not marked and not set(marker.SHEETS) <= set(book.sheetnames):
+                return
+            as_of = ""
+            if "说明" in book.sheetnames:
+                for row in book["说明"].iter_rows(max_row=10, max_col=2, values_only=True):
+                    if row and row[0] == marker.AS_OF and len(row) > 1 and row[1] is not None:
+                        as_of = f", data as of {str(row[1])[:10]}"
+        finally:
+            book.close()
     raise TableError(
         path,
         None,
