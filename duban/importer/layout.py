@@ -33,8 +33,25 @@ def normalise_digits(text: str) -> str:
     return text.translate(_FULLWIDTH_DIGITS)
 
 
+_OPENERS, _CLOSERS = "（(【[〔", "）)】]〕"
+
+
 def split_names(text: str, line: int) -> list[RawName]:
-    return [RawName(part, line) for part in NAME_SEPARATORS.split(text.strip()) if part]
+    """A list of names. A separator inside brackets belongs to the name:
+    区委办（区政府办、区档案局） is one name."""
+    parts: list[str] = []
+    depth, start = 0, 0
+    text = text.strip()
+    for i, ch in enumerate(text):
+        if ch in _OPENERS:
+            depth += 1
+        elif ch in _CLOSERS:
+            depth = max(depth - 1, 0)
+        elif depth == 0 and NAME_SEPARATORS.fullmatch(ch):
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [RawName(part, line) for part in parts if part]
 
 
 def section_title(numeral: str, rest: str) -> str:

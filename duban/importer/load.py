@@ -18,8 +18,8 @@ from duban.importer.html_text import html_table_grid, html_to_lines, looks_like_
 from duban.importer.layout import NOTE_RE
 from duban.importer.own_ledger import refuse_own_ledger
 from duban.importer.parse_sheet import parse_rows, read_csv, read_xlsx
-from duban.importer.parse_text import parse_text
 from duban.importer.table import ParsedTable
+from duban.importer.text_layouts import read_text
 
 ZIP_MAGIC = b"PK\x03\x04"  # XLSX and DOCX are both zip packages
 PDF_MAGIC = b"%PDF-"
@@ -27,11 +27,12 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls / .doc
 MAX_BYTES = 64 * 2**20  # a published table is kilobytes; /dev/zero or a disk image is not one
 
 
-def load_table(path: Path | str) -> ParsedTable:
-    """Parse a task table: the published text layout (or the web page itself, HTML), XLSX,
-    CSV (UTF-8, with or without BOM, GB18030, or UTF-16 with BOM), Word (DOCX) or PDF. The
-    kind comes from the content (zip package, %PDF), the suffix only where content cannot tell.
-    Raises TableError naming the file and line."""
+def load_table(path: Path | str, layout: str | None = None) -> ParsedTable:
+    """Parse a task table: text in one of the published layouts (or the web page itself, HTML),
+    XLSX, CSV (UTF-8, with or without BOM, GB18030, or UTF-16 with BOM), Word (DOCX) or PDF.
+    The kind comes from the content (zip package, %PDF), the suffix only where content cannot
+    tell. `layout` forces a text layout (duban.importer.text_layouts.LAYOUTS) instead of
+    detecting it. Raises TableError naming the file and line."""
     path = Path(path)
     try:
         info = path.stat()
@@ -79,27 +80,27 @@ def load_table(path: Path | str) -> ParsedTable:
         if suffix not in (".csv", ".tsv") and (
             suffix in (".html", ".htm") or looks_like_html(text)
         ):
-            table = _parse_html(text, path)
+            table = _parse_html(text, path, layout)
         elif suffix in (".csv", ".tsv") or _looks_like_csv(text):
             table = parse_rows(read_csv(text, path), path, "csv")
         else:
-            table = parse_text(text, path)
+            table = read_text(text, path, layout)
     table.sha256 = hashlib.sha256(data).hexdigest()
     return table
 
 
-def _parse_html(text: str, path: Path) -> ParsedTable:
+def _parse_html(text: str, path: Path, layout: str | None) -> ParsedTable:
     """A page whose table has a row of column names is read by column, like a sheet; any other
     page as the text layout. Line numbers refer to the page's visible text either way."""
     lines = html_to_lines(text)
     grid = html_table_grid(text)
-    if has_header(grid.plain()):
+    if has_header(grid.plain()) and layout is None:
         rows, headings = unmerge(grid)
         table = parse_rows(rows, path, "html", headings)
         if not table.note:  # the closing note usually follows the table in a paragraph
             table.note = next((x for x in lines.splitlines() if NOTE_RE.match(x)), "")
     else:
-        table = parse_text(lines, path)
+        table = read_text(lines, path, layout)
     table.format = "html"
     return table
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from duban.importer.reading import Reading
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class ParsedTable:
     title: str = ""
     note: str = ""  # the closing note (注：…), kept verbatim
     sha256: str = ""
+    layout: str = ""  # the text layout it was read as (duban.importer.layouts), else ""
+    readings: list[Reading] = field(default_factory=list)  # line by line, for --explain
 
     @property
     def sections(self) -> list[str]:

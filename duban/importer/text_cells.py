@@ -1,0 +1,163 @@
+"""The `cells` layout: a table copied from a web page or document, one cell per line.
+
+    序号 / 主要工作举措 / 牵头单位 / 配合单位 / 责任领导     the header (one line or one per line)
+    一、优结构、谋发展                                   a section row
+    1                                                   序号 alone on its line
+    主动对接国家战略……                                  the task text, without a number
+    区发改局、区工信局                                   牵头单位
+    区商务局、各街道办事处                                配合单位 (responsible units)
+    张三                                                责任领导 (optional)
+
+The header says which columns there are and in what order. Empty cells leave no line, so a row
+may have fewer cells than columns: the task text and the lead are always there; of the rest, a
+cell that reads like a person's name or title goes to the leader column, one that reads like a
+date to the deadline column, the others fill the remaining columns in order. A row with more
+lines than columns has a task text that wrapped.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from pathlib import Path
+
+from duban.importer.errors import TableError
+from duban.importer.reading import (
+    DEADLINE,
+    HEADER,
+    IGNORED,
+    LEAD,
+    LEADER,
+    RESPONSIBLE,
+    TASK,
+    TEXT,
+    TITLE,
+    Readings,
+)
+from duban.importer.text_fields import (
+    BARE_NUMBER_RE,
+    body,
+    header_columns,
+    heading,
+    looks_like_deadline,
+    looks_like_person,
+    task_line,
+)
+
+NAME = "cells"
+NUMBER, TASK_COLUMN = "number", "task"
+
+
+def find_header(lines: list[str]) -> tuple[int, int, list[str]] | None:
+    """(first header line index, index after the header, column kinds) of the first header
+    that has a task column and a lead column; the header's words may share a line or not."""
+    for start, raw in enumerate(lines):
+        columns = header_columns(raw.strip())
+        if columns is None:
+            continue
+        index = start + 1
+        while index < len(lines):
+            more = header_columns(lines[index].strip()) if lines[index].strip() else []
+            if more is None:
+                break
+            columns += more
+            index += 1
+        if TASK_COLUMN in columns and LEAD in columns:
+            return start, index, columns
+    return None
+
+
+def read(lines: list[str], path: Path) -> Readings:
+    found = find_header(lines)
+    if found is None:
+        raise TableError(
+            path,
+            1,
+            "no table header found: the cells layout needs a header such as "
+            "序号 / 主要工作举措 / 牵头单位 / 配合单位 / 责任领导",
+        )
+    start, header_end, columns = found
+    readings = Readings(NAME)
+    for number in range(1, start + 1):
+        if lines[number - 1].strip():
+            readings.add(number, IGNORED, lines[number - 1], why="before the table")
+    title = next((r for r in reversed(readings.items) if r.kind == IGNORED), None)
+    if title is not None:
+        title.kind, title.why = TITLE, ""
+    for number in range(start + 1, header_end + 1):
+        if lines[number - 1].strip():
+            readings.add(number, HEADER, lines[number - 1])
+    after_number = [c for c in columns if c != NUMBER]
+
+    last = 0
+    row: list[tuple[int, str]] = []  # the open row's cells after its number
+
+    def finish() -> None:
+        if row:
+            for (number, value), kind in zip(row, _place(row, after_number), strict=True):
+                readings.add(number, kind, value)
+            row.clear()
+
+    for number, line in body(lines, readings, header_end, started=True):
+        bare = BARE_NUMBER_RE.match(line)
+        numbered = task_line(line)
+        head = heading(line)
+        if header_columns(line) is not None:
+            finish()
+            readings.add(number, HEADER, line)  # repeated on a new page
+        elif bare and int(bare.group(1)) == last + 1:
+            finish()
+            last = int(bare.group(1))
+            readings.add(number, TASK, "", number=last)
+        elif numbered and numbered[0] == last + 1 and not row:
+            # the 序号 and the text in one cell (1.主动对接…)
+            finish()
+            last = numbered[0]
+            readings.add(number, TASK, "", number=last)
+            row.append((number, numbered[1]))
+        elif head is not None and (not row or len(row) >= 2):
+            finish()
+            readings.add(number, head[0], head[1])
+        elif last:
+            row.append((number, line))
+        else:
+            readings.add(number, IGNORED, line, why="before the first task")
+    finish()
+    return readings
+
+
+_OPTIONAL = (LEADER, DEADLINE, IGNORED, RESPONSIBLE)  # dropped first when cells are missing
+
+
+def _place(cells: list[tuple[int, str]], columns: list[str]) -> list[str]:
+    """The column kind of each cell of a row (see the module's docstring)."""
+    kinds = [TEXT if c == TASK_COLUMN else c for c in columns]
+    n = len(cells)
+    if n >= len(kinds):
+        # more lines than columns: the task text wrapped onto the extra lines
+        at = kinds.index(TEXT)
+        return kinds[:at] + [TEXT] * (n - len(kinds) + 1) + kinds[at + 1 :]
+    optional = [i for i, k in enumerate(kinds) if k in _OPTIONAL]
+    best: tuple[int, int, list[str]] | None = None
+    for dropped in combinations(optional, len(kinds) - n):
+        kept = [k for i, k in enumerate(kinds) if i not in dropped]
+        if len(kept) != n:
+            continue
+        score = sum(_fit(kind, value) for kind, (_, value) in zip(kept, cells, strict=True))
+        rank = sum(_OPTIONAL.index(kinds[i]) for i in dropped)  # prefer dropping LEADER first
+        if best is None or (score, -rank) > best[:2]:
+            best = (score, -rank, kept)
+    if best is None:  # fewer cells than the required columns: keep them in order
+        return [k for k in kinds if k not in _OPTIONAL][:n]
+    return best[2]
+
+
+def _fit(kind: str, value: str) -> int:
+    """How well a cell's text fits a column: +1 it looks right, -1 it looks wrong."""
+    person, date = looks_like_person(value), looks_like_deadline(value)
+    if kind == LEADER:
+        return 1 if person else -1
+    if kind == DEADLINE:
+        return 1 if date else -1
+    if kind in (LEAD, RESPONSIBLE):
+        return -1 if person or date else 0
+    return 0
