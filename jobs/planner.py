@@ -85,6 +85,7 @@ class PeriodView(NamedTuple):
     label: str = ""  # "2024-03", "2024-W12", …
     title: str = ""  # the task's first clause, for digest lines
     section: str = ""  # the task's section, short (a long digest's summary counts by it)
+    leaders: tuple[str, ...] = ()  # the 责任领导 / 分管区领导 the task's table names
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,16 +142,29 @@ class PlanResult:
 
 
 class _InCharge:
-    """Leaders in charge of a set of lead units, memoised per set."""
+    """Leaders in charge of a task, memoised: the configured leaders the task's table names
+    (its 责任领导), else those in charge of its lead units."""
 
     def __init__(self, leaders: Sequence[LeaderInCharge]) -> None:
         self.by_unit: dict[str, list[tuple[int, str]]] = {}
+        self.by_name: dict[str, tuple[int, str]] = {}
         for leader in leaders:
+            self.by_name.setdefault(leader.name, (leader.index, leader.name))
             for unit in leader.units:
                 self.by_unit.setdefault(unit, []).append((leader.index, leader.name))
         self.memo: dict[tuple[str, ...], tuple[tuple[int, str], ...]] = {}
+        self.named: dict[tuple[str, ...], tuple[tuple[int, str], ...]] = {}
 
-    def __call__(self, names: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+    def __call__(
+        self, names: tuple[str, ...], named: tuple[str, ...] = ()
+    ) -> tuple[tuple[int, str], ...]:
+        if named:
+            found = self.named.get(named)
+            if found is None:
+                entries = (self.by_name.get(name) for name in named)
+                found = self.named[named] = tuple(dict.fromkeys(e for e in entries if e))
+            if found:
+                return found
         found = self.memo.get(names)
         if found is None:
             out: list[tuple[int, str]] = []
@@ -195,7 +209,7 @@ def plan(
         if state != OPEN and state != RETURNED:
             next_check[view.period_id] = None
             continue
-        in_charge = in_charge_of(view.lead_names or (view.unit_name,))
+        in_charge = in_charge_of(view.lead_names or (view.unit_name,), view.leaders)
         try:
             entry = cache.get(
                 view.due,

@@ -191,7 +191,7 @@ def test_ledger_layout(scenario, config) -> None:
         assert len(ws.title) <= 31 and not re.search(r"[\[\]:*?/\\]", ws.title)
         assert ws.freeze_panes == "A2"
     ws = wb["台账"]
-    assert ws.auto_filter.ref == "A1:M7"
+    assert ws.auto_filter.ref == "A1:N7"  # …, 状态灯, 分管区领导
     assert ws.column_dimensions["C"].width >= 40
     assert ws["C2"].alignment.wrap_text
     fills = {

@@ -49,3 +49,34 @@ def test_0002_downgrades_to_the_release_ids(tmp_path: Path) -> None:
         plain.dispose()
     assert [tuple(r) for r in contacts] == [(c[0], c[2], c[3]) for c in CONTACTS]
     assert [tuple(r) for r in sent] == [(m[0], m[1], m[2]) for m in SENT]
+
+
+def test_0004_keeps_tasks_and_gives_them_no_leaders(tmp_path: Path) -> None:
+    """A task of a 0003 database keeps its row; its leaders column is empty, and a downgrade
+    drops the column without touching the task."""
+    path = tmp_path / "0003.db"
+    plain = create_engine(f"sqlite:///{path}")
+    cfg = alembic_config()
+    try:
+        with plain.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0003")
+            conn.execute(
+                text(
+                    "INSERT INTO tasks (id, number, section, text, deadline_text, created_at,"
+                    " updated_at) VALUES (1, 7, '一、测试', '推进项目', '',"
+                    " '2024-03-01 00:00:00', '2024-03-01 00:00:00')"
+                )
+            )
+            command.upgrade(cfg, "head")
+        with plain.connect() as conn:
+            assert conn.execute(text("SELECT number, text, leaders FROM tasks")).all() == [
+                (7, "推进项目", "")
+            ]
+        with plain.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0003")
+        with plain.connect() as conn:
+            assert conn.execute(text("SELECT number, text FROM tasks")).all() == [(7, "推进项目")]
+    finally:
+        plain.dispose()

@@ -26,6 +26,8 @@ class Task(Base):
     text: Mapped[str] = mapped_column(Text)
     deadline_text: Mapped[str] = mapped_column(String(100), default="")  # 完成时限 as written
     deadline: Mapped[dt.date | None] = mapped_column()
+    # 责任领导 / 分管区领导 the table names for this task, 、-joined as written ("" if none)
+    leaders: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -26,6 +26,9 @@ from duban.importer import (
     table_warnings,
 )
 from duban.importer.diff import ImportDiff
+from duban.importer.explain import explain_readings, explain_table
+from duban.importer.reading import Readings
+from duban.importer.text_layouts import LAYOUTS
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -41,12 +44,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--add-units", action="store_true", help="register unknown unit names as new units"
     )
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="show how each line was read (section, task, lead, responsible, leader, "
+        "ignored); writes nothing",
+    )
+    p.add_argument(
+        "--layout",
+        choices=tuple(LAYOUTS),
+        help="read a text table in this layout instead of detecting it: table (the seed's "
+        "header and unit lines), labelled (牵头单位：… lines), inline (（牵头单位：…） after "
+        "the task), cells (one cell per line under 序号/主要工作举措/牵头单位/配合单位/责任领导)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     ctx = context.load(args, require_schema=False)
     initialised = current_revision(ctx.engine) is not None
+    if args.explain:
+        args.dry_run = True
+        _explain(args, ctx.config.duban.locale)
     try:
         if not initialised:
             if not args.dry_run:
@@ -54,7 +73,12 @@ def run(args: argparse.Namespace) -> int:
                     f"database {ctx.engine.url!r} is not initialised: run `duban init` first"
                 )
             # A dry run needs no database: resolve against the config alone.
-            resolved = resolve_table(load_table(args.file), ctx.config, add_units=args.add_units)
+            resolved = resolve_table(
+                load_table(args.file, args.layout),
+                ctx.config,
+                add_units=args.add_units,
+                placeholder_lead=ctx.config.importer.placeholder_lead,
+            )
             diff = ImportDiff(warnings=table_warnings(ctx.config, resolved))
             result = ImportResult(resolved.parsed, resolved, diff, dry_run=True)
         else:
@@ -65,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
                     args.file,
                     add_units=args.add_units,
                     dry_run=args.dry_run,
+                    layout=args.layout,
                 )
     except (TableError, StaleDatabaseError) as exc:
         raise UserError(str(exc)) from exc
@@ -76,6 +101,19 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render_text(result, compared=initialised))
     return 0
+
+
+def _explain(args: argparse.Namespace, locale: str) -> None:
+    """Print how each line was read (to stderr beside --format json); a table that does not
+    parse is explained up to its error, and the error follows as usual."""
+    out = sys.stderr if args.format == "json" else sys.stdout
+    try:
+        table = load_table(args.file, args.layout)
+    except TableError as exc:
+        if isinstance(exc.readings, Readings):
+            print(explain_readings(exc.readings, locale), file=out)
+        raise UserError(str(exc)) from exc
+    print(explain_table(table, locale), file=out)
 
 
 def _json(result: ImportResult) -> object:

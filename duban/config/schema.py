@@ -92,11 +92,19 @@ class OfficeConfig(_Strict):
     chat_ids: list[int] = Field(default_factory=list)
 
 
+class ImporterConfig(_Strict):
+    """How `duban import` reads tables."""
+
+    # The unit that leads a task whose table names only a 各相关X placeholder as its lead
+    # (empty: such a task is an error).
+    placeholder_lead: str = ""
+
+
 class LeaderConfig(_Strict):
     """A district leader in charge (分管区领导) of some lead departments."""
 
     name: str
-    units: list[str]
+    units: list[str] = Field(default_factory=list)  # or none: the table names the leader
     chat_ids: list[int] = Field(default_factory=list)
 
 
@@ -261,6 +269,7 @@ class Config(_Strict):
     aliases: dict[Name, str] = Field(default_factory=dict)
     leaders: list[LeaderConfig] = Field(default_factory=list)
     designations: list[DesignationConfig] = Field(default_factory=list)
+    importer: ImporterConfig = Field(default_factory=ImporterConfig)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     reporting: ReportingConfig = Field(default_factory=ReportingConfig)
     escalation: EscalationConfig = Field(default_factory=EscalationConfig)
@@ -368,6 +377,9 @@ def _check_names(cfg: Config) -> None:
         for j, name in enumerate(des.units):
             if index.get(name) not in units:
                 raise KeyedError(f"designations[{i}].units[{j}]", f"{name!r} is no known unit")
+    lead = cfg.importer.placeholder_lead
+    if lead and index.get(lead) not in units:
+        raise KeyedError("importer.placeholder_lead", f"{lead!r} is no known unit")
     for i, leader in enumerate(cfg.leaders):
         for j, name in enumerate(leader.units):
             if index.get(name) not in units:

@@ -74,16 +74,22 @@ def import_file(
     add_units: bool = False,
     dry_run: bool = False,
     now: dt.datetime | None = None,
+    layout: str | None = None,
 ) -> ImportResult:
     """Import a table in one savepoint: any error (or a dry run) leaves the database as it was.
-    The caller commits the session's transaction."""
+    The caller commits the session's transaction. `layout` forces a text layout."""
     path = Path(path)
-    parsed = load_table(path)
+    parsed = load_table(path, layout)
     now = now or dt.datetime.now(dt.UTC)
     savepoint = session.begin_nested()
     try:
         check_database_has_config(session, cfg)
-        resolved = resolve_table(parsed, NameIndex.from_session(session), add_units=add_units)
+        resolved = resolve_table(
+            parsed,
+            NameIndex.from_session(session),
+            add_units=add_units,
+            placeholder_lead=cfg.importer.placeholder_lead,
+        )
         diff = apply_table(session, cfg, resolved, now=now)
         diff.warnings.extend(table_warnings(cfg, resolved))
         # Numeric targets (1087亿元, 20家…) follow the task text; ids stay stable when unchanged.
@@ -109,6 +115,7 @@ def table_warnings(cfg: Config, resolved: ResolvedTable) -> list[str]:
     nothing in this table, and 完成时限 cells written like a date that is none."""
     path = resolved.parsed.path
     return [
+        *resolved.warnings,
         *config_warnings(cfg, resolved),
         *(
             f"{path}:{t.line}: task {t.number}: 完成时限 {t.deadline_text!r} is no date of the "

@@ -99,6 +99,7 @@ def _upsert_task(
             text=rt.text,
             deadline_text=rt.deadline_text,
             deadline=parse_deadline(rt.deadline_text),
+            leaders=rt.leaders_text,
             created_at=now,
             updated_at=now,
         )
@@ -116,11 +117,13 @@ def _upsert_task(
             ("section", task.section, rt.section),
             ("text", task.text, rt.text),
             ("deadline_text", task.deadline_text, rt.deadline_text),
+            ("leaders", task.leaders, rt.leaders_text),
         )
         if old != new
     }
     if changes:
         task.section, task.text, task.deadline_text = rt.section, rt.text, rt.deadline_text
+        task.leaders = rt.leaders_text
         task.deadline = parse_deadline(rt.deadline_text)
         task.updated_at = now
         diff.tasks_changed.append(TaskChange(rt.number, changes))

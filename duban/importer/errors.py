@@ -13,6 +13,7 @@ class TableError(Exception):
         self.path = Path(path)
         self.line = line
         self.message = message
+        self.readings: object = None  # a text layout's Readings, when it got that far
         super().__init__(str(self))
 
     def __str__(self) -> str:

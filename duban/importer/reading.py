@@ -36,6 +36,11 @@ KINDS = (
     IGNORED,
 )  # fmt: skip
 NAME_KINDS = (LEAD, RESPONSIBLE, LEADER)
+# Why a line was IGNORED
+BEFORE = "before"  # before the table (the notice around it)
+AFTER = "after"  # after the table (web page chrome)
+PAGE_NUMBER = "page_number"
+UNREAD = "unread"  # inside the table but no task, heading, label or name list
 
 
 @dataclass
@@ -44,7 +49,7 @@ class Reading:
     kind: str  # one of KINDS
     value: str = ""  # the text as read (a task's text without its number, a name list …)
     number: int | None = None  # a task's number
-    why: str = ""  # for IGNORED: why the line was left out
+    why: str = ""  # for IGNORED: why the line was left out (BEFORE, AFTER, …)
 
     def names(self) -> list[RawName]:
         return split_names(self.value, self.line) if self.kind in NAME_KINDS else []
@@ -57,6 +62,7 @@ class Readings:
     layout: str
     items: list[Reading] = field(default_factory=list)
     tasks: int = 0  # how many TASK readings so far
+    forced: bool = False  # the layout was asked for (--layout), not detected
 
     def add(
         self, line: int, kind: str, value: str = "", number: int | None = None, why: str = ""
@@ -71,7 +77,13 @@ def assemble(readings: Readings, path: Path, fmt: str = "text") -> ParsedTable:
     """The ParsedTable the readings describe. Lead, responsible and leader lines that come after
     a heading but before its first task apply to every task under that heading that names none
     of its own (tables that give one 牵头单位 for a whole subsection)."""
-    table = ParsedTable(path=path, format=fmt, layout=readings.layout, readings=readings.items)
+    table = ParsedTable(
+        path=path,
+        format=fmt,
+        layout=readings.layout,
+        readings=readings.items,
+        layout_forced=readings.forced,
+    )
     numbering = Numbering(path)
     section = ""
     task: ParsedTask | None = None

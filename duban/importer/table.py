@@ -40,6 +40,7 @@ class ParsedTable:
     sha256: str = ""
     layout: str = ""  # the text layout it was read as (duban.importer.layouts), else ""
     readings: list[Reading] = field(default_factory=list)  # line by line, for --explain
+    layout_forced: bool = False  # --layout asked for it
 
     @property
     def sections(self) -> list[str]:

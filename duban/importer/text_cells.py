@@ -22,6 +22,7 @@ from pathlib import Path
 
 from duban.importer.errors import TableError
 from duban.importer.reading import (
+    BEFORE,
     DEADLINE,
     HEADER,
     IGNORED,
@@ -79,7 +80,7 @@ def read(lines: list[str], path: Path) -> Readings:
     readings = Readings(NAME)
     for number in range(1, start + 1):
         if lines[number - 1].strip():
-            readings.add(number, IGNORED, lines[number - 1], why="before the table")
+            readings.add(number, IGNORED, lines[number - 1], why=BEFORE)
     title = next((r for r in reversed(readings.items) if r.kind == IGNORED), None)
     if title is not None:
         title.kind, title.why = TITLE, ""
@@ -120,7 +121,7 @@ def read(lines: list[str], path: Path) -> Readings:
         elif last:
             row.append((number, line))
         else:
-            readings.add(number, IGNORED, line, why="before the first task")
+            readings.add(number, IGNORED, line, why=BEFORE)
     finish()
     return readings
 

@@ -16,11 +16,13 @@ from duban.importer.layout import (
     section_title,
 )
 from duban.importer.reading import (
+    AFTER,
     DEADLINE,
     IGNORED,
     LEAD,
     LEADER,
     NOTE,
+    PAGE_NUMBER,
     RESPONSIBLE,
     SECTION,
     SUBSECTION,
@@ -156,6 +158,15 @@ def looks_like_deadline(value: str) -> bool:
     return bool(re.search(r"(\d{4}\s*年|\d+\s*月|年底|年内|季度|长期|持续|全年|底前|月底)", value))
 
 
+def is_title(line: str) -> bool:
+    """A line before the table that names it (…任务分解表), not a sentence of the notice."""
+    return (
+        ("表" in line or "清单" in line)
+        and len(line) <= 60
+        and not line.endswith(("。", "：", ":", "；", ";"))
+    )
+
+
 def is_note(line: str) -> bool:
     return bool(NOTE_RE.match(line))
 
@@ -195,16 +206,16 @@ def body(
         if not line:
             continue
         if PAGE_NUMBER_RE.match(line):
-            readings.add(number, IGNORED, line, why="page number")
+            readings.add(number, IGNORED, line, why=PAGE_NUMBER)
             continue
         if (started or readings.tasks) and (is_note(line) or CHROME_RE.match(line)):
             kind = NOTE if is_note(line) else IGNORED
-            readings.add(number, kind, line, why="" if kind == NOTE else "after the table")
+            readings.add(number, kind, line, why="" if kind == NOTE else AFTER)
             for rest in range(index, len(lines)):
                 text = clean(lines[rest])
                 if text and kind == NOTE and CHROME_RE.match(text):
                     kind = IGNORED
                 if text:
-                    readings.add(rest + 1, kind, text, why="after the table")
+                    readings.add(rest + 1, kind, text, why=AFTER)
             return
         yield number, line

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from duban.importer.reading import (
+    BEFORE,
     HEADER,
     IGNORED,
     SUBSECTION,
@@ -27,6 +28,7 @@ from duban.importer.text_fields import (
     body,
     header_columns,
     heading,
+    is_title,
     split_fields,
     strip_block_end,
     task_line,
@@ -64,8 +66,8 @@ def read(lines: list[str], path: Path) -> Readings:
         elif before and header_columns(before) is not None:
             readings.add(number, HEADER, before)
         elif before and not readings.tasks:
-            title = "表" in before and len(before) <= 60 and not fields
-            readings.add(number, TITLE if title else IGNORED, before, why="before the first task")
+            title = is_title(before) and not fields
+            readings.add(number, TITLE if title else IGNORED, before, why=BEFORE)
         elif before and in_task and not has_fields and not text_done:
             readings.add(number, TEXT, before)  # the task text wraps
             text_done = before.endswith("。") and not fields

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from duban.importer.reading import (
+    BEFORE,
     HEADER,
     IGNORED,
     NAME_KINDS,
@@ -24,12 +25,14 @@ from duban.importer.reading import (
     TASK,
     TEXT,
     TITLE,
+    UNREAD,
     Readings,
 )
 from duban.importer.text_fields import (
     body,
     header_columns,
     heading,
+    is_title,
     looks_like_names,
     split_fields,
     task_line,
@@ -56,8 +59,8 @@ def read(lines: list[str], path: Path) -> Readings:
             readings.add(number, HEADER, before)
             continue
         elif before and not readings.tasks:
-            title = "表" in before and len(before) <= 60 and not fields
-            readings.add(number, TITLE if title else IGNORED, before, why="before the first task")
+            title = is_title(before) and not fields
+            readings.add(number, TITLE if title else IGNORED, before, why=BEFORE)
         elif before and in_task and last_kind is None:
             readings.add(number, TEXT, before)
         elif before and last_kind in NAME_KINDS and looks_like_names(before):
@@ -66,7 +69,7 @@ def read(lines: list[str], path: Path) -> Readings:
             readings.add(number, SUBSECTION, before)  # an unnumbered sub-heading
             in_task, last_kind = False, None
         elif before:
-            readings.add(number, IGNORED, before, why="not a task, heading or label")
+            readings.add(number, IGNORED, before, why=UNREAD)
         for kind, value in fields:
             readings.add(number, kind, value)
             last_kind = kind

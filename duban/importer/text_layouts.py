@@ -57,6 +57,7 @@ def detect(lines: list[str]) -> str | None:
 def read_text(text: str, path: Path, layout: str | None = None) -> ParsedTable:
     """Parse a text table in the given layout, or the detected one."""
     lines = text.splitlines()
+    forced = layout is not None
     if layout is None:
         layout = detect(lines)
     if layout is None:
@@ -71,4 +72,10 @@ def read_text(text: str, path: Path, layout: str | None = None) -> ParsedTable:
         )
     if layout not in LAYOUTS:
         raise TableError(path, None, f"unknown layout {layout!r}: one of {', '.join(LAYOUTS)}")
-    return assemble(LAYOUTS[layout](lines, path), path)
+    readings = LAYOUTS[layout](lines, path)
+    readings.forced = forced
+    try:
+        return assemble(readings, path)
+    except TableError as exc:
+        exc.readings = readings  # what was read up to the error, for --explain
+        raise

@@ -37,6 +37,7 @@ from duban.importer.layout import (
     split_names,
 )
 from duban.importer.reading import (
+    BEFORE,
     HEADER,
     IGNORED,
     LEAD,
@@ -59,7 +60,7 @@ def read(lines: list[str], path: Path) -> Readings:
     header_end, header_start = find_header(lines, path)
     for number in range(1, header_start + 1):
         if lines[number - 1].strip():
-            readings.add(number, IGNORED, lines[number - 1], why="before the table")
+            readings.add(number, IGNORED, lines[number - 1], why=BEFORE)
     title = next((r for r in reversed(readings.items) if r.kind == IGNORED), None)
     if title is not None:
         title.kind, title.why = TITLE, ""

@@ -132,6 +132,7 @@ def collect_ledger(session: Session, cfg: Config, as_of: dt.date) -> Ledger:
         reports_by_assignment[assignment_id].append(report)
         all_reports.append(report)
 
+    in_charge = _leaders_in_charge(cfg)
     rows: list[LedgerRow] = []
     overdue_items: list[OverdueItem] = []
     on_time: dict[str, list[int]] = {}
@@ -185,6 +186,8 @@ def collect_ledger(session: Session, cfg: Config, as_of: dt.date) -> Ledger:
                 last_report_text=last[0].text if last else "",
                 days_overdue=max((u.days_overdue for u in units), default=0),
                 light=max((u.light for u in units), key=_LIGHT_RANK.__getitem__, default=GREEN),
+                leaders=[n for n in task.leaders.split("、") if n]
+                or list(dict.fromkeys(n for lead in leads for n in in_charge.get(lead, ()))),
             )
         )
     overdue_items.sort(key=lambda o: (-o.days_overdue, o.task_number, o.unit))
@@ -200,6 +203,16 @@ def collect_ledger(session: Session, cfg: Config, as_of: dt.date) -> Ledger:
         on_time=[UnitOnTime(u, c[0], c[1]) for u, c in on_time.items() if c[0]],
         reports_per_week=sorted(weeks.items()),
     )
+
+
+def _leaders_in_charge(cfg: Config) -> dict[str, list[str]]:
+    """Canonical lead unit name → the configured leaders in charge of it."""
+    index = cfg.name_index()
+    out: dict[str, list[str]] = {}
+    for leader in cfg.leaders:
+        for unit in leader.units:
+            out.setdefault(index.get(unit, unit), []).append(leader.name)
+    return out
 
 
 def _on_time(

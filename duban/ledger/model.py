@@ -78,6 +78,9 @@ class LedgerRow:
     last_report_text: str
     days_overdue: int
     light: str
+    # 分管区领导: the leaders the task's table names, else those the config puts in charge of
+    # its lead units
+    leaders: list[str] = field(default_factory=list)
 
 
 @dataclass

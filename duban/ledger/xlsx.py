@@ -41,6 +41,7 @@ HEADERS = [
     ("最近报送内容", 36),
     ("逾期工作日", 10),
     ("状态灯", 7),
+    ("分管区领导", 14),
 ]
 OVERDUE_HEADERS = [
     ("序号", 6),
@@ -139,6 +140,7 @@ def write_ledger(ledger: Ledger, dest: str | Path | io.BytesIO) -> None:
                 last_text,
                 row.days_overdue,
                 row.light,
+                "、".join(row.leaders),
             ]
         )
     _fill_sheet(ws, HEADERS, body, light_col=13, percent_col=8)

@@ -100,6 +100,7 @@ def _views_query() -> Any:
             t.number,
             t.text,
             t.section,
+            t.leaders,
         )
         .select_from(Period.__table__)
         .join(Assignment.__table__, a.id == p.assignment_id)
@@ -141,8 +142,9 @@ def _to_views(
     # tick's 100 000 views would otherwise hold 100 000 copies of a few dozen names).
     strings: dict[str, str] = {}
     share = strings.setdefault
+    named: dict[str, tuple[str, ...]] = {"": ()}  # Task.leaders text → names, once per text
     for (pid, aid, label, due_on, ext, rst, state, raw, tid, uid, role, uname, number, text,
-         section) in rows:  # fmt: skip
+         section, lt) in rows:  # fmt: skip
         title = titles.get(text)
         if title is None:
             title = titles[text] = short_title(text)
@@ -156,12 +158,16 @@ def _to_views(
             share(uname, uname),
         )
         lead_ids, lead_names = leads.get(tid, none)
+        leaders = named.get(lt)
+        if leaders is None:
+            leaders = named[lt] = tuple(lt.split("、"))
         policy = policies.get(raw) if isinstance(raw, str) else raw
         if policy is None:
             policy = policies[raw] = json.loads(raw) if raw else {}
         append(
             PeriodView(pid, aid, number, tid, uid, uname, role, lead_ids, lead_names,
-                       ext or due_on, rst, state, policy, due_on, label, title, short)
+                       ext or due_on, rst, state, policy, due_on, label, title, short,
+                       leaders)
         )  # fmt: skip
     return views
 
