@@ -448,3 +448,17 @@ def test_switching_stages_off(cal: WorkCalendar) -> None:
         ("2024-03-26 09:00", "escalation_lead", 0, "unit:3"),
         ("2024-03-29 09:00", "escalation_office", 0, "office"),
     ]
+
+
+def test_the_leader_a_task_names_hears_instead_of_the_lead_units_one(cal: WorkCalendar) -> None:
+    """A table's 责任领导 for a task decides who gets its D+8 escalation; a task naming nobody
+    configured falls back to the leaders in charge of its lead units."""
+    leaders = (*LEADERS, LeaderInCharge(1, "张伟", frozenset()))
+    d8 = at(2024, 4, 3, 9)  # D+8 of Fri 03-22
+
+    def heard(v: PeriodView) -> list[str]:
+        return [i.recipient.key for i in plan(d8, cal, [v], leaders).intents if i.role == "leader"]
+
+    assert heard(view(leaders=("张伟",))) == ["leader:1"]
+    assert heard(view(leaders=("赵六",))) == ["leader:0"]  # not configured: 区发改局's leader
+    assert heard(view()) == ["leader:0"]

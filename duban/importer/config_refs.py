@@ -41,7 +41,27 @@ def config_warnings(cfg: Config, table: ResolvedTable) -> list[str]:
                 f"config designations[{i}].group: task {des.task} does not name {group}; "
                 "the designation applies to nothing"
             )
+    out.extend(_unknown_leaders(cfg, table))
     return out
+
+
+def _unknown_leaders(cfg: Config, table: ResolvedTable) -> list[str]:
+    """责任领导 the table names that no [[leaders]] entry is: the D+8 escalation cannot reach
+    them (it goes to those in charge of the lead units instead, if any)."""
+    known = {leader.name for leader in cfg.leaders}
+    unknown: dict[str, list[int]] = {}
+    for task in table.tasks:
+        for name in task.leaders:
+            if name not in known:
+                unknown.setdefault(name, []).append(task.number)
+    if not unknown:
+        return []
+    listed = "、".join(f"{name} (task {', '.join(map(str, n[:5]))}{' …' if len(n) > 5 else ''})"
+                      for name, n in unknown.items())  # fmt: skip
+    return [
+        f"the table names 责任领导 that no [[leaders]] entry has: {listed}; add them (name, "
+        "chat_ids) for the leader-in-charge escalation to reach them"
+    ]
 
 
 def _tasks_are(numbers: list[int]) -> str:

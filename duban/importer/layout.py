@@ -51,6 +51,8 @@ def split_names(text: str, line: int) -> list[RawName]:
             parts.append(text[start:i])
             start = i + 1
     parts.append(text[start:])
+    # "区工信局、区商务局等": no unit's name ends in 等 (and so on)
+    parts = [p[:-1] if len(p) > 2 and p.endswith("等") else p for p in parts]
     return [RawName(part, line) for part in parts if part]
 
 

@@ -11,6 +11,7 @@ and get the same checks and the same explanation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,9 @@ KINDS = (
     IGNORED,
 )  # fmt: skip
 NAME_KINDS = (LEAD, RESPONSIBLE, LEADER)
+# A note saying the first unit listed leads (排名第一的为牵头单位 / 排在首位的单位牵头 …)
+FIRST_LEADS_RE = re.compile(r"(排名|排在|列)?(第一|首位|第一位|首个).{0,8}(为|是)?牵头")
+
 # Why a line was IGNORED
 BEFORE = "before"  # before the table (the notice around it)
 AFTER = "after"  # after the table (web page chrome)
@@ -90,6 +94,12 @@ def assemble(readings: Readings, path: Path, fmt: str = "text") -> ParsedTable:
     # names given under a heading: [0] the section's, [1] the subsection's (it wins)
     defaults: tuple[dict[str, list[RawName]], dict[str, list[RawName]]] = ({}, {})
     level = 0  # the heading the names seen while no task is open belong to
+    # Tables that give only 责任单位 and say the first one listed leads
+    first_leads = any(
+        FIRST_LEADS_RE.search(r.value)
+        for r in readings.items
+        if r.kind in (NOTE, IGNORED, TITLE, HEADER)
+    )
 
     def finish() -> None:
         if task is None:
@@ -101,12 +111,14 @@ def assemble(readings: Readings, path: Path, fmt: str = "text") -> ParsedTable:
         ):
             if not target:
                 target.extend(defaults[1].get(kind) or defaults[0].get(kind, []))
+        if first_leads and not task.leads and task.responsible:
+            task.leads.append(task.responsible.pop(0))
         check_task(path, task)
         table.tasks.append(task)
 
     for r in sorted(readings.items, key=lambda r: r.line):
-        if r.kind == TITLE and not table.title:
-            table.title = r.value
+        if r.kind == TITLE and not table.tasks and task is None:
+            table.title = r.value  # the last one before the table: the nearest names it
         elif r.kind == NOTE:
             table.note = f"{table.note}\n{r.value}" if table.note else r.value
         elif r.kind in (SECTION, SUBSECTION):

@@ -40,6 +40,7 @@ from duban.importer.text_fields import (
     header_columns,
     heading,
     looks_like_deadline,
+    looks_like_names,
     looks_like_person,
     task_line,
 )
@@ -62,7 +63,7 @@ def find_header(lines: list[str]) -> tuple[int, int, list[str]] | None:
                 break
             columns += more
             index += 1
-        if TASK_COLUMN in columns and LEAD in columns:
+        if TASK_COLUMN in columns and (LEAD in columns or RESPONSIBLE in columns):
             return start, index, columns
     return None
 
@@ -129,36 +130,71 @@ def read(lines: list[str], path: Path) -> Readings:
 _OPTIONAL = (LEADER, DEADLINE, IGNORED, RESPONSIBLE)  # dropped first when cells are missing
 
 
+_GROWS = {TEXT: 0, LEAD: 1, RESPONSIBLE: 2}  # columns whose cell may wrap, the likeliest first
+
+
 def _place(cells: list[tuple[int, str]], columns: list[str]) -> list[str]:
-    """The column kind of each cell of a row (see the module's docstring)."""
+    """The column kind of each cell of a row: of every way to read the row (a cell wrapped
+    over several lines, some optional cells empty), the one whose cells fit their columns
+    best; on a tie, the fewest empty cells, wrapped text before wrapped names, the latest
+    columns empty."""
     kinds = [TEXT if c == TASK_COLUMN else c for c in columns]
-    n = len(cells)
-    if n >= len(kinds):
-        # more lines than columns: the task text wrapped onto the extra lines
-        at = kinds.index(TEXT)
-        return kinds[:at] + [TEXT] * (n - len(kinds) + 1) + kinds[at + 1 :]
+    values = [value for _, value in cells]
+    n = len(values)
     optional = [i for i, k in enumerate(kinds) if k in _OPTIONAL]
-    best: tuple[int, int, list[str]] | None = None
-    for dropped in combinations(optional, len(kinds) - n):
-        kept = [k for i, k in enumerate(kinds) if i not in dropped]
-        if len(kept) != n:
-            continue
-        score = sum(_fit(kind, value) for kind, (_, value) in zip(kept, cells, strict=True))
-        rank = sum(_OPTIONAL.index(kinds[i]) for i in dropped)  # prefer dropping LEADER first
-        if best is None or (score, -rank) > best[:2]:
-            best = (score, -rank, kept)
+    best: tuple[tuple[int, int, int, int], list[str]] | None = None
+    for drop in range(len(optional) + 1):
+        for dropped in combinations(optional, drop):
+            kept = [k for i, k in enumerate(kinds) if i not in dropped]
+            extra = n - len(kept)
+            if extra < 0:
+                continue
+            rank = sum(_OPTIONAL.index(kinds[i]) for i in dropped)  # prefer LEADER empty
+            for spread in _spreads(kept, extra):
+                placed = [k for k, times in zip(kept, spread, strict=True) for _ in range(times)]
+                score = sum(_fit(kind, value) for kind, value in zip(placed, values, strict=True))
+                wrapped = sum((t - 1) * _GROWS.get(k, 9) for k, t in zip(kept, spread, strict=True))
+                key = (score, -drop, -wrapped, -rank)
+                if best is None or key > best[0]:
+                    best = (key, placed)
     if best is None:  # fewer cells than the required columns: keep them in order
         return [k for k in kinds if k not in _OPTIONAL][:n]
-    return best[2]
+    return best[1]
+
+
+def _spreads(kept: list[str], extra: int) -> list[list[int]]:
+    """How many lines each kept column's cell takes, `extra` lines more than one each. Past a
+    few extra lines only the task text grows (a runaway row is not worth the combinations)."""
+    grow = [i for i, k in enumerate(kept) if k in _GROWS and (extra <= 6 or k == TEXT)]
+    if not grow:
+        return [[1] * len(kept)] if extra == 0 else []
+    out: list[list[int]] = []
+
+    def fill(at: int, left: int, spread: list[int]) -> None:
+        if at == len(grow) - 1:
+            spread[grow[at]] += left
+            out.append(list(spread))
+            spread[grow[at]] -= left
+            return
+        for take in range(left + 1):
+            spread[grow[at]] += take
+            fill(at + 1, left - take, spread)
+            spread[grow[at]] -= take
+
+    fill(0, extra, [1] * len(kept))
+    return out
 
 
 def _fit(kind: str, value: str) -> int:
-    """How well a cell's text fits a column: +1 it looks right, -1 it looks wrong."""
+    """How well a cell's text fits a column: more is better."""
     person, date = looks_like_person(value), looks_like_deadline(value)
+    prose = "。" in value or value.endswith(("，", ","))
     if kind == LEADER:
         return 1 if person else -1
     if kind == DEADLINE:
         return 1 if date else -1
     if kind in (LEAD, RESPONSIBLE):
-        return -1 if person or date else 0
+        return -2 if prose else -1 if person or date else 0
+    if kind == TEXT:
+        return -1 if looks_like_names(value) and not prose else 0
     return 0

@@ -47,7 +47,8 @@ LABELS: dict[str, str] = {
     "牵头单位": LEAD, "牵头部门": LEAD, "主责单位": LEAD, "主责部门": LEAD, "牵头": LEAD,
     "责任单位": RESPONSIBLE, "责任部门": RESPONSIBLE, "配合单位": RESPONSIBLE,
     "配合部门": RESPONSIBLE, "协办单位": RESPONSIBLE, "协同单位": RESPONSIBLE,
-    "参与单位": RESPONSIBLE, "参加单位": RESPONSIBLE, "配合": RESPONSIBLE,
+    "参与单位": RESPONSIBLE, "参加单位": RESPONSIBLE, "配合": RESPONSIBLE, "协办": RESPONSIBLE,
+    "参与": RESPONSIBLE,
     "责任领导": LEADER, "责任区领导": LEADER, "区级责任领导": LEADER, "分管区领导": LEADER,
     "分管领导": LEADER, "牵头区领导": LEADER, "牵头领导": LEADER, "包保领导": LEADER,
     "区级领导": LEADER,
@@ -100,7 +101,7 @@ def split_fields(line: str) -> tuple[str, list[tuple[str, str]], bool]:
     if not matches:
         return line, [], False
     before = line[: matches[0].start()].rstrip(_FIELD_END)
-    bracketed = before[-1:] in _BLOCK_OPEN
+    bracketed = bool(before) and before[-1] in _BLOCK_OPEN
     if bracketed:
         before = before[:-1].rstrip()
     fields: list[tuple[str, str]] = []
@@ -142,6 +143,19 @@ def looks_like_names(line: str) -> bool:
     return line.endswith(UNIT_ENDINGS)
 
 
+# Common surnames: a 2–4 character cell starting with one (and not ending like a unit) is a
+# person's name, 张伟; 区人大 or 高新区 are not.
+_SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
+    "龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞"
+    "左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕"
+    "屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧"
+    "闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+_CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+
+
 def looks_like_person(value: str) -> bool:
     """A leader cell (张三、李四 / 王副区长), not a unit list."""
     parts = [p for p in re.split(r"[、，,；;\s]+", value) if p]
@@ -149,7 +163,12 @@ def looks_like_person(value: str) -> bool:
         return False
     return all(
         _LEADER_TITLES.search(p)
-        or (2 <= len(p) <= 3 and not p.endswith(UNIT_ENDINGS) and not p.startswith("各"))
+        or (
+            2 <= len(p) <= 4
+            and p[0] in _SURNAMES
+            and _CJK.match(p) is not None
+            and not p.endswith((*UNIT_ENDINGS, "区", "市", "县", "大"))
+        )
         for p in parts
     )
 

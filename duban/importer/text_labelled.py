@@ -45,6 +45,7 @@ def read(lines: list[str], path: Path) -> Readings:
     readings = Readings(NAME)
     in_task = False
     last_kind: str | None = None  # the kind of the last label read for the open task
+    waiting = False  # that label had no value: its value is on the next line
     for number, line in body(lines, readings):
         before, fields, _ = split_fields(line)
         head = heading(before) if before else None
@@ -63,14 +64,15 @@ def read(lines: list[str], path: Path) -> Readings:
             readings.add(number, TITLE if title else IGNORED, before, why=BEFORE)
         elif before and in_task and last_kind is None:
             readings.add(number, TEXT, before)
-        elif before and last_kind in NAME_KINDS and looks_like_names(before):
+        elif before and last_kind in NAME_KINDS and (waiting or looks_like_names(before)):
             readings.add(number, last_kind, before)  # the list wrapped onto this line
         elif before and in_task and not fields:
             readings.add(number, SUBSECTION, before)  # an unnumbered sub-heading
             in_task, last_kind = False, None
         elif before:
             readings.add(number, IGNORED, before, why=UNREAD)
+        waiting = False
         for kind, value in fields:
             readings.add(number, kind, value)
-            last_kind = kind
+            last_kind, waiting = kind, not value
     return readings
