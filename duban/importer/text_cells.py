@@ -31,7 +31,6 @@ from duban.importer.reading import (
     RESPONSIBLE,
     TASK,
     TEXT,
-    TITLE,
     Readings,
 )
 from duban.importer.text_fields import (
@@ -42,6 +41,7 @@ from duban.importer.text_fields import (
     looks_like_deadline,
     looks_like_names,
     looks_like_person,
+    preamble,
     task_line,
 )
 
@@ -79,15 +79,7 @@ def read(lines: list[str], path: Path) -> Readings:
         )
     start, header_end, columns = found
     readings = Readings(NAME)
-    for number in range(1, start + 1):
-        if lines[number - 1].strip():
-            readings.add(number, IGNORED, lines[number - 1], why=BEFORE)
-    title = next((r for r in reversed(readings.items) if r.kind == IGNORED), None)
-    if title is not None:
-        title.kind, title.why = TITLE, ""
-    for number in range(start + 1, header_end + 1):
-        if lines[number - 1].strip():
-            readings.add(number, HEADER, lines[number - 1])
+    preamble(lines, readings, start, header_end)
     after_number = [c for c in columns if c != NUMBER]
 
     last = 0

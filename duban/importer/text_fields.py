@@ -17,7 +17,9 @@ from duban.importer.layout import (
 )
 from duban.importer.reading import (
     AFTER,
+    BEFORE,
     DEADLINE,
+    HEADER,
     IGNORED,
     LEAD,
     LEADER,
@@ -26,6 +28,7 @@ from duban.importer.reading import (
     RESPONSIBLE,
     SECTION,
     SUBSECTION,
+    TITLE,
     Readings,
 )
 
@@ -209,6 +212,20 @@ def header_columns(line: str) -> list[str] | None:
     if words and all(w in HEADER_WORDS for w in words):
         return [HEADER_WORDS[w] for w in words]
     return None
+
+
+def preamble(lines: list[str], readings: Readings, start: int, end: int) -> None:
+    """Record the lines before a header (the last of them is the title) and the header lines
+    themselves (indices start … end-1)."""
+    for number in range(1, start + 1):
+        if lines[number - 1].strip():
+            readings.add(number, IGNORED, lines[number - 1], why=BEFORE)
+    title = next((r for r in reversed(readings.items) if r.kind == IGNORED), None)
+    if title is not None:
+        title.kind, title.why = TITLE, ""
+    for number in range(start + 1, end + 1):
+        if lines[number - 1].strip():
+            readings.add(number, HEADER, lines[number - 1])
 
 
 def body(

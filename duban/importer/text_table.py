@@ -37,18 +37,15 @@ from duban.importer.layout import (
     split_names,
 )
 from duban.importer.reading import (
-    BEFORE,
     HEADER,
-    IGNORED,
     LEAD,
     RESPONSIBLE,
     SECTION,
     TASK,
     TEXT,
-    TITLE,
     Readings,
 )
-from duban.importer.text_fields import CHROME_RE, body
+from duban.importer.text_fields import CHROME_RE, body, preamble
 
 NAME = "table"
 _LONGEST_NAME = 30  # characters; a longer "name" on the line after a task is wrapped task text
@@ -58,15 +55,7 @@ _HEADER_WORDS = (HEADER_NUMBER, HEADER_TASK, HEADER_LEAD, HEADER_RESPONSIBLE, HE
 def read(lines: list[str], path: Path) -> Readings:
     readings = Readings(NAME)
     header_end, header_start = find_header(lines, path)
-    for number in range(1, header_start + 1):
-        if lines[number - 1].strip():
-            readings.add(number, IGNORED, lines[number - 1], why=BEFORE)
-    title = next((r for r in reversed(readings.items) if r.kind == IGNORED), None)
-    if title is not None:
-        title.kind, title.why = TITLE, ""
-    for number in range(header_start + 1, header_end + 1):
-        if lines[number - 1].strip():
-            readings.add(number, HEADER, lines[number - 1])
+    preamble(lines, readings, header_start, header_end)
 
     last = 0  # the last task number read
     in_task = False
