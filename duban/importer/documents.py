@@ -16,16 +16,17 @@ from duban.importer.errors import TableError
 from duban.importer.grid import unmerge
 from duban.importer.layout import HEADER_NUMBER, HEADER_TASK, NOTE_RE, SECTION_RE, TASK_RE
 from duban.importer.parse_sheet import parse_rows
-from duban.importer.parse_text import parse_text
 from duban.importer.read_docx import read_docx
 from duban.importer.read_pdf import read_pdf
 from duban.importer.table import ParsedTable
+from duban.importer.text_layouts import read_text
 
 
-def parse_docx(path: Path) -> ParsedTable:
+def parse_docx(path: Path, layout: str | None = None) -> ParsedTable:
+    """`layout` forces a text layout for a document without a table."""
     content = read_docx(path)
     if content.grid is None:
-        table = parse_text("\n".join(content.lines), path)
+        table = read_text("\n".join(content.lines), path, layout)
     else:
         rows, headings = unmerge(content.grid)
         table = parse_rows(rows, path, "docx", headings)
@@ -34,13 +35,14 @@ def parse_docx(path: Path) -> ParsedTable:
     return table
 
 
-def parse_pdf(path: Path) -> ParsedTable:
+def parse_pdf(path: Path, layout: str | None = None) -> ParsedTable:
+    """`layout` forces a text layout for a PDF without a ruled table."""
     content = read_pdf(path)
     if content.grid is None:
         # line numbers count the lines of all pages' text, one page after another
         starts = list(accumulate((t.count("\n") + 1 for t in content.page_texts), initial=1))
         try:
-            table = parse_text("\n".join(content.page_texts), path)
+            table = read_text("\n".join(content.page_texts), path, layout)
         except TableError as exc:
             page = f"page {bisect_right(starts, exc.line)}" if exc.line else ""
             raise _on_page(exc, page) from exc

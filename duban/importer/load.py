@@ -58,13 +58,13 @@ def load_table(path: Path | str, layout: str | None = None) -> ParsedTable:
         )
     if data.startswith(ZIP_MAGIC) or suffix in (".xlsx", ".xlsm", ".docx"):
         if _zip_kind(data, suffix) == "docx":
-            table = parse_docx(path)
+            table = parse_docx(path, layout)
         else:
             refuse_own_ledger(path)
             rows, headings = unmerge(read_xlsx(path))
             table = parse_rows(rows, path, "xlsx", headings)
     elif data.startswith(PDF_MAGIC) or suffix == ".pdf":
-        table = parse_pdf(path)
+        table = parse_pdf(path, layout)
     elif data.startswith(OLE_MAGIC) and suffix in (".doc", ".wps"):
         raise TableError(
             path, None, "old binary Word (.doc) is not supported: save it as DOCX, PDF or text"
