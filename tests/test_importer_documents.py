@@ -485,3 +485,46 @@ def test_two_responsible_columns_beside_the_lead(tmp_path: Path, config: Config)
     assert [(t["lead"], t["responsible"]) for t in got] == [
         (["区发改局"], ["区工信局", "各街道办事处"])
     ]
+
+
+def _two_sheets(path: Path, third_lead: str) -> Path:
+    """Section 一 on one sheet, section 二 on another (each with its header), a hidden sheet."""
+    book = Workbook()
+    first = book.active
+    first.title = "一、产业"
+    for row in (
+        ["序号", "主要任务", "牵头单位", "配合单位"],
+        ["", "一、产业发展", "", ""],
+        [1, "第一项。", "区发改局", ""],
+        [2, "第二项。", "区商务局", "区工信局"],
+    ):
+        first.append(row)
+    second = book.create_sheet("二、民生")
+    for row in (
+        ["序号", "主要任务", "牵头单位", "配合单位"],
+        ["", "二、民生保障", "", ""],
+        [3, "第三项。", third_lead, ""],
+    ):
+        second.append(row)
+    hidden = book.create_sheet("草稿")
+    hidden.append(["序号", "主要任务", "牵头单位", "配合单位"])
+    hidden.append([9, "草稿。", "区财政局", ""])
+    hidden.sheet_state = "hidden"
+    book.save(path)
+    return path
+
+
+def test_workbook_with_a_section_per_sheet(tmp_path: Path, config: Config) -> None:
+    table = load_table(_two_sheets(tmp_path / "sheets.xlsx", "区财政局"))
+    got = resolve_table(table, config).as_json()
+    assert [(t["number"], t["section"], t["lead"]) for t in got] == [
+        (1, "一、产业发展", ["区发改局"]),
+        (2, "一、产业发展", ["区商务局"]),
+        (3, "二、民生保障", ["区财政局"]),
+    ]
+    path = _two_sheets(tmp_path / "bad.xlsx", "")
+    with pytest.raises(TableError) as err:
+        load_table(path)
+    assert str(err.value) == (
+        f"{path}:7: task 3 has no lead unit (牵头单位) (sheet '二、民生', row 3)"
+    )

@@ -52,8 +52,7 @@ def parse_pdf(path: Path, layout: str | None = None) -> ParsedTable:
         try:
             table = parse_rows(rows, path, "pdf", headings)
         except TableError as exc:
-            page, row = content.pages.get(exc.line or 0, (0, 0))
-            raise _on_page(exc, f"page {page}, row {row} of its table" if page else "") from exc
+            raise content.grid.locate(exc) from exc
         _frame(table, content.before, content.after)
     table.format = "pdf"
     return table

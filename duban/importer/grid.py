@@ -8,9 +8,10 @@ top-left cell; `unmerge` decides what the covered cell means once the columns ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from duban.importer.columns import SHARED, STARTS, Columns, Row, header_index
+from duban.importer.errors import TableError
 from duban.importer.layout import HEADER_TASK
 
 
@@ -23,6 +24,13 @@ class Cell:
 @dataclass
 class Grid:
     rows: list[tuple[int, list[Cell]]]  # (row number as the user finds it, cells)
+    # where a row is, when its number alone does not say: "page 7, row 11 of its table"
+    places: dict[int, str] = field(default_factory=dict)
+
+    def locate(self, exc: TableError) -> TableError:
+        """The error with its row's place added."""
+        where = self.places.get(exc.line or 0)
+        return TableError(exc.path, exc.line, f"{exc.message} ({where})") if where else exc
 
     def extend(self, table: list[list[Cell]]) -> None:
         """Append a table that continues this one (its next page, or the next Word table):

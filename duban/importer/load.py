@@ -61,8 +61,12 @@ def load_table(path: Path | str, layout: str | None = None) -> ParsedTable:
             table = parse_docx(path, layout)
         else:
             refuse_own_ledger(path)
-            rows, headings = unmerge(read_xlsx(path))
-            table = parse_rows(rows, path, "xlsx", headings)
+            grid = read_xlsx(path)
+            rows, headings = unmerge(grid)
+            try:
+                table = parse_rows(rows, path, "xlsx", headings)
+            except TableError as exc:
+                raise grid.locate(exc) from exc
     elif data.startswith(PDF_MAGIC) or suffix == ".pdf":
         table = parse_pdf(path, layout)
     elif data.startswith(OLE_MAGIC) and suffix in (".doc", ".wps"):

@@ -49,8 +49,9 @@ from duban.importer.unit_cells import unit_roles
 
 
 def read_xlsx(path: Path) -> Grid:
-    """The first worksheet that has the header (else the first worksheet), cells covered by a
-    merged area marked as such."""
+    """The visible worksheets that have a header, one after another (a workbook may hold a
+    section per sheet), else the first worksheet; cells covered by a merged area marked as
+    such. With several sheets, rows are counted through them and each knows its sheet."""
     from openpyxl import load_workbook
 
     try:
@@ -61,10 +62,19 @@ def read_xlsx(path: Path) -> Grid:
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise TableError(path, None, f"not a readable XLSX workbook ({exc})") from exc
     try:
-        grids = [_sheet_grid(sheet) for sheet in book.worksheets]
+        sheets = [(s.title, _sheet_grid(s)) for s in book.worksheets if s.sheet_state == "visible"]
     finally:
         book.close()
-    return next((g for g in grids if has_header(g.plain())), grids[0] if grids else Grid([]))
+    tables = [(title, grid) for title, grid in sheets if has_header(grid.plain())]
+    if len(tables) < 2:
+        return tables[0][1] if tables else sheets[0][1] if sheets else Grid([])
+    grid = Grid([])
+    for title, sheet in tables:
+        grid.places.update(
+            (len(grid.rows) + number, f"sheet {title!r}, row {number}") for number, _ in sheet.rows
+        )
+        grid.extend([cells for _, cells in sheet.rows])
+    return grid
 
 
 def _sheet_grid(sheet: Any) -> Grid:

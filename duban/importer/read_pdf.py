@@ -34,7 +34,6 @@ _PADDING = 6.0  # points: at most the inner margin of a table cell (Word ≈ 5.4
 @dataclass
 class PdfContent:
     grid: Grid | None  # the table's rows across pages, from the first page with a header
-    pages: dict[int, tuple[int, int]]  # row number → (page, row of the page's table)
     page_starts: set[int]  # row numbers that are the first row of a page's table
     before: list[str]  # text above the table on its first page (the title)
     after: list[str]  # text below the table on its last page (the closing note)
@@ -56,7 +55,7 @@ def read_pdf(path: Path) -> PdfContent:
 
 
 def _read(path: Path, pdf: Any) -> PdfContent:
-    content = PdfContent(None, {}, set(), [], [], [])
+    content = PdfContent(None, set(), [], [], [])
     width, ended = 0, False
     for page_number, raw_page in enumerate(pdf.pages, start=1):
         page = raw_page.dedupe_chars()  # bold faked by drawing each character twice
@@ -72,8 +71,9 @@ def _read(path: Path, pdf: Any) -> PdfContent:
                 continue
             grid = content.grid
             content.page_starts.add(len(grid.rows) + 1)
-            content.pages.update(
-                (len(grid.rows) + r, (page_number, r)) for r in range(1, len(cells) + 1)
+            grid.places.update(
+                (len(grid.rows) + r, f"page {page_number}, row {r} of its table")
+                for r in range(1, len(cells) + 1)
             )
             grid.extend(cells)
             _continue_areas(grid, len(grid.rows) - len(cells))
