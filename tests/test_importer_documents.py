@@ -488,7 +488,8 @@ def test_two_responsible_columns_beside_the_lead(tmp_path: Path, config: Config)
 
 
 def _two_sheets(path: Path, third_lead: str) -> Path:
-    """Section 一 on one sheet, section 二 on another (each with its header), a hidden sheet."""
+    """Section 一 on one sheet, section 二 on another (each with its header), a hidden sheet
+    and a sheet of counts."""
     book = Workbook()
     first = book.active
     first.title = "一、产业"
@@ -510,6 +511,9 @@ def _two_sheets(path: Path, third_lead: str) -> Path:
     hidden.append(["序号", "主要任务", "牵头单位", "配合单位"])
     hidden.append([9, "草稿。", "区财政局", ""])
     hidden.sheet_state = "hidden"
+    counts = book.create_sheet("统计")  # another kind of table: not tasks
+    counts.append(["序号", "牵头单位", "牵头任务数"])
+    counts.append([1, "区发改局", 1])
     book.save(path)
     return path
 

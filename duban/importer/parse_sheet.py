@@ -22,7 +22,7 @@ from duban.importer.columns import (
     SHARED,
     Row,
     find_header,
-    has_header,
+    header_index,
     names_only,
 )
 from duban.importer.errors import TableError
@@ -65,7 +65,10 @@ def read_xlsx(path: Path) -> Grid:
         sheets = [(s.title, _sheet_grid(s)) for s in book.worksheets if s.sheet_state == "visible"]
     finally:
         book.close()
-    tables = [(title, grid) for title, grid in sheets if has_header(grid.plain())]
+    found = [(title, grid, header_index(grid.plain())) for title, grid in sheets]
+    tables = [(title, grid, set(f[1])) for title, grid, f in found if f is not None]
+    # later sheets with the same columns continue the first (a 统计 sheet of counts does not)
+    tables = [(title, grid) for title, grid, keys in tables if keys == tables[0][2]]
     if len(tables) < 2:
         return tables[0][1] if tables else sheets[0][1] if sheets else Grid([])
     grid = Grid([])
