@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine, make_sessionmaker, transaction
 from db.models import OutboxItem, Period
 from duban.cli import main
 from duban.config import example_config_path, load_config
+from jobs.reporting.meta import meta_set
+from jobs.tick import META_LAST_TICK
 
 
 @pytest.fixture
@@ -106,3 +108,21 @@ def test_english_locale_speaks_english(
         "cannot tick backwards: --at 2024-03-21T09:00+08:00 is earlier than the last tick, "
         "2024-03-22T09:00+08:00"
     ) in capsys.readouterr().err
+
+
+def test_run_refuses_without_a_token_and_behind_the_last_tick(
+    config_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ["--config", str(config_file)]
+    assert main([*cfg, "run"]) == 2
+    assert "本次未运行：no bot token" in capsys.readouterr().err
+
+    # a replay ran ahead of this machine's clock: the clock would tick into the plan's past
+    engine = make_engine(load_config(str(config_file)).database_url)
+    with transaction(make_sessionmaker(engine)) as session:
+        meta_set(session, {META_LAST_TICK: "2999-01-04T09:00:00+08:00"})
+    engine.dispose()
+    assert main([*cfg, "run", "--console"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("duban: error: 不能往回运行：当前时间 ") and err.count("\n") == 1
+    assert "早于上次运行的时刻 2999-01-04T09:00+08:00" in err

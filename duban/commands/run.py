@@ -19,9 +19,9 @@ from urllib.parse import urlparse
 from duban import context
 from duban.argtypes import whole_number
 from duban.commands import add_command
-from duban.commands.tick import make_channel, sole_deliverer
+from duban.commands.tick import bot_token, make_channel, refuse_backwards, sole_deliverer
 from duban.errors import UserError
-from duban.telegram_token import load_token, telegram_errors
+from duban.telegram_token import telegram_errors
 from duban.wiring import runtime
 from jobs.clock import start_clock
 from jobs.delivery.contracts import AttachmentMaker
@@ -130,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line a minute otherwise
     if args.console:
         with sole_deliverer(ctx, console=True):
+            refuse_backwards(ctx, dt.datetime.now(ctx.config.tz), given=False)
             asyncio.run(serve(ctx, make_channel(ctx, True), args.interval))
         return 0
     # Lazy: python-telegram-bot (and the ledger's openpyxl/matplotlib) load only for the
@@ -137,11 +138,12 @@ def run(args: argparse.Namespace) -> int:
     from duban.bot_wiring import application, telegram_channel
     from duban.office_files import weekly_files
 
-    token = load_token(ctx.config)  # without one: says exactly which variable to set
+    token = bot_token(ctx)  # without one: says exactly which variable to set
     app = application(ctx, token)
     channel = telegram_channel(ctx, app.bot)
     # for the process's life:
     with sole_deliverer(ctx, console=False), telegram_errors(ctx.config, token):
+        refuse_backwards(ctx, dt.datetime.now(ctx.config.tz), given=False)
         files = weekly_files(ctx.sessions, ctx.config)  # the office's weekly digest's
         asyncio.run(serve(ctx, channel, args.interval, app=app, attachments=files))
     return 0

@@ -66,16 +66,21 @@ def make_channel(ctx: context.AppContext, console: bool):  # type: ignore[no-unt
     a bot token a UserError: a tick never falls back to printing by itself."""
     if console:
         return ConsoleChannel()
-    try:
-        token = load_token(ctx.config)
-    except UserError as exc:
-        reason = str(exc).rstrip(".")
-        raise UserError(_text(ctx, "no_channel", reason=reason)) from None
+    token = bot_token(ctx)
     # Lazy: python-telegram-bot (and the ledger's openpyxl/matplotlib) load only for the
     # commands that talk to Telegram, not for every `duban` command.
     from duban.bot_wiring import telegram_bot, telegram_channel
 
     return telegram_channel(ctx, telegram_bot(ctx.config, token))
+
+
+def bot_token(ctx: context.AppContext) -> str:
+    """The bot token, or a UserError saying what to set — or to pass --console."""
+    try:
+        return load_token(ctx.config)
+    except UserError as exc:
+        reason = str(exc).rstrip(".")
+        raise UserError(_text(ctx, "no_channel", reason=reason)) from None
 
 
 @contextlib.contextmanager
