@@ -338,7 +338,12 @@ def render_message(locale: str, template: str, m: str, **ctx: Any) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+def render_plain(locale: str | None, template: str, **ctx: Any) -> str:
+    """A template as plain text for a terminal (no HTML escaping)."""
+    env = _environment(normalise_locale(locale), plain=True)
+    return env.get_template(template).render(**ctx).strip()
+
+
 def render_text(locale: str | None, template: str, m: str, **ctx: Any) -> str:
     """Message `m` of a command-line template (cli_*.j2), as plain text for a terminal."""
-    env = _environment(normalise_locale(locale), plain=True)
-    return env.get_template(template).render(m=m, **ctx).strip()
+    return render_plain(locale, template, m=m, **ctx)

@@ -65,4 +65,14 @@ def record_refusal(
             now=now,
             refused=True,
             reason=str(exc),
+            **_coded(exc),
         )
+
+
+def _coded(exc: ServiceError) -> dict[str, Any]:
+    """The refusal's code and parameters (dates as ISO text): `duban audit` shows the reason
+    in the reader's language from messages/<locale>/service_errors.j2, as the bot did."""
+    if not exc.code:
+        return {}
+    params = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in exc.params.items()}
+    return {"code": exc.code, "params": params}

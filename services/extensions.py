@@ -117,7 +117,9 @@ def decide_extension(
     try:
         if not as_office:
             if period.assignment.role == LEAD:
-                raise PermissionDenied("a lead unit's own extension is decided by the office")
+                raise PermissionDenied(
+                    "a lead unit's own extension is decided by the office", code="office_decides"
+                )
             require_lead_of(session, period.assignment.task, decider_contact_id)
         if ext.state != EXT_PENDING:
             raise ServiceError("this request was already decided", code="already_decided")

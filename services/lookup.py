@@ -125,7 +125,7 @@ def lead_units(session: Session, task_id: int) -> list[Row[tuple[int, str]]]:
 def get_contact(session: Session, contact_id: int) -> Contact:
     contact = session.get(Contact, contact_id)
     if contact is None or contact.revoked_at is not None:
-        raise PermissionDenied("this chat account is not bound to a unit")
+        raise PermissionDenied("this chat account is not bound to a unit", code="not_bound")
     return contact
 
 
@@ -139,9 +139,9 @@ def require_own_period(session: Session, period: Period, contact_id: int | None)
 def require_unit(contact_unit: int | None, unit_id: int) -> None:
     """contact_unit: the unit of the acting contact if it is bound (None: not bound)."""
     if contact_unit is None:
-        raise PermissionDenied("this chat account is not bound to a unit")
+        raise PermissionDenied("this chat account is not bound to a unit", code="not_bound")
     if contact_unit != unit_id:
-        raise PermissionDenied("this item belongs to another unit")
+        raise PermissionDenied("this item belongs to another unit", code="other_unit")
 
 
 def require_lead_of(session: Session, task: Task, contact_id: int | None) -> None:
@@ -149,4 +149,4 @@ def require_lead_of(session: Session, task: Task, contact_id: int | None) -> Non
         return
     contact = get_contact(session, contact_id)
     if contact.unit_id not in lead_unit_ids(session, task.id):
-        raise PermissionDenied("only the task's lead unit may do this")
+        raise PermissionDenied("only the task's lead unit may do this", code="lead_only")

@@ -108,7 +108,8 @@ def test_the_table_shows_who_did_what_in_chinese_aligned_by_display_width(
     assert "李发改（区发改局）" in returned and "意见：请补充数据" in returned
     assert "延期至 2024-04-30" in next(r for r in rows if "申请延期" in r)
     refused = rows[-1]
-    assert "王工信（区工信局）" in refused and "区商务局" in refused and "已拒绝：" in refused
+    assert "王工信（区工信局）" in refused and "区商务局" in refused
+    assert refused.endswith("已拒绝：该事项属于其他单位。")  # what the bot told him, not English
     # the columns line up on screen: where the rule has its two-space gaps, every line has
     # blanks at the same display columns (a CJK character takes two)
     gaps = [i for i, ch in enumerate(rule) if ch == " "]
@@ -144,7 +145,8 @@ def test_filters_by_unit_task_and_date_and_jsonl_fields(
     lines = audit(config_file, capsys, "--since", "2024-03-25", "--format", "jsonl")
     refused = json.loads(lines[0])
     assert refused["refused"] is True and refused["unit"] == "区商务局"
-    assert refused["action"] == "report.submit" and refused["detail"]["reason"]
+    assert refused["action"] == "report.submit" and refused["detail"]["code"] == "other_unit"
+    assert refused["detail"]["reason"] == "this item belongs to another unit"
 
     assert audit(config_file, capsys, "--task", "91") == ["审计日志中没有符合条件的记录（任务 91）"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 
 from duban import context
 from duban.argtypes import iso_date, whole_number
@@ -13,7 +14,7 @@ from duban.commands import add_command
 from duban.errors import UserError
 from duban.terminal_table import render_table
 from duban.unit_option import unit_of_option
-from messages.render import render_text
+from messages.render import render_plain, render_text
 
 TEMPLATE = "cli_audit.j2"
 DETAIL_COLUMNS = 60  # the 说明 column is cut to this width in the table (jsonl has it all)
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if not entries:
         print(text("empty", filters=filters))
         return 0
-    rows = [_row(entry, text) for entry in entries]
+    rows = [_row(entry, text, locale) for entry in entries]
     for line in render_table(
         text("headers").split("|"),
         rows,
@@ -80,12 +81,29 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _row(entry: AuditEntry, text) -> list[str]:  # type: ignore[no-untyped-def]
+def _row(entry: AuditEntry, text: Callable[..., str], locale: str) -> list[str]:
     return [
         entry.at.strftime("%Y-%m-%d %H:%M"),
         text("actor", actor=entry.actor, name=entry.actor_name, unit=entry.actor_unit or ""),
         text("action", name=entry.action),
         str(entry.task) if entry.task is not None else "",
         entry.unit or "",
-        text("detail", refused=entry.refused, detail=entry.detail),
+        text("detail", refused=entry.refused, detail=entry.detail, reason=_reason(entry, locale)),
     ]
+
+
+def _reason(entry: AuditEntry, locale: str) -> str:
+    """Why it was refused, in the reader's language when the service gave a code (the same
+    text the bot showed the person refused); else as recorded."""
+    detail = entry.detail
+    if not entry.refused:
+        return ""
+    if detail.get("code"):
+        return render_plain(
+            locale,
+            "service_errors.j2",
+            code=detail["code"],
+            params=detail.get("params") or {},
+            message=str(detail.get("reason", "")),
+        )
+    return str(detail.get("reason", ""))
