@@ -99,6 +99,7 @@ class DesignationView:
     lead_unit_ids: tuple[int, ...]
     lead_names: tuple[str, ...]
     since: dt.date  # asks count from this day (the plan's start, or when the placeholder came)
+    section: str = ""  # the task's section, short
 
 
 class Intent(NamedTuple):
@@ -366,6 +367,7 @@ def _plan_designation(
         leads=des.lead_names,
         stage=k,
         ref_id=des.designation_id,
+        section=des.section or None,
         details={"group": des.group_name, "times": k + 1, "of": DESIGNATE_TIMES},
     )
     for lead_id, lead_name in zip(des.lead_unit_ids, des.lead_names, strict=False):

@@ -266,11 +266,14 @@ def _counts(
     flat: Sequence[tuple[str, dict[str, Any]]], key: str
 ) -> list[tuple[str, int, str | None]]:
     """(value of `key`, items, earliest due date) per distinct value: most items first, then
-    in the order of the task numbers (sections are numbered with their tasks)."""
+    in the order of the task numbers (sections are numbered with their tasks). Items without
+    one (the weekly ledger is about no unit) are not counted."""
     found: dict[str, list[Any]] = {}
     for _, item in flat:
-        name = str(item.get(key) or "")
-        entry = found.setdefault(name, [0, None, item.get("task") or 0])
+        name = item.get(key)
+        if not name:
+            continue
+        entry = found.setdefault(str(name), [0, None, item.get("task") or 0])
         entry[0] += 1
         due = item.get("due")
         if due and (entry[1] is None or due < entry[1]):

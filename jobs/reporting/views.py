@@ -179,6 +179,7 @@ _PENDING_DESIGNATIONS = (
         Designation.id,
         Designation.task_id,
         Task.number,
+        Task.section,
         Group.name,
         meta_value(META_DESIGNATIONS).label("checks"),
     )
@@ -221,6 +222,9 @@ def pending_designations(
     for r in due:
         lead_ids, lead_names = leads.get(r.task_id, ((), ()))
         out.append(
-            DesignationView(r.id, r.task_id, r.number, r.name, lead_ids, lead_names, plan_start)
-        )
+            DesignationView(
+                r.id, r.task_id, r.number, r.name, lead_ids, lead_names, plan_start,
+                short_section(r.section or ""),
+            )
+        )  # fmt: skip
     return out
