@@ -22,7 +22,9 @@ Each stage's moment is office opening time on its day. Rules, in the order a rea
 * Catch-up, once: a tick late by any amount (downtime, a weekend) emits, per recipient family,
   only the latest stage that has come — the unit series (reminder → due → overdue) yields one
   notice, not three; each escalation level yields its own one. Stages the tick already emitted
-  come out again with the same dedupe key, which the outbox ignores.
+  come out again with the same dedupe key, which the outbox ignores. What it emits says the
+  period's age on the tick's day (overdue_days), not on the stage's; delivery recounts it on
+  the day it is sent and numbers 第N次催办 from what was sent (jobs/delivery/ages.py).
 * An approved extension: `due` is the extended date; every stage follows it. The dedupe keys of
   the new ladder carry "@x<date>" so its reminders are not swallowed by the old ones.
 * A returned report (state RETURNED, restarted_on = R): only stages on days after R count. If
