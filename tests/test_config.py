@@ -240,3 +240,13 @@ def test_a_name_longer_than_the_database_keeps(tmp_path: Path) -> None:
     msg = error_of(tmp_path, text)
     assert f"config.toml:{line_of(text, long)}: units[{EXAMPLE.count('[[units]]')}].name:" in msg
     assert "at most 100 characters" in msg
+
+
+def test_digest_limit_must_be_positive_and_defaults_to_30(tmp_path: Path) -> None:
+    text = EXAMPLE.replace("max_items = 30", "max_items = 0", 1)
+    msg = error_of(tmp_path, text)
+    assert f"config.toml:{line_of(text, 'max_items = 0')}: digest.max_items" in msg
+    without = EXAMPLE.replace("[digest]", "[digest_unused]", 1).replace("max_items = 30", "", 1)
+    without = without.replace("oldest_items = 10", "", 1).replace("[digest_unused]", "", 1)
+    cfg = parse_config(without, source="config.toml", base_dir=tmp_path)
+    assert (cfg.digest.max_items, cfg.digest.oldest_items) == (30, 10)
