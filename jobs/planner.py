@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 
 from db.contracts import OFFICE, Facts, MessageKind, Recipient, dedupe_key
 from jobs.ladder import Ladders
-from jobs.settings import LeaderInCharge
+from jobs.settings import LeaderInCharge, leader_key
 from jobs.workdays import CalendarGapError, WorkCalendar
 
 UTC = dt.UTC
@@ -152,7 +152,7 @@ class _InCharge:
         self.by_unit: dict[str, list[tuple[int, str]]] = {}
         self.by_name: dict[str, tuple[int, str]] = {}
         for leader in leaders:
-            self.by_name.setdefault(leader.name, (leader.index, leader.name))
+            self.by_name.setdefault(leader_key(leader.name), (leader.index, leader.name))
             for unit in leader.units:
                 self.by_unit.setdefault(unit, []).append((leader.index, leader.name))
         self.memo: dict[tuple[str, ...], tuple[tuple[int, str], ...]] = {}
@@ -164,7 +164,7 @@ class _InCharge:
         if named:
             found = self.named.get(named)
             if found is None:
-                entries = (self.by_name.get(name) for name in named)
+                entries = (self.by_name.get(leader_key(name)) for name in named)
                 found = self.named[named] = tuple(dict.fromkeys(e for e in entries if e))
             if found:
                 return found

@@ -5,6 +5,7 @@ the config object. Defaults live in the config schema only; nothing here has any
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,15 @@ class ReportingPlan:
     end: dt.date | None  # None: 31 December of the start year
     default: Schedule
     rules: tuple[Schedule, ...] = ()
+
+
+_REMARK = re.compile(r"[（(][^）)]*[)）]|\s+")
+
+
+def leader_key(name: str) -> str:
+    """A leader's name as tables and the config are matched: without a bracketed remark or
+    spaces (张伟（常务副区长） is 张伟)."""
+    return _REMARK.sub("", name) or name
 
 
 @dataclass(frozen=True, slots=True)

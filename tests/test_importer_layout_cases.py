@@ -260,11 +260,13 @@ def test_explain_shows_each_line_in_chinese(
     assert main(["--config", str(config_file), "import", str(path), "--explain"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "版式：inline（自动识别）"
-    assert out[2].split() == ["1", "忽略·表格之前", "说明文字。"]
-    assert out[3].split() == ["2", "章节", "一、部分"]
-    assert out[4].split() == ["3", "任务", "1", "甲任务"]
-    assert out[5].split() == ["责任领导", "张伟"]
-    assert out[6].split() == ["牵头单位", "区发改局"]
+    assert out[1].split() == ["行号", "识别为", "内容"]
+    assert out[3].split() == ["1", "忽略·表格之前", "说明文字。"]
+    assert out[4].split() == ["2", "章节", "一、部分"]
+    assert out[5].split() == ["3", "任务", "1", "甲任务"]
+    assert out[6].split() == ["责任领导", "张伟"]
+    assert out[7].split() == ["牵头单位", "区发改局"]
+    assert out[6].index("责任领导") == out[5].index("任务")  # aligned by display width
 
 
 def test_explain_shows_what_was_read_before_an_error(
@@ -278,7 +280,7 @@ def test_explain_shows_what_was_read_before_an_error(
     captured = capsys.readouterr()
     assert code != 0
     assert captured.out.splitlines()[0] == "版式：labelled（--layout 指定）"
-    assert captured.out.splitlines()[3].split() == ["2", "责任单位", "区发改局"]
+    assert captured.out.splitlines()[4].split() == ["2", "责任单位", "区发改局"]
     assert f"{path}:1: task 1 has no lead unit" in captured.err
 
 
@@ -299,3 +301,27 @@ def test_a_label_whose_value_is_on_the_next_line(tmp_path: Path) -> None:
     (task,) = load_table(_write(tmp_path, text)).tasks
     assert [r.name for r in task.leads] == ["区融媒体"]
     assert [r.name for r in task.responsible] == ["区工信局", "区商务局"]
+
+
+def test_bracketed_and_spaced_labels_and_the_page_after_the_table(tmp_path: Path) -> None:
+    text = (
+        "1.甲任务\n【牵头单位】区发改局【责任单位】区工信局\n"
+        "2.乙任务\n牵头单位 区商务局\n责任单位 区金融局、区文旅局\n"
+        "抄送：区委各部门，区人大常委会办公室，区政协办公室。\n"
+        "沈河区人民政府办公室 2024年3月15日印发\n"
+    )
+    table = load_table(_write(tmp_path, text))
+    by = {t.number: t for t in table.tasks}
+    assert [r.name for r in by[1].leads] == ["区发改局"]
+    assert [r.name for r in by[1].responsible] == ["区工信局"]
+    assert [r.name for r in by[2].leads] == ["区商务局"]
+    assert [r.name for r in by[2].responsible] == ["区金融局", "区文旅局"]
+    assert [r.why for r in table.readings if r.line >= 6] == ["after", "after"]
+
+
+def test_inline_fields_in_square_brackets(tmp_path: Path) -> None:
+    text = "1.甲任务【牵头单位：区发改局；责任单位：区工信局】。\n"
+    (task,) = load_table(_write(tmp_path, text)).tasks
+    assert task.text == "甲任务"
+    assert [r.name for r in task.leads] == ["区发改局"]
+    assert [r.name for r in task.responsible] == ["区工信局"]

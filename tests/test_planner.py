@@ -462,3 +462,5 @@ def test_the_leader_a_task_names_hears_instead_of_the_lead_units_one(cal: WorkCa
     assert heard(view(leaders=("张伟",))) == ["leader:1"]
     assert heard(view(leaders=("赵六",))) == ["leader:0"]  # not configured: 区发改局's leader
     assert heard(view()) == ["leader:0"]
+    # a remark in brackets (张伟（常务副区长）) or spaces do not hide who is meant
+    assert heard(view(leaders=("张伟（常务副区长）",))) == ["leader:1"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from duban.config import Config
 from duban.importer.resolve import ResolvedTable
 from jobs.reporting import section_matches, section_number
+from jobs.settings import leader_key
 
 
 def config_warnings(cfg: Config, table: ResolvedTable) -> list[str]:
@@ -48,11 +49,11 @@ def config_warnings(cfg: Config, table: ResolvedTable) -> list[str]:
 def _unknown_leaders(cfg: Config, table: ResolvedTable) -> list[str]:
     """责任领导 the table names that no [[leaders]] entry is: the D+8 escalation cannot reach
     them (it goes to those in charge of the lead units instead, if any)."""
-    known = {leader.name for leader in cfg.leaders}
+    known = {leader_key(leader.name) for leader in cfg.leaders}
     unknown: dict[str, list[int]] = {}
     for task in table.tasks:
         for name in task.leaders:
-            if name not in known:
+            if leader_key(name) not in known:
                 unknown.setdefault(name, []).append(task.number)
     if not unknown:
         return []

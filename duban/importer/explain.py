@@ -12,7 +12,6 @@ A spreadsheet has no lines to explain: its rows are shown as the tasks they gave
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from functools import cache
 
@@ -26,6 +25,7 @@ from duban.importer.reading import (
     Readings,
 )
 from duban.importer.table import ParsedTable
+from duban.terminal_table import render_table
 from messages.render import Renderer
 
 _TEXT_WIDTH = 60  # display columns of a line's text before it is cut
@@ -49,12 +49,7 @@ def explain_readings(readings: Readings, locale: str) -> str:
 
 
 def _rows(readings: Iterable[Reading], words: _Words) -> list[str]:
-    label_width = 14
-    line_word = words("col_line")
-    out = [
-        " " * (6 - display_width(line_word))
-        + f"{line_word}  {_pad(words('col_what'), label_width)}  {words('col_text')}"
-    ]
+    rows: list[tuple[str, str, str]] = []
     previous = None
     for r in sorted(readings, key=lambda r: r.line):
         what = words(r.kind)
@@ -62,10 +57,10 @@ def _rows(readings: Iterable[Reading], words: _Words) -> list[str]:
             what = f"{what} {r.number}"
         elif r.kind == IGNORED and r.why:
             what = f"{what}·{words(r.why)}"
-        number = "" if r.line == previous else str(r.line)
+        rows.append(("" if r.line == previous else str(r.line), what, r.value))
         previous = r.line
-        out.append(f"{number:>6}  {_pad(what, label_width)}  {_cut(r.value)}")
-    return out
+    headers = [words("col_line"), words("col_what"), words("col_text")]
+    return render_table(headers, rows, right=[True], limits=[None, None, _TEXT_WIDTH])
 
 
 class _Words:
@@ -90,23 +85,3 @@ def _sheet_readings(table: ParsedTable) -> Iterable[Reading]:
                             (LEADER, task.leaders)):  # fmt: skip
             if names:
                 yield Reading(names[0].line, kind, "、".join(n.name for n in names))
-
-
-def display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - display_width(text))
-
-
-def _cut(text: str) -> str:
-    if display_width(text) <= _TEXT_WIDTH:
-        return text
-    out, width = "", 0
-    for ch in text:
-        width += display_width(ch)
-        if width > _TEXT_WIDTH - 1:
-            break
-        out += ch
-    return out + "…"

@@ -35,7 +35,8 @@ from duban.importer.reading import (
 # Lines of the web page around the table; the first of them after the table ends it.
 CHROME_RE = re.compile(
     r"^(文件链接|相关链接|相关文件|附件[:：]|主办[:：]|承办[:：]|技术支持|政府网站标识码|网站标识码|"
-    r"上一篇|下一篇|【?打印|【?关闭|扫一扫|分享到|ICP备案)"
+    r"上一篇|下一篇|【?打印|【?关闭|扫一扫|分享到|ICP备案|抄送[:：]|联系人[:：]|联系电话[:：])"
+    r"|\d{1,2}\s*月\s*\d{1,2}\s*日\s*印发$"
 )
 PAGE_NUMBER_RE = re.compile(r"^(第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?|[-—–]\s*\d+\s*[-—–])$")
 
@@ -57,10 +58,16 @@ LABELS: dict[str, str] = {
     "区级领导": LEADER,
     "完成时限": DEADLINE, "完成时间": DEADLINE, "时间节点": DEADLINE, "时限": DEADLINE,
 }  # fmt: skip
-LABEL_RE = re.compile(r"(" + "|".join(sorted(LABELS, key=len, reverse=True)) + r")\s*[:：]\s*")
+_LABEL_WORDS = "|".join(sorted(LABELS, key=len, reverse=True))
+LABEL_RE = re.compile(rf"(?:【\s*({_LABEL_WORDS})\s*】|({_LABEL_WORDS})\s*[:：])\s*")
+# 牵头单位 区发改局: a long label at a line's start followed by a space and its value
+_SPACED_LABEL_RE = re.compile(
+    "^(" + "|".join(w for w in sorted(LABELS, key=len, reverse=True) if len(w) > 2)
+    + r")[ \t\u3000]+(?=\S)"
+)
 # A block of fields in brackets after the task text: （责任领导：…；牵头单位：…）
-_BLOCK_OPEN = "（("
-_BLOCK_CLOSE = "）)"
+_BLOCK_OPEN = "（(【〔["
+_BLOCK_CLOSE = "）)】〕]"
 _FIELD_END = " \t\u3000；;，,。、"
 
 # The last characters of a unit's name, to tell a wrapped name list from a sub-heading.
@@ -102,7 +109,10 @@ def split_fields(line: str) -> tuple[str, list[tuple[str, str]], bool]:
     opened before the fields is still open at the end of the line (the block wraps)."""
     matches = list(LABEL_RE.finditer(line))
     if not matches:
-        return line, [], False
+        spaced = _SPACED_LABEL_RE.match(line)
+        if spaced is None:
+            return line, [], False
+        return "", [(LABELS[spaced.group(1)], line[spaced.end() :].strip(_FIELD_END))], False
     before = line[: matches[0].start()].rstrip(_FIELD_END)
     bracketed = bool(before) and before[-1] in _BLOCK_OPEN
     if bracketed:
@@ -114,7 +124,7 @@ def split_fields(line: str) -> tuple[str, list[tuple[str, str]], bool]:
         value = line[m.end() : end].strip(_FIELD_END)
         if bracketed and _unbalanced_close(value):
             value, closed = value[:-1].rstrip(_FIELD_END), True
-        fields.append((LABELS[m.group(1)], value))
+        fields.append((LABELS[m.group(1) or m.group(2)], value))
     return before, fields, bracketed and not closed
 
 
