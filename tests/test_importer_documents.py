@@ -19,7 +19,14 @@ from table_builders import DATA, expected_seed, seed_rows, write_xlsx
 from db.engine import transaction
 from db.models import Assignment, Task, Unit
 from duban.config import Config
-from duban.importer import ParsedTable, TableError, import_file, load_table, resolve_table
+from duban.importer import (
+    ParsedTable,
+    TableError,
+    UnknownNamesError,
+    import_file,
+    load_table,
+    resolve_table,
+)
 
 NOW = dt.datetime(2024, 3, 20, 2, 0, tzinfo=dt.UTC)
 
@@ -506,4 +513,10 @@ def test_workbook_with_a_section_per_sheet(tmp_path: Path, config: Config) -> No
         load_table(path)
     assert str(err.value) == (
         f"{path}:7: task 3 has no lead unit (牵头单位) (sheet '二、民生', row 3)"
+    )
+    path = _two_sheets(tmp_path / "unknown.xlsx", "区未知局")
+    with pytest.raises(UnknownNamesError) as unknown:
+        resolve_table(load_table(path), config)
+    assert f"{path}:7: unknown unit '区未知局' (sheet '二、民生', row 3); closest" in str(
+        unknown.value
     )

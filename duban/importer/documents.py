@@ -53,6 +53,7 @@ def parse_pdf(path: Path, layout: str | None = None) -> ParsedTable:
             table = parse_rows(rows, path, "pdf", headings)
         except TableError as exc:
             raise content.grid.locate(exc) from exc
+        table.places = content.grid.places
         _frame(table, content.before, content.after)
     table.format = "pdf"
     return table

@@ -26,6 +26,7 @@ class UnknownName:
     name: str
     lines: tuple[int, ...]
     suggestions: tuple[str, ...]
+    place: str = ""  # where its first line is, when the number alone does not say (PDF page)
 
     @property
     def line(self) -> int:
@@ -34,7 +35,10 @@ class UnknownName:
     def describe(self, path: Path) -> str:
         hint = "、".join(self.suggestions) if self.suggestions else "(none)"
         more = f" (also lines {', '.join(map(str, self.lines[1:]))})" if len(self.lines) > 1 else ""
-        return f"{path}:{self.line}: unknown unit {self.name!r}{more}; closest known: {hint}"
+        place = f" ({self.place})" if self.place else ""
+        return (
+            f"{path}:{self.line}: unknown unit {self.name!r}{place}{more}; closest known: {hint}"
+        )
 
 
 class UnknownNamesError(TableError):

@@ -67,6 +67,7 @@ def load_table(path: Path | str, layout: str | None = None) -> ParsedTable:
                 table = parse_rows(rows, path, "xlsx", headings)
             except TableError as exc:
                 raise grid.locate(exc) from exc
+            table.places = grid.places
     elif data.startswith(PDF_MAGIC) or suffix == ".pdf":
         table = parse_pdf(path, layout)
     elif data.startswith(OLE_MAGIC) and suffix in (".doc", ".wps"):

@@ -215,7 +215,12 @@ def resolve_table(
         raise UnknownNamesError(
             parsed.path,
             [
-                UnknownName(name, tuple(dict.fromkeys(lines)), index.closest(name, cutoff=0.7))
+                UnknownName(
+                    name,
+                    tuple(dict.fromkeys(lines)),
+                    index.closest(name, cutoff=0.7),
+                    parsed.places.get(lines[0], ""),
+                )
                 for name, lines in sorted(unknown.items(), key=lambda item: item[1][0])
             ],
         )

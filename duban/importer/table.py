@@ -38,6 +38,8 @@ class ParsedTable:
     title: str = ""
     note: str = ""  # the closing note (注：…), kept verbatim
     sha256: str = ""
+    # where a row is when its number alone does not say: "page 7, row 11 of its table"
+    places: dict[int, str] = field(default_factory=dict)
     layout: str = ""  # the text layout it was read as (duban.importer.layouts), else ""
     readings: list[Reading] = field(default_factory=list)  # line by line, for --explain
     layout_forced: bool = False  # --layout asked for it
