@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application, CallbackContext
 
+from jobs.lights import Lights
 from jobs.workdays import WorkCalendar
 
 DEPS_KEY = "duban"
@@ -31,6 +32,7 @@ class BotDeps:
     office_chat_ids: frozenset[int]  # Telegram chats of the office: /overview, /export …
     plan_end: PlanEnd
     export_files: ExportFiles  # /export: the 台账 workbook and chart, made by the shell
+    lights: Lights  # /status, /overview: the lights' one definition, with the calendar
     username: str = ""  # the bot's @username, from getMe once the Application starts
     calendar: WorkCalendar | None = None  # working days: the ages /overdue shows
 

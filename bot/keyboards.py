@@ -21,6 +21,8 @@ from bot.auth import Caller
 from db.models import CallbackToken
 from db.tokens import PREFIX, new_token
 from jobs.delivery.buttons import MAX_ITEM_BUTTONS  # one limit for digests and dialogues
+from messages.render import LOCALES
+from messages.vocabulary import report_status_word
 
 ACTION_OF = {v: k for k, v in PREFIX.items()}
 # The answers to one question: pressing one spends the others (common.mark_used).
@@ -128,8 +130,9 @@ def markup(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup | 
 
 
 # Fixed in-dialogue choices (not actions on rows: the dialogue state holds what they apply to).
-STATUS_BUTTONS = {
-    "zh_CN": ("进展顺利", "存在困难", "已完成"),
-    "en": ("On track", "Difficulty", "Done"),
-}
+# What a unit can say of its progress, in the one status vocabulary: 序时推进 / 滞后 / 已完成.
 STATUS_VALUES = ("on_track", "difficulty", "done")
+STATUS_BUTTONS = {
+    locale: tuple(report_status_word(value, locale) for value in STATUS_VALUES)
+    for locale in LOCALES
+}

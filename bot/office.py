@@ -31,16 +31,14 @@ async def _office_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bo
 
 
 async def overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/overview: counts by state, overall and by section."""
+    """/overview: tasks by light and status, overall and by section."""
     if not await _office_only(update, context):
         return
     d = deps(context)
     today = d.local_now().date()
     with transaction(d.sessions) as session:
-        total, sections = queries.overview(session, today)
-    await reply_long(
-        update, render(d.locale, T, "overview", total=total, sections=sections, today=today)
-    )
+        summary = queries.overview(session, d.lights, today)
+    await reply_long(update, render(d.locale, T, "overview", overview=summary, today=today))
 
 
 async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

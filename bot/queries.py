@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Assignment, Extension, Period, Target, Task, Unit
-from db.models.periods import ACCEPTED, OPEN, RETURNED, SUBMITTED
+from db.models.periods import OPEN, RETURNED
 from db.models.reports import EXT_PENDING
 from db.models.tasks import LEAD
+from jobs.lights import Lights
+from messages.vocabulary import Light, Status
+from services.reports import REPORTABLE
+from services.standing import TaskStanding, task_standings
 
 OPEN_STATES = (OPEN, RETURNED)
-REPORTABLE_STATES = (OPEN, RETURNED, SUBMITTED, ACCEPTED)  # as services.reports
+REPORTABLE_STATES = REPORTABLE  # the service's rule, not a copy of it
 
 
 @dataclass(frozen=True)
@@ -94,23 +98,47 @@ def targets(session: Session, task_id: int) -> list[Target]:
     return list(session.scalars(select(Target).where(Target.task_id == task_id)))
 
 
-def overview(session: Session, today: dt.date) -> tuple[Counter[str], dict[str, Counter[str]]]:
-    """Counts of current periods by state (and 'overdue'), overall and per section."""
-    total: Counter[str] = Counter()
-    sections: dict[str, Counter[str]] = defaultdict(Counter)
-    stmt = (
-        select(Period.state, Period.due_on, Period.extended_to, Task.section)
-        .join(Assignment, Period.assignment_id == Assignment.id)
-        .join(Task, Assignment.task_id == Task.id)
-        .where(Assignment.removed_at.is_(None), Period.starts_on <= today)
+@dataclass
+class Overview:
+    """Tasks by light and by status, overall and per section (in table order)."""
+
+    tasks: int = 0
+    lights: Counter[Light] = field(default_factory=Counter)
+    statuses: Counter[Status] = field(default_factory=Counter)
+    sections: dict[str, Overview] = field(default_factory=dict)
+
+    def add(self, standing: TaskStanding, section: bool = True) -> None:
+        self.tasks += 1
+        self.lights[standing.standing.light] += 1
+        self.statuses[standing.standing.status] += 1
+        if section:
+            self.sections.setdefault(standing.section, Overview()).add(standing, False)
+
+    def light_counts(self) -> list[tuple[Light, int]]:
+        """Red first, every light named (a zero count says something too)."""
+        return [(light, self.lights[light]) for light in (Light.RED, Light.YELLOW, Light.GREEN)]
+
+    def status_counts(self) -> list[tuple[Status, int]]:
+        return [(status, n) for status in Status if (n := self.statuses[status])]
+
+
+def overview(session: Session, lights: Lights, today: dt.date) -> Overview:
+    """Every current task judged by the lights' one definition (jobs/lights.py)."""
+    out = Overview()
+    for standing in task_standings(session, lights, today):
+        out.add(standing)
+    return out
+
+
+def led_standings(
+    session: Session, lights: Lights, unit_id: int, today: dt.date
+) -> dict[int, TaskStanding]:
+    """The tasks my unit leads, judged, by task number."""
+    led = select(Assignment.task_id).where(
+        Assignment.unit_id == unit_id, Assignment.role == LEAD, Assignment.removed_at.is_(None)
     )
-    for state, due_on, extended_to, section in session.execute(stmt):
-        key = state
-        if state in OPEN_STATES and (extended_to or due_on) < today:
-            key = "overdue"
-        total[key] += 1
-        sections[section][key] += 1
-    return total, dict(sections)
+    found = task_standings(session, lights, today, task_ids=session.scalars(led).all())
+    return {s.number: s for s in found}
 
 
 def overdue(session: Session, today: dt.date) -> dict[str, list[Item]]:

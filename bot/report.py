@@ -1,6 +1,6 @@
 """Reports (进展报送): the /report dialogue and the 报送进展 button.
 
-/report (or the button) → status (进展顺利 / 存在困难 / 已完成) → progress text → a figure when
+/report (or the button) → status (序时推进 / 滞后 / 已完成) → progress text → a figure when
 the task has a numeric target → optional files → confirm. /cancel anywhere (bot/fallback.py).
 Replies to reminders (the other way to report) are in bot/replies.py; what a message holds
 (text, files, figure) in bot/report_content.py; filing it in bot/report_submit.py; /tasks and

@@ -22,15 +22,23 @@ SEL = "designate_sel"
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/status: each task my unit leads, with every unit's current item."""
+    """/status: each task my unit leads, its light and status, and every unit's current item."""
     d = deps(context)
     caller = caller_of(update, context)
+    today = d.local_now().date()
     with transaction(d.sessions) as session:
         by_task = queries.led_items(session, caller.unit_id or 0)
-    today = d.local_now().date()
-    await reply_long(
-        update, render(d.locale, T, "status", unit=caller.unit_name, tasks=by_task, today=today)
-    )
+        standings = queries.led_standings(session, d.lights, caller.unit_id or 0, today)
+    units = {
+        (number, u.unit, u.role): u.standing
+        for number, s in standings.items()
+        for u in s.units
+    }
+    text = render(
+        d.locale, T, "status", unit=caller.unit_name, tasks=by_task, standings=standings,
+        units=units, today=today,
+    )  # fmt: skip
+    await reply_long(update, text)
 
 
 async def designate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

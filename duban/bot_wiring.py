@@ -23,7 +23,7 @@ from bot.telegram_channel import TelegramChannel
 from duban.config import Config
 from duban.context import AppContext
 from duban.office_files import office_files
-from duban.wiring import calendar_for, config_plan_window
+from duban.wiring import calendar_for, config_plan_window, lights_for
 
 Clock = Callable[[], dt.datetime]
 
@@ -48,6 +48,7 @@ def bot_deps(ctx: AppContext, now: Clock | None = None) -> BotDeps:
         plan_end=plan_end,
         export_files=office_files(ctx.sessions, cfg),
         calendar=calendar_for(cfg),
+        lights=lights_for(cfg),
     )
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from duban.config import Config, ConfigError, ScheduleConfig
 from jobs.delivery.contracts import AttachmentMaker
+from jobs.lights import LightRules, Lights
 from jobs.reporting import PlanWindowError, plan_window
 from jobs.runtime import Runtime
 from jobs.settings import LeaderInCharge, ReportingPlan, Schedule, Settings
@@ -63,6 +64,12 @@ def calendar_for(cfg: Config) -> WorkCalendar:
         tz=cfg.tz,
         complete_years=cfg.calendar.complete_years,
     )
+
+
+def lights_for(cfg: Config) -> Lights:
+    """The lights' one definition (jobs/lights.py) with the config's calendar and rules."""
+    rules = LightRules(warn_within=cfg.lights.warn_within, lead_after=cfg.escalation.lead_after)
+    return Lights(calendar_for(cfg), rules)
 
 
 def runtime(

@@ -20,6 +20,15 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from messages.vocabulary import (
+    LIGHT_EMOJI,
+    Light,
+    light_word,
+    period_state_word,
+    report_status_word,
+    status_word,
+)
+
 TEMPLATES = Path(__file__).resolve().parent
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
@@ -111,6 +120,12 @@ def _environment(locale: str, items: bool = False, plain: bool = False) -> Envir
     env.filters["date"] = lambda v: format_date(v, locale)
     env.filters["datetime"] = lambda v: format_datetime(v, locale)
     env.globals["locale"] = locale
+    # The one status vocabulary (messages/vocabulary.py), never words spelled in a template.
+    env.filters["status"] = lambda v: status_word(v, locale)
+    env.filters["report_status"] = lambda v: report_status_word(v, locale)
+    env.filters["light"] = lambda v: light_word(v, locale)
+    env.filters["light_emoji"] = lambda v: LIGHT_EMOJI[Light(v)]
+    env.filters["period_state"] = lambda v: period_state_word(v, locale)
     return env
 
 

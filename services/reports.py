@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from db.contracts import MessageKind
 from db.models import Evidence, Period, Report, Target
-from db.models.periods import ACCEPTED, DONE, OPEN, RETURNED, SUBMITTED
+from db.models.periods import ACCEPTED, DONE, MISSED, OPEN, RETURNED, SUBMITTED
 from db.models.reports import (
     COMPLETED,
     DIFFICULTY,
@@ -35,7 +35,8 @@ from services.lookup import (
 )
 
 STATUSES = (ON_TRACK, DIFFICULTY, COMPLETED)
-REPORTABLE = (OPEN, RETURNED, SUBMITTED, ACCEPTED)  # a later report supersedes an earlier one
+# A later report supersedes an earlier one; a missed (settled) period still takes a late one.
+REPORTABLE = (OPEN, RETURNED, SUBMITTED, ACCEPTED, MISSED)
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ def submit_report(
         files,
     )
     _set_period(session, period.period_id, ACCEPTED if is_lead else SUBMITTED, now)
+    settled = settle_missed(session, period.assignment_id, period.due, now, tz)
     audit.record(
         session,
         actor,
@@ -138,6 +140,7 @@ def submit_report(
         report=report.id,
         status=status,
         late=report.late,
+        **({"settled": settled} if settled else {}),
     )
     extra: dict[str, Any] = {"status": status, "text": report.text, "files": len(files)}
     if figure is not None:
@@ -166,6 +169,52 @@ _SET_PERIOD = (
         next_check_at=bindparam("next_check", type_=_PERIOD_TABLE.c.next_check_at.type),
     )
 )
+
+
+_SETTLE = (
+    _PERIOD_TABLE.update()
+    .where(
+        _PERIOD_TABLE.c.assignment_id == bindparam("of_assignment"),
+        _PERIOD_TABLE.c.state.in_((OPEN, RETURNED)),
+        func.coalesce(_PERIOD_TABLE.c.extended_to, _PERIOD_TABLE.c.due_on)
+        < bindparam("before", type_=_PERIOD_TABLE.c.due_on.type),
+        func.coalesce(_PERIOD_TABLE.c.extended_to, _PERIOD_TABLE.c.due_on)
+        < bindparam("today", type_=_PERIOD_TABLE.c.due_on.type),
+    )
+    .values(
+        state=MISSED,
+        next_check_at=None,
+        closed_at=bindparam("now", type_=_PERIOD_TABLE.c.closed_at.type),
+    )
+    .returning(_PERIOD_TABLE.c.id)
+)
+
+
+def settle_missed(
+    session: Session,
+    assignment_id: int,
+    due: dt.date,
+    now: dt.datetime,
+    tz: dt.tzinfo | None = None,
+) -> list[int]:
+    """A report for the period due on `due` settles the unit's earlier periods that went
+    unreported past their due date: they become MISSED (kept as missed in the history, no
+    longer chased; queued notices about them are dropped by the delivery re-check). Returns
+    the settled period ids."""
+    ids = [
+        row[0]
+        for row in session.connection().execute(
+            _SETTLE,
+            {"of_assignment": assignment_id, "before": due, "today": local_date(now, tz),
+             "now": now},
+        )
+    ]  # fmt: skip
+    for pid in ids:
+        loaded = loaded_period(session, pid)
+        if loaded is not None:
+            for key, value in (("state", MISSED), ("next_check_at", None), ("closed_at", now)):
+                set_committed_value(loaded, key, value)
+    return sorted(ids)
 
 
 def _insert_report(

@@ -27,7 +27,7 @@ async def to_step(env: Env, step: str) -> Call:
     call = await start_report(env, 7)
     if step == "status":
         return call
-    mark = await env.press(IND, call, "进展顺利")
+    mark = await env.press(IND, call, "序时推进")
     call = await env.answer(IND["id"], mark, "简要说明")
     if step == "text":
         return call
@@ -211,7 +211,7 @@ async def test_a_lead_of_another_task_cannot_review(env: Env) -> None:
 @pytest.mark.parametrize(
     ("step", "sent"),
     [
-        ("status", {"text": "进展顺利"}),  # typed instead of pressed
+        ("status", {"text": "序时推进"}),  # typed instead of pressed
         ("figure", {"extra": {"sticker": STICKER}}),
         ("files", {"text": "另外还有一点说明"}),
         ("confirm", {"text": "好的"}),

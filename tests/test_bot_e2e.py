@@ -100,10 +100,10 @@ async def test_inside_a_dialogue_a_message_of_the_wrong_kind_is_answered(env: En
     mark = await env.say(IND, "/report")
     choose = await env.answer(IND["id"], mark, "请选择要报送的事项")
     mark = await env.press(IND, choose, next(lb for lb, _ in choose.buttons if "任务9" in lb))
-    mark = await env.say(IND, "进展顺利")  # typed where the buttons are
+    mark = await env.say(IND, "序时推进")  # typed where the buttons are
     assert "请按上一条消息的提示操作" in (await env.answer(IND["id"], mark, "/cancel")).text
     status = next(c for c in env.server.sent_to(IND["id"]) if "请选择进展情况" in c.text)
-    mark = await env.press(IND, status, "进展顺利")
+    mark = await env.press(IND, status, "序时推进")
     await env.answer(IND["id"], mark, "简要说明")
     mark = await env.say(IND, "", photo="PHOTO-2")  # a photo without a caption where text is asked
     assert "请再用一段话说明工作进展" in (await env.answer(IND["id"], mark, "已收到附件")).text
@@ -164,7 +164,7 @@ async def test_report_dialogue_with_figure_and_file(env: Env) -> None:
     choose = await env.answer(IND["id"], mark, "请选择要报送的事项")
     mark = await env.press(IND, choose, next(lb for lb, _ in choose.buttons if "任务7" in lb))
     status = await env.answer(IND["id"], mark, "请选择进展情况")
-    mark = await env.press(IND, status, "存在困难")
+    mark = await env.press(IND, status, "滞后")
     await env.answer(IND["id"], mark, "请用一段话简要说明")
     mark = await env.say(IND, "受市场影响，增速放缓")
     figure = await env.answer(IND["id"], mark, "量化目标")
@@ -175,7 +175,8 @@ async def test_report_dialogue_with_figure_and_file(env: Env) -> None:
     got = await env.answer(IND["id"], mark, "已收到第 1 个附件")
     mark = await env.press(IND, got, "完成")
     confirm = await env.answer(IND["id"], mark, "请确认报送内容")
-    assert "存在困难" in confirm.text and "520" in confirm.text and "附件：1 个" in confirm.text
+    assert "进展情况：滞后" in confirm.text
+    assert "520" in confirm.text and "附件：1 个" in confirm.text
     mark = await env.press(IND, confirm, "确认报送")
     await env.answer(IND["id"], mark, "已收到任务7")
     with env.sessions() as s:
@@ -193,7 +194,7 @@ async def test_a_figure_among_other_numbers_is_the_one_with_the_target_unit(env:
     mark = await env.say(IND, "/report")
     choose = await env.answer(IND["id"], mark, "请选择要报送的事项")
     mark = await env.press(IND, choose, next(lb for lb, _ in choose.buttons if "任务7" in lb))
-    mark = await env.press(IND, await env.answer(IND["id"], mark, "进展情况"), "进展顺利")
+    mark = await env.press(IND, await env.answer(IND["id"], mark, "进展情况"), "序时推进")
     await env.answer(IND["id"], mark, "简要说明")
     mark = await env.say(IND, "稳步推进")
     await env.answer(IND["id"], mark, "量化目标")
@@ -220,7 +221,7 @@ async def test_report_by_button_then_lead_accepts(env: Env) -> None:
     reminder = await env.answer(IND["id"], mark, "任务9")
     mark = await env.press(IND, reminder, "报送进展")
     status = await env.answer(IND["id"], mark, "请选择进展情况")
-    mark = await env.press(IND, status, "进展顺利")
+    mark = await env.press(IND, status, "序时推进")
     await env.answer(IND["id"], mark, "简要说明")
     mark = await env.say(IND, "已完成园区道路改造")
     files = await env.answer(IND["id"], mark, "佐证材料")  # task 9 has no numeric target
@@ -326,7 +327,8 @@ async def test_office_commands_only_in_office_chat(env: Env) -> None:
     await env.bind(IND, "区工信局")
     mark = await env.say(CLERK, "/overview", chat=OFFICE)
     overview = await env.answer(OFFICE_CHAT, mark, "总体情况")
-    assert "待报送 4" in overview.text
+    # 3-20: both tasks are due 3-25, within 3 working days, and nobody has reported yet.
+    assert "🟡 黄 2" in overview.text and "未启动 2" in overview.text
     env.clock["now"] = NOW.replace(month=4, day=1)
     mark = await env.say(CLERK, "/overdue", chat=OFFICE)
     overdue = await env.answer(OFFICE_CHAT, mark, "逾期事项")
@@ -343,7 +345,7 @@ async def test_status_and_tasks(env: Env) -> None:
     assert "任务7（责任）" in tasks.text and "3月25日（周一）" in tasks.text
     mark = await env.say(DEV, "/status")
     status = await env.answer(DEV["id"], mark, "牵头的任务")
-    assert "任务7" in status.text and "区工信局（责任）" in status.text
+    assert "任务7</b> 🟡 未启动" in status.text and "区工信局（责任）" in status.text
 
 
 async def test_delivery_errors_are_sorted(env: Env) -> None:

@@ -18,6 +18,7 @@ from duban.cli import main
 from duban.config import example_config_path
 from duban.ledger import build_ledger, collect_ledger, sheet_title
 from duban.targets import sync_task_targets
+from messages.vocabulary import Light
 from tests.factories import add_period, add_report, add_task
 
 AS_OF = dt.date(2024, 4, 1)  # a Monday
@@ -138,9 +139,9 @@ def test_ledger_rows_lights_and_overdue_days(scenario, config) -> None:
     assert by[7]["责任单位"] == "区工信局、区商务局"
     assert by[7]["所属板块"] == "一、优结构、谋发展"  # the title up to its first comma
     states = by[7]["各单位状态"]
-    assert "区工信局：逾期5个工作日" in states
-    assert "区发改局：已报送" in states
-    assert "区商务局：已报送，待审核" in states
+    assert "区工信局：滞后，逾期5个工作日" in states
+    assert "区发改局：序时推进，已报送" in states
+    assert "区商务局：序时推进，已报送，待审核" in states
     # The latest report up to 4-1 is 区商务局's of 3-26; the 4-5 one is not seen yet.
     assert by[7]["最近报送日期"].date() == D("2024-03-26")
     assert by[7]["最近报送内容"] == "区商务局：商贸项目推进中"
@@ -150,13 +151,15 @@ def test_ledger_rows_lights_and_overdue_days(scenario, config) -> None:
     # One target: numbers, so the column sorts. 5 of 20 = 25 %.
     assert by[12]["最新数值"] == 5
     assert by[12]["完成进度"] == pytest.approx(0.25)
-    assert "区商务局：2天后到期（4月3日）" in by[12]["各单位状态"]
-    assert "区投促局：下期4月10日截止" in by[12]["各单位状态"]
+    assert "区商务局：序时推进，2天后到期（4月3日）" in by[12]["各单位状态"]
+    assert "区投促局：未启动，下期4月10日截止" in by[12]["各单位状态"]
     # A returned report's figure does not count.
     assert by[15]["最新数值"] in (None, "")
     assert "被退回" in by[22]["各单位状态"]
     assert by[37]["各单位状态"] == "区商务局：已办结"
-    assert by[40]["各单位状态"] == "区营商局：已报送；下期4月25日截止；\n区司法局：已报送"
+    assert by[40]["各单位状态"] == (
+        "区营商局：序时推进，已报送，下期4月25日截止；\n区司法局：序时推进，已报送"
+    )
 
 
 def test_ledger_overdue_sheet_lists_every_overdue_period(scenario, config) -> None:
@@ -191,11 +194,11 @@ def test_ledger_layout(scenario, config) -> None:
         assert len(ws.title) <= 31 and not re.search(r"[\[\]:*?/\\]", ws.title)
         assert ws.freeze_panes == "A2"
     ws = wb["台账"]
-    assert ws.auto_filter.ref == "A1:N7"  # …, 状态灯, 分管区领导
+    assert ws.auto_filter.ref == "A1:P7"  # …, 累计逾期, 进展状态, 状态灯, 分管区领导
     assert ws.column_dimensions["C"].width >= 40
     assert ws["C2"].alignment.wrap_text
     fills = {
-        ws.cell(row=r, column=13).value: ws.cell(row=r, column=13).fill.fgColor.rgb
+        ws.cell(row=r, column=15).value: ws.cell(row=r, column=15).fill.fgColor.rgb
         for r in range(2, ws.max_row + 1)
     }
     assert fills["红"].endswith("FFC7CE")
@@ -211,7 +214,8 @@ def test_as_of_later_sees_later_report_and_more_overdue(scenario, config) -> Non
     assert row7.days_overdue == 9 == workdays_after("2024-03-25", D("2024-04-08"))
     assert row7.targets[1].figure == 900  # the 4-5 report
     row12 = next(r for r in ledger.rows if r.number == 12)
-    assert (row12.light, row12.days_overdue) == ("红", 2)  # due 4-3, still open: 4-7, 4-8
+    # due 4-3, still open: 2 working days past it (4-7 is a make-up workday), the lead step
+    assert (row12.light, row12.days_overdue) == (Light.RED, 2)
 
 
 def test_sheet_titles_are_valid_and_unique() -> None:

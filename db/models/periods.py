@@ -18,6 +18,9 @@ SUBMITTED = "submitted"  # a report awaits the lead's review
 ACCEPTED = "accepted"
 RETURNED = "returned"  # the lead sent the report back: the unit must report again
 DONE = "done"  # the task was completed (办结)
+# Never reported, and settled by a later report of the same unit: kept in the history as
+# missed (counted in the ledger's 累计逾期), no longer chased. A late report may still follow.
+MISSED = "missed"
 CANCELLED = "cancelled"  # the assignment was removed by a revised table
 
 

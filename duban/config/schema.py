@@ -260,6 +260,14 @@ class DigestConfig(_Strict):
     oldest_items: Annotated[int, Field(ge=1)] = 10
 
 
+class LightsConfig(_Strict):
+    """The ledger's and the chat views' lights (jobs/lights.py): a unit turns yellow this many
+    working days before a due date it has not reported yet. Red follows the ladder's
+    `escalation.lead_after`, so it needs no setting of its own."""
+
+    warn_within: Annotated[int, Field(ge=0, le=20)] = 3
+
+
 class Config(_Strict):
     duban: GeneralConfig = Field(default_factory=GeneralConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
@@ -274,6 +282,7 @@ class Config(_Strict):
     reporting: ReportingConfig = Field(default_factory=ReportingConfig)
     escalation: EscalationConfig = Field(default_factory=EscalationConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
+    lights: LightsConfig = Field(default_factory=LightsConfig)
 
     # Where the file was loaded from; relative paths (data_dir, token_file) resolve against it.
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -10,9 +10,10 @@ Definitions (as of a date D, in the configured time zone):
 * **overdue**: a period in state OPEN or RETURNED whose effective due date (an approved
   extension, else the scheduled date) is before D. Its age is in *working days* after the due
   date up to and including D (the configured calendar), the age the chat messages show.
-* **due soon**: OPEN or RETURNED with the effective due date from D to D + 3 days.
-* **light**: 红 when any unit of the task has an overdue period; 黄 when one is due soon or a
-  report was returned (the unit must report again); 绿 otherwise (on track, reported or done).
+* **light** and **status** (进展状态): jobs/lights.py, the one definition the chat views share
+  (红 past the ladder's lead step or past 完成时限; 黄 overdue before it, returned, or due
+  within `[lights] warn_within` working days; 绿 otherwise). Periods settled by a later
+  report (MISSED) are no longer overdue; they count in 累计逾期 (``missed``).
 
 Period states are read as they are now; reports are counted up to the end of D, so ``--at`` in
 the past shows figures and reports as they were then.
@@ -20,7 +21,6 @@ the past shows figures and reports as they were then.
 
 from duban.ledger.collect import collect_ledger
 from duban.ledger.model import (
-    DUE_SOON_DAYS,
     GREEN,
     RED,
     YELLOW,
@@ -35,7 +35,6 @@ from duban.ledger.xlsx import build_ledger, ledger_filename, sheet_title, write_
 from messages.render import short_section
 
 __all__ = [
-    "DUE_SOON_DAYS",
     "GREEN",
     "RED",
     "YELLOW",

@@ -17,10 +17,6 @@ from db.models.reports import REVIEW_RETURNED, Report
 from db.models.tasks import LEAD, Assignment, Target, Task
 from duban.config import Config
 from duban.ledger.model import (
-    DUE_SOON_DAYS,
-    GREEN,
-    RED,
-    YELLOW,
     Ledger,
     LedgerRow,
     OverdueItem,
@@ -28,11 +24,13 @@ from duban.ledger.model import (
     UnitOnTime,
     UnitStatus,
 )
-from duban.wiring import calendar_for
+from duban.wiring import lights_for
+from jobs.lights import Lights, Standing
 from jobs.workdays import WorkCalendar
+from messages.vocabulary import Light, Status, status_word
+from services.standing import closed_task_ids, is_closed, unit_facts
 
 ACTIVE = (OPEN, RETURNED)
-_LIGHT_RANK = {GREEN: 0, YELLOW: 1, RED: 2}
 
 
 def _md(day: dt.date) -> str:
@@ -44,68 +42,68 @@ def _unit_status(
     periods: list[Period],
     reports: list[Report],
     as_of: dt.date,
-    cal: WorkCalendar,
+    lights: Lights,
+    closed: bool,
 ) -> tuple[UnitStatus, list[Period]]:
+    """The unit's line (light and status from jobs/lights.py) and its overdue periods."""
     name, role = assignment.unit.name, assignment.role
     periods = sorted(periods, key=lambda p: (p.effective_due, p.id))
+    judged = lights.unit(unit_facts(periods, reports), as_of, closed=closed)
+    word = status_word(judged.status)
+    cal = lights.cal
     overdue = [p for p in periods if p.state in ACTIVE and p.effective_due < as_of]
-    soon = [
-        p
-        for p in periods
-        if p.state in ACTIVE and 0 <= (p.effective_due - as_of).days <= DUE_SOON_DAYS
-    ]
-    returned = [p for p in periods if p.state == RETURNED and p not in overdue]
     last = max(reports, key=lambda r: r.submitted_at, default=None)
     common: dict[str, Any] = {
         "unit": name,
         "role": role,
+        "light": judged.light,
+        "status": judged.status,
         "last_report_at": last.submitted_at if last else None,
         "last_report_text": last.text if last else "",
     }
+    if closed:
+        return UnitStatus(state="done", text=word, due=None, **common), []
     if overdue:
         first = overdue[0]
         days = cal.days_overdue(first.effective_due, as_of)
-        text = f"逾期{days}个工作日" + (f"（{len(overdue)}期未报）" if len(overdue) > 1 else "")
+        text = f"{word}，逾期{days}个工作日" + (
+            f"（{len(overdue)}期未报）" if len(overdue) > 1 else ""
+        )
+        if judged.returned:
+            text += "，被退回待重报"
         status = UnitStatus(
-            state="overdue",
-            text=text,
-            light=RED,
-            due=first.effective_due,
-            days_overdue=days,
-            **common,
+            state="overdue", text=text, due=first.effective_due, days_overdue=days, **common
         )
         return status, overdue
-    if returned:
-        due = returned[0].effective_due
-        status = UnitStatus(
-            state="returned", text=f"被退回，{_md(due)}前重报", light=YELLOW, due=due, **common
-        )
-        return status, []
-    if soon:
-        due = soon[0].effective_due
+    if judged.returned and judged.period is not None:
+        due = judged.period.due
+        return UnitStatus(
+            state="returned", text=f"{word}，被退回，{_md(due)}前重报", due=due, **common
+        ), []
+    if judged.period is not None:  # due within the warning window
+        due = judged.period.due
         left = (due - as_of).days
-        text = "今日到期" if left == 0 else f"{left}天后到期（{_md(due)}）"
-        return UnitStatus(state="due_soon", text=text, light=YELLOW, due=due, **common), []
+        soon = "今日到期" if left == 0 else f"{left}天后到期（{_md(due)}）"
+        return UnitStatus(state="due_soon", text=f"{word}，{soon}", due=due, **common), []
     upcoming = [p for p in periods if p.state == OPEN and p.effective_due > as_of]
-    closed = [p for p in periods if p.state in (SUBMITTED, ACCEPTED, DONE)]
-    if closed and closed[-1].state == DONE:
-        return UnitStatus(state="done", text="已办结", light=GREEN, due=None, **common), []
-    parts = []
+    closed_periods = [p for p in periods if p.state in (SUBMITTED, ACCEPTED)]
+    parts = [word]
     state = "open" if upcoming else "none"
-    if closed:
-        state = "submitted" if closed[-1].state == SUBMITTED else "accepted"
+    if closed_periods:
+        state = "submitted" if closed_periods[-1].state == SUBMITTED else "accepted"
         parts.append("已报送，待审核" if state == "submitted" else "已报送")
     if upcoming:
         parts.append(f"下期{_md(upcoming[0].effective_due)}截止")
-    text = "；".join(parts) or "未排期"
     due = upcoming[0].effective_due if upcoming else None
-    return UnitStatus(state=state, text=text, light=GREEN, due=due, **common), []
+    return UnitStatus(state=state, text="，".join(parts), due=due, **common), []
 
 
 def collect_ledger(session: Session, cfg: Config, as_of: dt.date) -> Ledger:
     """Read the database into a Ledger as of the end of `as_of` (in cfg.tz)."""
     tz = cfg.tz
-    cal = calendar_for(cfg)
+    lights = lights_for(cfg)
+    cal = lights.cal
+    closed_ids = closed_task_ids(session)
     cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tz)
     tasks = session.scalars(
         select(Task)
@@ -145,10 +143,13 @@ def collect_ledger(session: Session, cfg: Config, as_of: dt.date) -> Ledger:
         responsibles = [a.unit.name for a in assignments if a.role != LEAD]
         units: list[UnitStatus] = []
         task_reports: list[tuple[Report, str]] = []
+        closed = is_closed(
+            task.id, closed_ids, (p for a in assignments for p in periods_by_assignment[a.id])
+        )
         for a in assignments:
             periods = periods_by_assignment.get(a.id, [])
             reports = reports_by_assignment.get(a.id, [])
-            status, late = _unit_status(a, periods, reports, as_of, cal)
+            status, late = _unit_status(a, periods, reports, as_of, lights, closed)
             units.append(status)
             task_reports.extend((r, a.unit.name) for r in reports)
             for p in late:
@@ -164,12 +165,19 @@ def collect_ledger(session: Session, cfg: Config, as_of: dt.date) -> Ledger:
                         due=p.effective_due,
                         days_overdue=cal.days_overdue(p.effective_due, as_of),
                         state=p.state,
+                        light=status.light,
                     )
                 )
             counts = on_time.setdefault(a.unit.name, [0, 0])
             for _due, ok in _on_time(periods, reports, as_of, tz):
                 counts[0] += 1
                 counts[1] += ok
+                status.missed += not ok
+        task_standing = lights.task(
+            (lights_of(u) for u in units), as_of, closed=closed, deadline=task.deadline
+        )
+        if task_standing.deadline_passed:
+            overdue_items.extend(_past_deadline(task, units, leads, as_of, cal))
         task_reports.sort(key=lambda ru: (ru[0].submitted_at, ru[0].id))
         last = task_reports[-1] if task_reports else None
         rows.append(
@@ -185,7 +193,9 @@ def collect_ledger(session: Session, cfg: Config, as_of: dt.date) -> Ledger:
                 last_report_unit=last[1] if last else "",
                 last_report_text=last[0].text if last else "",
                 days_overdue=max((u.days_overdue for u in units), default=0),
-                light=max((u.light for u in units), key=_LIGHT_RANK.__getitem__, default=GREEN),
+                light=task_standing.light,
+                status=task_standing.status,
+                missed=sum(u.missed for u in units),
                 leaders=[n for n in task.leaders.split("、") if n]
                 or list(dict.fromkeys(n for lead in leads for n in in_charge.get(lead, ()))),
             )
@@ -202,6 +212,8 @@ def collect_ledger(session: Session, cfg: Config, as_of: dt.date) -> Ledger:
         overdue=overdue_items,
         on_time=[UnitOnTime(u, c[0], c[1]) for u, c in on_time.items() if c[0]],
         reports_per_week=sorted(weeks.items()),
+        warn_within=lights.rules.warn_within,
+        lead_after=lights.rules.lead_after,
     )
 
 
@@ -213,6 +225,34 @@ def _leaders_in_charge(cfg: Config) -> dict[str, list[str]]:
         for unit in leader.units:
             out.setdefault(index.get(unit, unit), []).append(leader.name)
     return out
+
+
+def lights_of(unit: UnitStatus) -> Standing:
+    """A unit line's verdict as the task's judgement takes it."""
+    return Standing(unit.light, unit.status)
+
+
+def _past_deadline(
+    task: Task, units: list[UnitStatus], leads: list[str], as_of: dt.date, cal: WorkCalendar
+) -> Iterable[OverdueItem]:
+    """A task past its 完成时限: one 逾期 line per unit that has not finished."""
+    assert task.deadline is not None
+    for u in units:
+        if u.status in (Status.COMPLETED, Status.CLOSED):
+            continue
+        yield OverdueItem(
+            task_number=task.number,
+            task_text=task.text,
+            section=task.section,
+            unit=u.unit,
+            role=u.role,
+            leads=leads,
+            period_label="完成时限",
+            due=task.deadline,
+            days_overdue=cal.days_overdue(task.deadline, as_of),
+            state="past_deadline",
+            light=Light.RED,
+        )
 
 
 def _on_time(

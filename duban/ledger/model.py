@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from duban.targets import describe, progress
+from messages.vocabulary import Light, Status
 
-RED, YELLOW, GREEN = "红", "黄", "绿"
-DUE_SOON_DAYS = 3
+# The lights (their meaning: jobs/lights.py; their words: messages/vocabulary.py).
+RED, YELLOW, GREEN = Light.RED, Light.YELLOW, Light.GREEN
 
 
 @dataclass
@@ -48,7 +49,8 @@ class OverdueItem:
     period_label: str
     due: dt.date
     days_overdue: int
-    state: str
+    state: str  # the period's (open | returned), or past_deadline for a task past 完成时限
+    light: Light = Light.RED  # the unit's light
 
 
 @dataclass
@@ -56,10 +58,12 @@ class UnitStatus:
     unit: str
     role: str  # LEAD | RESPONSIBLE
     state: str  # overdue | returned | due_soon | submitted | accepted | done | open | none
-    text: str  # 逾期3天, 已报送…
-    light: str
+    text: str  # 滞后，逾期3天 / 序时推进，已报送…
+    light: Light
+    status: Status
     due: dt.date | None  # the due date that matters now (oldest overdue, else the next one)
     days_overdue: int = 0
+    missed: int = 0  # 累计逾期: due periods not reported by their due date (missed or late)
     last_report_at: dt.datetime | None = None
     last_report_text: str = ""
 
@@ -77,7 +81,9 @@ class LedgerRow:
     last_report_unit: str
     last_report_text: str
     days_overdue: int
-    light: str
+    light: Light
+    status: Status = Status.NOT_STARTED
+    missed: int = 0  # 累计逾期, summed over the units
     # 分管区领导: the leaders the task's table names, else those the config puts in charge of
     # its lead units
     leaders: list[str] = field(default_factory=list)
@@ -101,6 +107,9 @@ class Ledger:
     rows: list[LedgerRow]
     overdue: list[OverdueItem]
     on_time: list[UnitOnTime] = field(default_factory=list)
+    # The lights' rules in force ([lights] warn_within, escalation.lead_after), for 说明.
+    warn_within: int = 0
+    lead_after: int = 0
     reports_per_week: list[tuple[dt.date, int]] = field(default_factory=list)
 
     def by_lead(self) -> dict[str, list[tuple[LedgerRow, UnitStatus]]]:

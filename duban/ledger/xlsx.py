@@ -15,16 +15,16 @@ from db.models.tasks import LEAD
 from duban.config import Config
 from duban.ledger import marker
 from duban.ledger.collect import collect_ledger
-from duban.ledger.model import (
-    DUE_SOON_DAYS,
-    GREEN,
-    RED,
-    YELLOW,
-    Ledger,
-    LedgerRow,
-)
+from duban.ledger.model import Ledger, LedgerRow
 from duban.targets import format_number
 from messages.render import short_section
+from messages.vocabulary import (
+    STATUS_MEANINGS,
+    Light,
+    light_meanings,
+    light_word,
+    status_word,
+)
 
 ROLE_NAMES = {LEAD: "牵头", "responsible": "责任"}
 HEADERS = [
@@ -40,6 +40,8 @@ HEADERS = [
     ("最近报送日期", 13),
     ("最近报送内容", 36),
     ("逾期工作日", 10),
+    ("累计逾期（期）", 9),
+    ("进展状态", 9),
     ("状态灯", 7),
     ("分管区领导", 14),
 ]
@@ -53,6 +55,7 @@ OVERDUE_HEADERS = [
     ("逾期工作日", 10),
     ("牵头单位", 16),
     ("所属板块", 18),
+    ("状态灯", 7),
 ]
 LEAD_HEADERS = [
     ("序号", 6),
@@ -64,15 +67,21 @@ LEAD_HEADERS = [
     ("逾期工作日", 10),
     ("最近报送日期", 13),
     ("最近报送内容", 36),
+    ("累计逾期（期）", 9),
     ("状态灯", 7),
 ]
-LIGHT_STYLE = {  # fill, font colour
-    RED: ("FFC7CE", "9C0006"),
-    YELLOW: ("FFEB9C", "9C5700"),
-    GREEN: ("C6EFCE", "006100"),
+LIGHT_STYLE = {  # the light's word → fill, font colour
+    light_word(Light.RED): ("FFC7CE", "9C0006"),
+    light_word(Light.YELLOW): ("FFEB9C", "9C5700"),
+    light_word(Light.GREEN): ("C6EFCE", "006100"),
 }
 _BAD_SHEET_CHARS = str.maketrans({c: "_" for c in "[]:*?/\\"})
 DATE_FORMAT = "yyyy-mm-dd"
+
+
+def _column(headers: list[tuple[str, int]], name: str) -> int:
+    """The 1-based column of a header."""
+    return [h for h, _ in headers].index(name) + 1
 
 
 def sheet_title(name: str, taken: set[str]) -> str:
@@ -139,11 +148,13 @@ def write_ledger(ledger: Ledger, dest: str | Path | io.BytesIO) -> None:
                 last_date,
                 last_text,
                 row.days_overdue,
-                row.light,
+                row.missed,
+                status_word(row.status),
+                light_word(row.light),
                 "、".join(row.leaders),
             ]
         )
-    _fill_sheet(ws, HEADERS, body, light_col=13, percent_col=8)
+    _fill_sheet(ws, HEADERS, body, light_col=_column(HEADERS, "状态灯"), percent_col=8)
 
     ws = wb.create_sheet("逾期")
     body = [
@@ -157,10 +168,11 @@ def write_ledger(ledger: Ledger, dest: str | Path | io.BytesIO) -> None:
             o.days_overdue,
             "、".join(o.leads),
             short_section(o.section),
+            light_word(o.light),
         ]
         for o in ledger.overdue
     ]
-    _fill_sheet(ws, OVERDUE_HEADERS, body)
+    _fill_sheet(ws, OVERDUE_HEADERS, body, light_col=len(OVERDUE_HEADERS))
 
     for lead, items in sorted(ledger.by_lead().items()):
         ws = wb.create_sheet(sheet_title(lead, taken))
@@ -175,24 +187,36 @@ def write_ledger(ledger: Ledger, dest: str | Path | io.BytesIO) -> None:
                 u.days_overdue,
                 ledger.local_date(u.last_report_at) if u.last_report_at else None,
                 u.last_report_text,
-                u.light,
+                u.missed,
+                light_word(u.light),
             ]
             for row, u in items
         ]
-        _fill_sheet(ws, LEAD_HEADERS, body, light_col=10)
+        _fill_sheet(ws, LEAD_HEADERS, body, light_col=len(LEAD_HEADERS))
 
     ws = wb.create_sheet("说明")
     notes = [
         [marker.AS_OF, ledger.as_of],
         ["任务数", len(ledger.rows)],
         ["逾期事项", len(ledger.overdue)],
-        ["红", "有单位逾期未报（含被退回后逾期）"],
-        ["黄", f"{DUE_SOON_DAYS}天内到期，或报送被退回待重报"],
-        ["绿", "按计划推进、已报送或已办结"],
+        *[
+            [light_word(light), meaning]
+            for light, meaning in light_meanings(ledger.warn_within, ledger.lead_after)
+        ],
+        *[[status_word(status), meaning] for status, meaning in STATUS_MEANINGS.items()],
         [
             "逾期工作日",
             "应报日期之后至截至日期（含）的工作日数，按工作日历（法定节假日与调休）计算；"
             "有批准的延期时按延期后的日期",
+        ],
+        [
+            "累计逾期",
+            "已到应报日期、未按期报送的期次数（含已由后续报送结清的漏报期次和逾期补报）；"
+            "漏报期次在后续报送后不再催办、不再计入“逾期”表",
+        ],
+        [
+            "逾期表",
+            "仍待报送且已过应报日期的期次，以及已过完成时限仍未办结的任务（周期：完成时限）",
         ],
         ["完成进度", "最新数值 ÷ 目标值；“不超过”类目标未超限为100%，超限为 目标值 ÷ 最新数值"],
     ]

@@ -20,7 +20,7 @@ from duban.simulate.model import Planned, SimOptions
 from services.designation import candidates
 
 MAX_LATE_WORKDAYS = 8
-REPORT_TEXT = {"on_track": "（模拟报送）按计划推进", "difficulty": "（模拟报送）存在困难"}
+REPORT_TEXT = {"on_track": "（模拟报送）序时推进", "difficulty": "（模拟报送）进度滞后"}
 ON_TIME_WINDOW = 4  # an on-time report comes on one of the last 4 working days up to D
 
 

@@ -26,7 +26,7 @@ from db.models import (
     Report,
     Task,
 )
-from db.models.periods import ACCEPTED, CANCELLED, DONE, SUBMITTED
+from db.models.periods import ACCEPTED, CANCELLED, DONE, MISSED, SUBMITTED
 from db.models.reports import COMPLETION_CLAIMED, EXT_PENDING, REVIEW_PENDING
 from jobs.delivery.contracts import ClaimedDigest, QueuedItem
 from jobs.gc_quiet import collector_paused
@@ -53,6 +53,7 @@ _CLOSED = {
     ACCEPTED: "reported and accepted",
     DONE: "task completed (办结)",
     CANCELLED: "assignment cancelled",
+    MISSED: "settled by a later report (kept as missed)",
 }
 # Decisions asked of a lead or the office: the notice holds while the decision is open.
 _PENDING_DECISION = {
