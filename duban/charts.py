@@ -6,7 +6,8 @@ manager at first use and every text of every chart is set in its Simplified Chin
 no chart depends on the fonts of the machine.
 
 Charts (``CHARTS``): on-time rate by unit, overdue items by section, overdue items by lead
-department, reports per week, progress toward targets. ``render_chart(name, session, cfg,
+department, tasks by status per section (with the light counts), reports per week, progress
+toward targets. ``render_chart(name, session, cfg,
 as_of)`` returns one PNG as bytes (the bot's /export uses it); ``write_charts`` writes them all.
 """
 
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from duban.config import Config
 from duban.ledger import Ledger, collect_ledger, short_section
+from messages.vocabulary import Light, Status, light_word, status_word
 
 CJK_FAMILY = "Noto Sans CJK SC"
 FONT_FILE = "NotoSansCJK-VF.otf.ttc"
@@ -173,6 +175,48 @@ def chart_overdue_by_lead(ledger: Ledger) -> Figure:
     return fig
 
 
+# Colours of the status vocabulary (messages/vocabulary.py), mildest to most settled.
+STATUS_COLOURS = {
+    Status.NOT_STARTED: GREY,
+    Status.ON_SCHEDULE: BLUE,
+    Status.BEHIND: RED,
+    Status.COMPLETED: GREEN,
+    Status.CLOSED: "#375623",
+}
+
+
+def chart_status_by_section(ledger: Ledger) -> Figure:
+    """Tasks per section by status, stacked; the title counts the lights (jobs/lights.py)."""
+    sections: list[str] = []
+    for row in ledger.rows:
+        if row.section not in sections:
+            sections.append(row.section)
+    counts = Counter((row.section, row.status) for row in ledger.rows)
+    lights = Counter(row.light for row in ledger.rows)
+    fig = Figure(figsize=(8, _height(len(sections)) + 0.6))
+    ax = fig.add_subplot()
+    summary = "，".join(
+        f"{light_word(light)}{lights[light]}" for light in (Light.RED, Light.YELLOW, Light.GREEN)
+    )
+    ax.set_title(f"各板块任务进展状态（截至{ledger.as_of:%Y-%m-%d}；状态灯：{summary}）")
+    if not sections:
+        _empty(ax, "尚无任务")
+        return fig
+    ys = list(range(len(sections)))
+    left = [0] * len(sections)
+    for status, colour in STATUS_COLOURS.items():
+        values = [counts.get((s, status), 0) for s in sections]
+        ax.barh(ys, values, left=left, color=colour, label=status_word(status))
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.set_yticks(ys, [_short_section(s) for s in sections])
+    ax.set_ylim(len(sections) - 0.4, -0.6)
+    ax.set_xlabel("任务数")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
 def chart_reports_per_week(ledger: Ledger) -> Figure:
     weeks = ledger.reports_per_week
     fig = Figure(figsize=(9, 3.8))
@@ -226,6 +270,7 @@ CHARTS: dict[str, tuple[str, Callable[[Ledger], Figure]]] = {
     "on_time_by_unit": ("各单位按时报送率", chart_on_time),
     "overdue_by_section": ("各板块逾期事项", chart_overdue_by_section),
     "overdue_by_lead": ("各牵头单位逾期事项", chart_overdue_by_lead),
+    "status_by_section": ("各板块任务进展状态", chart_status_by_section),
     "reports_per_week": ("每周报送数量", chart_reports_per_week),
     "target_progress": ("量化目标完成进度", chart_target_progress),
 }

@@ -84,3 +84,14 @@ def test_export_charts_command(scenario, config, tmp_path: Path, capsys) -> None
     with pytest.raises(SystemExit):
         main(["--config", str(cfg_file), "export", "charts", "-o", str(out), "--at", "4月1日"])
     assert "--at" in capsys.readouterr().err
+
+
+def test_status_chart_speaks_the_status_vocabulary_and_counts_the_lights(scenario, config):  # noqa: F811
+    with scenario() as s:
+        ledger = collect_ledger(s, config, AS_OF)
+    with rc_context(charts._rc()):
+        fig = charts.chart_status_by_section(ledger)
+        ax = fig.axes[0]
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["未启动", "序时推进", "滞后", "已完成", "已办结"]
+    assert ax.get_title().endswith("状态灯：红2，黄2，绿2）")  # the ledger's own lights

@@ -80,3 +80,38 @@ def test_0004_keeps_tasks_and_gives_them_no_leaders(tmp_path: Path) -> None:
             assert conn.execute(text("SELECT number, text FROM tasks")).all() == [(7, "推进项目")]
     finally:
         plain.dispose()
+
+
+def test_0005_settles_what_a_later_report_already_answered(tmp_path: Path) -> None:
+    """A unit that missed March and reported April before the upgrade: March becomes missed
+    (no longer overdue); a unit that reported nothing since keeps its March open."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'release.db'}")
+    cfg = alembic_config()
+    policy = "'{}'"
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+        for statement in (
+            "INSERT INTO units (id, name, kind, placeholder, from_import, created_at) VALUES"
+            " (1, '区工信局', 'department', 0, 0, '2024-03-01'),"
+            " (2, '区商务局', 'department', 0, 0, '2024-03-01')",
+            "INSERT INTO tasks (id, number, section, text, deadline_text, created_at, updated_at)"
+            " VALUES (1, 7, '一、测试', '推进重点项目建设', '', '2024-03-01', '2024-03-01')",
+            "INSERT INTO assignments (id, task_id, unit_id, role, position, created_at) VALUES"
+            " (1, 1, 1, 'responsible', 0, '2024-03-01'), (2, 1, 2, 'responsible', 1, '2024-03-01')",
+            "INSERT INTO periods (id, assignment_id, label, starts_on, due_on, state, policy,"
+            " created_at) VALUES"
+            f" (1, 1, '2024-03', '2024-03-01', '2024-03-25', 'open', {policy}, '2024-03-01'),"
+            f" (2, 1, '2024-04', '2024-04-01', '2024-04-25', 'submitted', {policy}, '2024-04-01'),"
+            f" (3, 2, '2024-03', '2024-03-01', '2024-03-25', 'open', {policy}, '2024-03-01')",
+            "INSERT INTO reports (id, period_id, submitted_at, status, text, late, source,"
+            " review_state, review_comment) VALUES"
+            " (1, 2, '2024-04-20 02:00:00.000000', 'on_track', '四月进展', 0, 'chat',"
+            " 'pending', '')",
+        ):
+            conn.execute(text(statement))
+    upgrade(engine)
+    with engine.connect() as conn:
+        states = dict(conn.execute(text("SELECT id, state FROM periods")).all())
+    engine.dispose()
+    assert states == {1: "missed", 2: "submitted", 3: "open"}
