@@ -1,26 +1,24 @@
-"""Word (DOCX) and PDF task tables, and sheets laid out as other districts lay them out:
-columns in any order under other names, a title row, merged cells."""
+"""Word (DOCX) task tables, and sheets and web-page tables laid out as other districts lay
+them out: columns in any order under other names, title rows, merged cells."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import docx
-import pdfplumber
 import pytest
-from document_builders import write_docx, write_pdf, write_text_pdf
+from document_builders import write_docx, write_pdf
+from import_checks import check_two_row_header_table, read_small, same_as_seed
 from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from table_builders import DATA, expected_seed, seed_rows, write_xlsx
+from table_builders import expected_seed, seed_rows, write_xlsx
 
 from db.engine import transaction
 from db.models import Assignment, Task, Unit
 from duban.config import Config
 from duban.importer import (
-    ParsedTable,
     TableError,
     UnknownNamesError,
     import_file,
@@ -31,42 +29,11 @@ from duban.importer import (
 NOW = dt.datetime(2024, 3, 20, 2, 0, tzinfo=dt.UTC)
 
 
-def _triples(tasks: list[dict]) -> set[tuple[int, str, str]]:
-    return {
-        (t["number"], role, unit)
-        for t in tasks
-        for role, key in (("lead", "lead"), ("responsible", "responsible"))
-        for unit in t[key]
-    }
-
-
-def _read(path: Path, config: Config, text: str) -> list[dict]:
-    """The tasks of a small table written as UTF-8 text (CSV, HTML …), names resolved."""
-    path.write_text(text, encoding="utf-8")
-    return resolve_table(load_table(path), config).as_json()
-
-
-def _same_as_seed(path: Path, config: Config, fmt: str) -> ParsedTable:
-    """The same (task, role, unit) triples, sections and texts as the seed's own text import
-    (a PDF keeps no space where a line wrapped, so texts compare without spaces)."""
-    table = load_table(path)
-    assert table.format == fmt
-    got, want = resolve_table(table, config).as_json(), expected_seed()
-    assert len(want) == 91
-    assert _triples(got) == _triples(want)
-
-    def squeeze(tasks: list[dict]) -> list[tuple[str, str]]:
-        return [("".join(t["section"].split()), "".join(t["text"].split())) for t in tasks]
-
-    assert squeeze(got) == squeeze(want)
-    return table
-
-
 def test_seed_as_a_word_table_with_merged_cells(
     tmp_path: Path, seed_path: Path, config: Config
 ) -> None:
     path = write_docx(tmp_path / "分解表.docx", seed_rows(seed_path))
-    table = _same_as_seed(path, config, "docx")
+    table = same_as_seed(path, config, "docx")
     assert table.title == "2024年政府工作报告主要工作任务分解表"
     assert table.note.startswith("注：各牵头部门分管区领导")
     # the lead cells of consecutive tasks with the same lead are merged (w:vMerge) in the file
@@ -78,12 +45,7 @@ def test_seed_as_a_word_table_with_shuffled_renamed_columns(
 ) -> None:
     columns = ["牵头部门", "时间节点", "序号", "配合单位", "主要工作举措"]
     path = write_docx(tmp_path / "其他区.docx", seed_rows(seed_path), columns=columns)
-    _same_as_seed(path, config, "docx")
-
-
-def test_seed_as_a_pdf_table_across_pages(tmp_path: Path, seed_path: Path, config: Config) -> None:
-    table = _same_as_seed(write_pdf(tmp_path / "分解表.pdf", seed_rows(seed_path)), config, "pdf")
-    assert table.note.startswith("注：各牵头部门分管区领导")
+    same_as_seed(path, config, "docx")
 
 
 def _docx(path: Path, header: list[list[str]], rows: list[list[str]]) -> docx.Document:
@@ -129,41 +91,7 @@ def test_word_table_with_a_two_row_header_and_a_task_over_two_unit_rows(
     cell(5, 2).merge(cell(6, 2))  # tasks 2 and 3: one lead cell
     document.save(str(path))
 
-    _check_two_row_header_table(load_table(path), "docx")
-
-
-def test_pdf_of_the_two_row_header_table_reads_the_same() -> None:
-    """The Word table above exported as PDF by LibreOffice 7.4 (merged cells become boxes
-    spanning rows and columns)."""
-    _check_two_row_header_table(load_table(DATA / "merged_header_libreoffice.pdf"), "pdf")
-
-
-def _check_two_row_header_table(table: ParsedTable, fmt: str) -> None:
-    assert table.format == fmt
-    got = [
-        (
-            t.number,
-            t.section,
-            [r.name for r in t.leads],
-            [r.name for r in t.responsible],
-            [r.name for r in t.leaders],
-            t.deadline_text,
-        )
-        for t in table.tasks
-    ]
-    assert got == [
-        (
-            1,
-            "（一）产业发展",
-            ["区发改局", "区商务局"],
-            ["区工信局", "各街道办事处"],
-            ["张三"],
-            "2024年6月",
-        ),
-        (2, "（一）产业发展", ["区财政局"], [], ["李四"], "2024年底"),
-        (3, "（一）产业发展", ["区财政局"], ["区文旅局"], [], "2024年底"),
-    ]
-    assert table.title == "某区重点工作任务分解表"
+    check_two_row_header_table(load_table(path), "docx")
 
 
 def test_word_document_without_a_table_is_read_as_text(
@@ -182,7 +110,7 @@ def test_word_document_without_a_table_is_read_as_text(
 def test_a_lone_unit_column_lists_the_lead_first_or_marks_it(
     tmp_path: Path, config: Config
 ) -> None:
-    got = _read(
+    got = read_small(
         tmp_path / "lone.csv",
         config,
         "某区2024年重点任务清单\n"
@@ -196,27 +124,6 @@ def test_a_lone_unit_column_lists_the_lead_first_or_marks_it(
         (["区发改局"], ["区工信局"]),
         (["区商务局"], ["区财政局", "各街道办事处"]),
     ]
-
-
-def test_pdf_errors_name_the_row_and_the_page(tmp_path: Path, seed_path: Path) -> None:
-    rows = seed_rows(seed_path)
-    late = next(i for i, row in enumerate(rows) if row[0] == "80")
-    rows[late][2] = ""  # task 80 loses its lead (it shares no merged cell: its own differs)
-    rows[late][3] = ""
-    path = write_pdf(tmp_path / "bad.pdf", rows, merge=False)
-    with pytest.raises(TableError) as err:
-        load_table(path)
-    message = str(err.value)
-    found = re.fullmatch(
-        rf"{re.escape(str(path))}:\d+: task 80 has no lead unit \(牵头单位\) "
-        r"\(page (\d+), row (\d+) of its table\)",
-        message,
-    )
-    assert found, message
-    page, row = int(found[1]), int(found[2])
-    with pdfplumber.open(path) as pdf:  # that page's table shows task 80 on that row
-        assert pdf.pages[page - 1].extract_tables()[0][row - 1][0] == "80"
-    assert page > 1
 
 
 def test_word_errors_name_the_row(tmp_path: Path) -> None:
@@ -257,56 +164,6 @@ def test_kind_comes_from_the_content_not_the_suffix(
     sheet = write_xlsx(tmp_path / "table.docx", rows)  # and a workbook misnamed
     pdf = write_pdf(tmp_path / "table.txt", rows)
     assert [load_table(p).format for p in (word, sheet, pdf)] == ["docx", "xlsx", "pdf"]
-
-
-def _pdf_pages(path: Path, pages: list[list[list[str]]], widths: list[int]) -> Path:
-    """One ruled table per page, as a PDF cuts a long table (each cell a plain string)."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import PageBreak, SimpleDocTemplate, Table, TableStyle
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    style = TableStyle(
-        [("GRID", (0, 0), (-1, -1), 0.5, "black"), ("FONTNAME", (0, 0), (-1, -1), "STSong-Light")]
-    )
-    flow: list = []
-    for rows in pages:
-        flow += [Table(rows, colWidths=widths, style=style), PageBreak()]
-    SimpleDocTemplate(str(path), pagesize=A4).build(flow[:-1])
-    return path
-
-
-def test_pdf_row_cut_by_a_page_break_is_joined(tmp_path: Path, config: Config) -> None:
-    header = ["序号", "主要工作任务", "牵头单位", "责任单位"]
-    path = _pdf_pages(
-        tmp_path / "cut.pdf",
-        [
-            [header, ["1", "第一项任务，", "区发改局", "区工信局"]],
-            [header, ["", "跨页继续。", "", "区商务局"], ["2", "第二项。", "区财政局", ""]],
-        ],
-        [30, 200, 100, 100],
-    )
-    got = resolve_table(load_table(path), config).as_json()
-    assert [(t["number"], t["text"], t["lead"], t["responsible"]) for t in got] == [
-        (1, "第一项任务，跨页继续。", ["区发改局"], ["区工信局", "区商务局"]),
-        (2, "第二项。", ["区财政局"], []),
-    ]
-
-
-def test_pdf_without_any_text_is_refused(tmp_path: Path) -> None:
-    from reportlab.pdfgen.canvas import Canvas
-
-    path = tmp_path / "scan.pdf"
-    canvas = Canvas(str(path))
-    canvas.rect(50, 50, 200, 100)  # a picture of a table, no text
-    canvas.save()
-    with pytest.raises(TableError) as err:
-        load_table(path)
-    assert (
-        str(err.value)
-        == f"{path}: the PDF has no text (a scanned image?): import the original file"
-    )
 
 
 def test_word_table_continued_in_a_second_table(tmp_path: Path, config: Config) -> None:
@@ -380,7 +237,7 @@ def test_word_table_imports_the_seeds_assignments(
 def test_web_page_table_with_rowspan_and_colspan(tmp_path: Path, config: Config) -> None:
     """A published page's table (HTML) merges cells too: a 牵头单位 cell with rowspan leads
     both tasks, and the cells after it keep their columns."""
-    got = _read(
+    got = read_small(
         tmp_path / "page.html",
         config,
         "<html><body><p>某区重点任务分解表</p><table>"
@@ -401,7 +258,7 @@ def test_numbers_with_punctuation_and_a_remark_alone_on_its_row(
 ) -> None:
     """`1.` and `（2）` are task numbers; a 备注 cell alone on its row is no section heading,
     a title alone in the first cell is one."""
-    got = _read(
+    got = read_small(
         tmp_path / "remarks.csv",
         config,
         "序号,主要任务,牵头单位,配合单位,备注\n"
@@ -432,34 +289,8 @@ def test_word_table_inside_a_layout_table(tmp_path: Path, config: Config) -> Non
     assert [(t["number"], t["text"], t["lead"]) for t in got] == [(1, "第一项。", ["区发改局"])]
 
 
-def test_seed_text_in_a_pdf_reads_like_the_text(
-    tmp_path: Path, seed_path: Path, config: Config
-) -> None:
-    """No ruled table: the PDF's text is read as the text layout, task lines that wrapped at the
-    margin joined again."""
-    lines = [x for x in seed_path.read_text(encoding="utf-8").splitlines() if x.strip()]
-    _same_as_seed(write_text_pdf(tmp_path / "text.pdf", lines), config, "pdf")
-
-
-def test_text_pdf_errors_name_the_page(tmp_path: Path) -> None:
-    lines = ["任务分解表", "主要工作任务", "牵头单位", "责任单位", "1.第一项。", "区发改局"]
-    lines += ["1.又一项。", "区商务局"]  # on page 2: task number 1 again
-    path = write_text_pdf(tmp_path / "bad.pdf", lines, break_before=6)
-    with pytest.raises(TableError) as err:
-        load_table(path)
-    assert str(err.value) == f"{path}:7: task number 1 is repeated (first at line 5) (page 2)"
-
-
-@pytest.mark.parametrize("name", ["seed_table_libreoffice.docx", "seed_table_libreoffice.pdf"])
-def test_seed_table_saved_by_an_office_suite(name: str, config: Config) -> None:
-    """Files an office suite wrote (LibreOffice 7.4 re-saved write_docx's seed table as DOCX and
-    exported it as PDF, with its own fonts, cell margins and line breaking): the PDF cuts rows
-    and merged 牵头单位 cells at page ends and wraps names before 、."""
-    _same_as_seed(DATA / name, config, name.rsplit(".", 1)[1])
-
-
 def test_two_responsible_columns_beside_the_lead(tmp_path: Path, config: Config) -> None:
-    got = _read(
+    got = read_small(
         tmp_path / "three.csv",
         config,
         "序号,主要任务,牵头单位,责任单位,配合单位\n1,第一项。,区发改局,区工信局,各街道办事处\n",
