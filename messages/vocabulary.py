@@ -106,8 +106,10 @@ def period_state_word(state: str, locale: str = "zh_CN") -> str:
 
 
 def report_status_word(code: str, locale: str = "zh_CN") -> str:
-    """A stored report status (on_track / difficulty / done) as the status vocabulary says it."""
-    return status_word(REPORT_STATUS[code], locale)
+    """A stored report status (on_track / difficulty / done) as the status vocabulary says it
+    (an unknown code as it is)."""
+    status = REPORT_STATUS.get(code)
+    return status_word(status, locale) if status is not None else code
 
 
 def light_meanings(warn_within: int, lead_after: int) -> list[tuple[Light, str]]:

@@ -233,6 +233,7 @@ async def test_report_by_button_then_lead_accepts(env: Env) -> None:
     mark = env.server.mark()
     await env.deliver()
     review = await env.answer(DEV["id"], mark, "已完成园区道路改造")
+    assert "进展情况：序时推进" in review.text  # the unit's pick, in the status vocabulary
     assert [label for label, _ in review.buttons] == ["通过", "退回"]
     mark = await env.press(DEV, review, "通过")
     assert "已通过" in (await env.answer(DEV["id"], mark, "已通过")).text

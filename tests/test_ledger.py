@@ -140,7 +140,7 @@ def test_ledger_rows_lights_and_overdue_days(scenario, config) -> None:
     assert by[7]["所属板块"] == "一、优结构、谋发展"  # the title up to its first comma
     states = by[7]["各单位状态"]
     assert "区工信局：滞后，逾期5个工作日" in states
-    assert "区发改局：序时推进，已报送" in states
+    assert "区发改局：序时推进，已通过" in states
     assert "区商务局：序时推进，已报送，待审核" in states
     # The latest report up to 4-1 is 区商务局's of 3-26; the 4-5 one is not seen yet.
     assert by[7]["最近报送日期"].date() == D("2024-03-26")
@@ -158,7 +158,7 @@ def test_ledger_rows_lights_and_overdue_days(scenario, config) -> None:
     assert "被退回" in by[22]["各单位状态"]
     assert by[37]["各单位状态"] == "区商务局：已办结"
     assert by[40]["各单位状态"] == (
-        "区营商局：序时推进，已报送，下期4月25日截止；\n区司法局：序时推进，已报送"
+        "区营商局：序时推进，已通过，下期4月25日截止；\n区司法局：序时推进，已通过"
     )
 
 

@@ -27,7 +27,7 @@ from duban.ledger.model import (
 from duban.wiring import lights_for
 from jobs.lights import Lights, Standing
 from jobs.workdays import WorkCalendar
-from messages.vocabulary import Light, Status, status_word
+from messages.vocabulary import Light, Status, period_state_word, status_word
 from services.standing import closed_task_ids, is_closed, unit_facts
 
 ACTIVE = (OPEN, RETURNED)
@@ -70,7 +70,7 @@ def _unit_status(
             f"（{len(overdue)}期未报）" if len(overdue) > 1 else ""
         )
         if judged.returned:
-            text += "，被退回待重报"
+            text += "，" + period_state_word(RETURNED)
         status = UnitStatus(
             state="overdue", text=text, due=first.effective_due, days_overdue=days, **common
         )
@@ -78,7 +78,10 @@ def _unit_status(
     if judged.returned and judged.period is not None:
         due = judged.period.due
         return UnitStatus(
-            state="returned", text=f"{word}，被退回，{_md(due)}前重报", due=due, **common
+            state="returned",
+            text=f"{word}，{period_state_word(RETURNED)}（{_md(due)}前）",
+            due=due,
+            **common,
         ), []
     if judged.period is not None:  # due within the warning window
         due = judged.period.due
@@ -91,7 +94,7 @@ def _unit_status(
     state = "open" if upcoming else "none"
     if closed_periods:
         state = "submitted" if closed_periods[-1].state == SUBMITTED else "accepted"
-        parts.append("已报送，待审核" if state == "submitted" else "已报送")
+        parts.append(period_state_word(state))  # 已报送，待审核 / 已通过
     if upcoming:
         parts.append(f"下期{_md(upcoming[0].effective_due)}截止")
     due = upcoming[0].effective_due if upcoming else None
