@@ -325,3 +325,28 @@ def test_inline_fields_in_square_brackets(tmp_path: Path) -> None:
     assert task.text == "甲任务"
     assert [r.name for r in task.leads] == ["区发改局"]
     assert [r.name for r in task.responsible] == ["区工信局"]
+
+
+def test_a_notice_numbering_its_own_points_is_not_the_table(tmp_path: Path) -> None:
+    text = (
+        "关于印发重点工作任务分解表的通知\n"
+        "1.各单位要高度重视，明确专人负责。\n"
+        "2.请于每月25日前报送进展情况。\n"
+        "一、壮大实体经济\n"
+        "1.推进数字产业发展。\n牵头单位：区发改局\n"
+        "2.做强金融业。\n牵头单位：区金融局\n"
+    )
+    table = load_table(_write(tmp_path, text))
+    assert [(t.number, t.line, t.section) for t in table.tasks] == [
+        (1, 5, "一、壮大实体经济"),
+        (2, 7, "一、壮大实体经济"),
+    ]
+    assert [r.why for r in table.readings if r.line in (2, 3)] == ["before", "before"]
+
+
+def test_numbering_restarted_per_section_is_still_refused(tmp_path: Path) -> None:
+    text = "一、甲\n1.任务\n牵头单位：区发改局\n二、乙\n1.任务\n牵头单位：区工信局\n"
+    path = _write(tmp_path, text)
+    with pytest.raises(TableError) as err:
+        load_table(path)
+    assert str(err.value).startswith(f"{path}:5: task number 1 is repeated")

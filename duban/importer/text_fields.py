@@ -23,11 +23,13 @@ from duban.importer.reading import (
     IGNORED,
     LEAD,
     LEADER,
+    NAME_KINDS,
     NOTE,
     PAGE_NUMBER,
     RESPONSIBLE,
     SECTION,
     SUBSECTION,
+    TASK,
     TITLE,
     Readings,
 )
@@ -222,6 +224,30 @@ def header_columns(line: str) -> list[str] | None:
     if words and all(w in HEADER_WORDS for w in words):
         return [HEADER_WORDS[w] for w in words]
     return None
+
+
+def skip_numbered_notice(readings: Readings) -> Readings:
+    """A notice before a table without a header may number its own points (1.各单位要…): a run
+    of tasks from a 1 that names no unit nor leader at all, before the first run that does, is
+    the notice, not the table. Runs that do name units stay (a table that numbers each section
+    from 1 is still refused, naming the line)."""
+    items = readings.items
+    starts = [i for i, r in enumerate(items) if r.kind == TASK and r.number == 1]
+    named = [i for i, r in enumerate(items) if r.kind in NAME_KINDS]
+    if len(starts) < 2 or not named:
+        return readings
+    table_start = max((s for s in starts if s <= named[0]), default=starts[0])
+    if table_start == starts[0]:
+        return readings
+    # the headings right before the table's first task are the table's own
+    keep_from = table_start
+    while keep_from > 0 and items[keep_from - 1].kind in (SECTION, SUBSECTION):
+        keep_from -= 1
+    for r in items[:keep_from]:
+        if r.kind not in (IGNORED, TITLE, NOTE):
+            r.kind, r.why, r.number = IGNORED, BEFORE, None
+    readings.tasks = sum(r.kind == TASK for r in items)
+    return readings
 
 
 def preamble(lines: list[str], readings: Readings, start: int, end: int) -> None:

@@ -29,6 +29,7 @@ from duban.importer.text_fields import (
     header_columns,
     heading,
     is_title,
+    skip_numbered_notice,
     split_fields,
     strip_block_end,
     task_line,
@@ -78,4 +79,4 @@ def read(lines: list[str], path: Path) -> Readings:
             readings.add(number, kind, value)
             open_kind = kind if still_open else None
         has_fields = has_fields or bool(fields)
-    return readings
+    return skip_numbered_notice(readings)

@@ -34,6 +34,7 @@ from duban.importer.text_fields import (
     heading,
     is_title,
     looks_like_names,
+    skip_numbered_notice,
     split_fields,
     task_line,
 )
@@ -75,4 +76,4 @@ def read(lines: list[str], path: Path) -> Readings:
         for kind, value in fields:
             readings.add(number, kind, value)
             last_kind, waiting = kind, not value
-    return readings
+    return skip_numbered_notice(readings)
