@@ -23,12 +23,13 @@ from services.registration import account, active_contact
 
 @dataclass(frozen=True)
 class Caller:
-    user_address: str  # the Telegram user id, as text
+    user_address: str  # the account on its channel (Telegram: the user id, as text)
     address: str  # the chat it wrote in, as text
     contact_id: int | None
     unit_id: int | None
     unit_name: str
     is_office: bool
+    channel: str = TELEGRAM  # whose account user_address is
 
     @property
     def bound(self) -> bool:
@@ -40,7 +41,7 @@ class Caller:
             return f"contact:{self.contact_id}"
         if self.is_office:
             return f"office:{self.user_address}"
-        return account(TELEGRAM, self.user_address)
+        return account(self.channel, self.user_address)
 
 
 def identify(session: Session, update: Update, office_chat_ids: frozenset[int]) -> Caller:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.models.contacts import DINGTALK, group_address
 from duban.config import Config, ConfigError, ScheduleConfig
 from jobs.delivery.contracts import AttachmentMaker
 from jobs.lights import LightRules, Lights
@@ -33,6 +34,7 @@ def engine_settings(cfg: Config) -> Settings:
         locale=cfg.duban.locale,
         office_name=cfg.office.name,
         office_chat_ids=tuple(cfg.office.chat_ids),
+        office_addresses=office_addresses(cfg),
         leaders=tuple(
             LeaderInCharge(
                 index=i,
@@ -53,6 +55,13 @@ def engine_settings(cfg: Config) -> Settings:
             rules=tuple(schedule_of(rule) for rule in cfg.reporting.rules),
         ),
     )
+
+
+def office_addresses(cfg: Config) -> dict[str, tuple[str, ...]]:
+    """The office's chats on the channels other than Telegram."""
+    if not cfg.dingtalk.enabled:
+        return {}
+    return {DINGTALK: tuple(group_address(cid) for cid in cfg.dingtalk.office_groups)}
 
 
 def calendar_for(cfg: Config) -> WorkCalendar:

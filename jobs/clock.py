@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -33,7 +34,7 @@ DEFAULT_INTERVAL = dt.timedelta(minutes=1)
 
 
 def start_clock(
-    rt: Runtime, channel: Channel, *, interval: dt.timedelta = DEFAULT_INTERVAL
+    rt: Runtime, channel: Channel | Sequence[Channel], *, interval: dt.timedelta = DEFAULT_INTERVAL
 ) -> AsyncIOScheduler:
     """Start the scheduler inside the running asyncio loop and return it (shut it down with
     `scheduler.shutdown(wait=False)`). The caller holds the delivery lock and has put back

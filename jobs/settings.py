@@ -57,6 +57,8 @@ class Settings:
     locale: str  # the default locale of messages
     office_name: str
     office_chat_ids: tuple[int, ...]
+    # The office's chats on the other channels, by channel name (DingTalk: group:<cid>).
+    office_addresses: Mapping[str, tuple[str, ...]]
     leaders: tuple[LeaderInCharge, ...]
     # The ladder, as copied onto each new period (later config edits don't change it).
     escalation: Mapping[str, Any]

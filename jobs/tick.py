@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import exists, select
@@ -49,7 +50,9 @@ class TickReport:
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
 
-async def tick(rt: Runtime, channel: Channel, now: dt.datetime) -> TickReport:
+async def tick(
+    rt: Runtime, channel: Channel | Sequence[Channel], now: dt.datetime
+) -> TickReport:
     """Run one tick at `now` (aware). Safe to call at any granularity, and twice."""
     if now.tzinfo is None:
         raise ValueError("tick needs an aware datetime")

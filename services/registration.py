@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from db.models import AuditLog, Contact, Invite, Unit, UnitAlias
-from db.models.contacts import TELEGRAM
+from db.models.contacts import DINGTALK, TELEGRAM
 
 DEFAULT_EXPIRY = dt.timedelta(days=7)
 _DURATION = re.compile(r"^\s*(\d+)\s*([dhm]?)\s*$")
@@ -55,14 +55,28 @@ def find_unit(session: Session, name: str) -> Unit:
     return unit
 
 
+# A code a person types (DingTalk: 绑定 CODE): no 0/O, 1/I/L; 32^8 ≈ 10^12 codes.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+
+
+def short_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
 def create_invite(
-    session: Session, unit_name: str, *, now: dt.datetime, expires: dt.timedelta = DEFAULT_EXPIRY
+    session: Session,
+    unit_name: str,
+    *,
+    now: dt.datetime,
+    expires: dt.timedelta = DEFAULT_EXPIRY,
+    channel: str = TELEGRAM,
 ) -> Invite:
     unit = find_unit(session, unit_name)
-    # 24 url-safe characters: fits Telegram's 64-character start parameter ([A-Za-z0-9_-]).
-    invite = Invite(
-        token=secrets.token_urlsafe(18), unit_id=unit.id, created_at=now, expires_at=now + expires
-    )
+    # Telegram: 24 url-safe characters, within its 64-character start parameter
+    # ([A-Za-z0-9_-]); elsewhere a short code a person types.
+    token = secrets.token_urlsafe(18) if channel == TELEGRAM else short_code()
+    invite = Invite(token=token, unit_id=unit.id, created_at=now, expires_at=now + expires)
     session.add(invite)
     session.flush()
     session.add(
@@ -71,15 +85,22 @@ def create_invite(
             actor="cli",
             action="invite.create",
             subject=f"unit:{unit.id}",
-            detail={"invite_id": invite.id, "expires_at": invite.expires_at.isoformat()},
+            detail={
+                "invite_id": invite.id,
+                "expires_at": invite.expires_at.isoformat(),
+                "channel": channel,
+            },
         )
     )
     return invite
 
 
+_ACCOUNT_PREFIX = {TELEGRAM: "tg", DINGTALK: "dt"}
+
+
 def account(channel: str, user_address: str) -> str:
     """How an account is named in the audit log and the CLI: tg:501 on Telegram."""
-    return f"{'tg' if channel == TELEGRAM else channel}:{user_address}"
+    return f"{_ACCOUNT_PREFIX.get(channel, channel)}:{user_address}"
 
 
 def redeem_invite(

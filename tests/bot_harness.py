@@ -142,38 +142,50 @@ class Env:
 
     def remind(self, *keys: str, kind: str = "reminder", stage: int = 1) -> None:
         """Put reminders for these periods (world keys) in the outbox, as the planner would."""
-        with transaction(self.sessions) as s:
-            for key in keys:
-                period = s.get(Period, self.ids[key])
-                a = period.assignment
-                recipient = Recipient.unit(a.unit_id)
-                anchor = ladder_anchor(
-                    period.effective_due.isoformat(),
-                    period.due_on.isoformat(),
-                    period.state,
-                    period.restarted_on and period.restarted_on.isoformat(),
-                )
-                enqueue(
-                    s,
-                    kind=MessageKind(kind),
-                    recipient=recipient,
-                    role="unit",
-                    facts=Facts(
-                        task=a.task.number,
-                        unit=a.unit.name,
-                        due=period.effective_due.isoformat(),
-                        anchor=anchor or None,
-                        details={"days_left": 3},
-                    ),
-                    recipient_name=a.unit.name,
-                    dedupe_key=dedupe_key(
-                        MessageKind(kind), recipient, scope=(a.id, period.id), stage=stage
-                    ),
-                    due_at=self.now(),
-                    stage=stage,
-                    assignment_id=a.id,
-                    period_id=period.id,
-                )
+        remind(self.sessions, self.ids, self.now(), *keys, kind=kind, stage=stage)
+
+
+def remind(  # type: ignore[no-untyped-def]
+    sessions,
+    ids: dict[str, int],
+    now: dt.datetime,
+    *keys: str,
+    kind: str = "reminder",
+    stage: int = 1,
+) -> None:
+    """Put reminders for these periods (world keys) in the outbox, as the planner would."""
+    with transaction(sessions) as s:
+        for key in keys:
+            period = s.get(Period, ids[key])
+            a = period.assignment
+            recipient = Recipient.unit(a.unit_id)
+            anchor = ladder_anchor(
+                period.effective_due.isoformat(),
+                period.due_on.isoformat(),
+                period.state,
+                period.restarted_on and period.restarted_on.isoformat(),
+            )
+            enqueue(
+                s,
+                kind=MessageKind(kind),
+                recipient=recipient,
+                role="unit",
+                facts=Facts(
+                    task=a.task.number,
+                    unit=a.unit.name,
+                    due=period.effective_due.isoformat(),
+                    anchor=anchor or None,
+                    details={"days_left": 3},
+                ),
+                recipient_name=a.unit.name,
+                dedupe_key=dedupe_key(
+                    MessageKind(kind), recipient, scope=(a.id, period.id), stage=stage
+                ),
+                due_at=now,
+                stage=stage,
+                assignment_id=a.id,
+                period_id=period.id,
+            )
 
 
 def make_world(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]

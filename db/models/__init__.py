@@ -3,7 +3,7 @@
 from db.models.audit import AuditLog
 from db.models.base import Base
 from db.models.callbacks import CallbackToken
-from db.models.contacts import Contact, Invite
+from db.models.contacts import Contact, Invite, ReceivedMessage
 from db.models.meta import Meta
 from db.models.outbox import Digest, OutboxItem, SentMessage
 from db.models.periods import Period
@@ -29,6 +29,7 @@ __all__ = [
     "Meta",
     "OutboxItem",
     "Period",
+    "ReceivedMessage",
     "Report",
     "SentMessage",
     "Target",

@@ -12,6 +12,17 @@ from db.models.units import Unit
 from db.types import UTCDateTime, utcnow
 
 TELEGRAM = "telegram"  # the channel every contact had before identity became (channel, address)
+DINGTALK = "dingtalk"  # a DingTalk robot in Stream mode: addresses user:<staffId>, group:<cid>
+
+
+def user_address(staff_id: str) -> str:
+    """Where a DingTalk person's 1:1 messages go (the robot's batch send to a staff id)."""
+    return f"user:{staff_id}"
+
+
+def group_address(open_conversation_id: str) -> str:
+    """Where a DingTalk group's messages go (the robot's group send)."""
+    return f"group:{open_conversation_id}"
 
 
 class Contact(Base):
@@ -54,3 +65,15 @@ class Invite(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
 
     unit: Mapped[Unit] = relationship()
+
+
+class ReceivedMessage(Base):
+    """A chat message already handled, by the channel's own message id: DingTalk's Stream SDK
+    can hand the same frame over twice, and a report must be stored once. Written in the same
+    transaction as what the message did."""
+
+    __tablename__ = "received_messages"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

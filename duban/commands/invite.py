@@ -1,7 +1,10 @@
-"""`duban invite UNIT [--expires 7d]`: a single-use deep link that binds a chat account to UNIT.
+"""`duban invite UNIT [--expires 7d] [--channel telegram|dingtalk]`: a single-use invitation
+that binds a chat account to UNIT.
 
-The bot's username comes from getMe on the configured Bot API server ([telegram] base_url), so
-this works against Telegram and against any compatible server.
+Telegram: a deep link; the bot's username comes from getMe on the configured Bot API server
+([telegram] base_url), so this works against Telegram and against any compatible server.
+DingTalk: a short code the contact sends to the robot as `绑定 CODE` (in a 1:1 chat, or in the
+unit's group to bind the group).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import datetime as dt
 import sys
 
 from db.engine import transaction
+from db.models.contacts import DINGTALK, TELEGRAM
 from duban import context
 from duban.config import Config
 from duban.errors import UserError
@@ -35,6 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("unit", help="the unit's name (or an alias), e.g. 区发改局")
     p.add_argument("--expires", default="7d", help="how long the link works: 7d, 12h, 30m")
+    p.add_argument(
+        "--channel",
+        choices=(TELEGRAM, DINGTALK),
+        default=TELEGRAM,
+        help="where the contact registers: a Telegram link, or a DingTalk code (绑定 CODE)",
+    )
     p.set_defaults(func=run)
 
 
@@ -63,7 +73,12 @@ def run(args: argparse.Namespace) -> int:
             "replace it with the district's real unit before inviting its contact",
             file=sys.stderr,
         )
-    token = load_token(ctx.config)
+    channel = args.channel
+    if channel == DINGTALK and not ctx.config.dingtalk.enabled:
+        raise UserError(
+            "--channel dingtalk: DingTalk is not enabled in the config "
+            "(set [dingtalk] enabled = true and client_id)"
+        )
     now = dt.datetime.now(ctx.config.tz)
     try:
         expires = parse_duration(args.expires)
@@ -72,14 +87,19 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from exc
     except OverflowError:
         raise UserError(f"--expires {args.expires!r}: too far in the future") from None
-    username = asyncio.run(bot_username(ctx.config, token))
+    username = ""
+    if channel == TELEGRAM:
+        username = asyncio.run(bot_username(ctx.config, load_token(ctx.config)))
     try:
         with transaction(ctx.sessions) as session:
-            invite = create_invite(session, args.unit, now=now, expires=expires)
+            invite = create_invite(session, args.unit, now=now, expires=expires, channel=channel)
             unit, token_text, until = invite.unit.name, invite.token, invite.expires_at
     except RegistrationError as exc:
         raise UserError(str(exc)) from exc
-    print(f"https://t.me/{username}?start={token_text}")
+    if channel == TELEGRAM:
+        print(f"https://t.me/{username}?start={token_text}")
+    else:
+        print(f"绑定 {token_text}")
     print(
         f"# {unit}: single use, valid until {until.astimezone(ctx.config.tz):%Y-%m-%d %H:%M}",
     )

@@ -1,8 +1,14 @@
-"""`duban run`: the long-running process — the clock (and, with the bot, Telegram).
+"""`duban run`: the long-running process — the clock, and the chat channels the config
+enables: Telegram (its Application on the same asyncio loop, see `serve()`) and DingTalk (the
+Stream client in a thread of its own; its sends go through the clock's loop). Each contact
+gets its digests on its own channel.
 
-`duban run` serves the bot and the clock in one asyncio loop (see `serve()`); it needs the bot
-token. `duban run --console` runs the clock alone and prints the digests: they reach nobody and
-stay 'printed' in the outbox until a run or tick through Telegram sends them.
+`duban run` serves the clock and the chat channels the config enables in one process:
+Telegram (the bot, on the same asyncio loop, see `serve()`; it needs the bot token) and
+DingTalk (the Stream client in a thread of its own; its sends go through the clock's loop).
+Each contact gets its digests on its own channel. `duban run --console` runs the clock alone
+and prints the digests: they reach nobody and stay 'printed' in the outbox until a run or tick
+through a chat channel sends them.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import datetime as dt
 import logging
 import os
 import signal
+from typing import Any
 from urllib.parse import urlparse
 
 from duban import context
@@ -133,17 +140,45 @@ def run(args: argparse.Namespace) -> int:
             refuse_backwards(ctx, dt.datetime.now(ctx.config.tz), given=False)
             asyncio.run(serve(ctx, make_channel(ctx, True), args.interval))
         return 0
-    # Lazy: python-telegram-bot (and the ledger's openpyxl/matplotlib) load only for the
-    # commands that talk to Telegram, not for every `duban` command.
-    from duban.bot_wiring import application, telegram_channel
-    from duban.office_files import weekly_files
+    cfg = ctx.config
+    if not cfg.telegram.enabled and not cfg.dingtalk.enabled:
+        raise UserError(
+            "no chat channel enabled: set [telegram] enabled = true or [dingtalk] enabled = true "
+            "(or run `duban run --console`)"
+        )
+    channels: list[Any] = []
+    app = None
+    files = None
+    with contextlib.ExitStack() as stack:
+        if cfg.telegram.enabled:
+            # Lazy: python-telegram-bot (and the ledger's openpyxl/matplotlib) load only for
+            # the commands that talk to Telegram, not for every `duban` command.
+            from duban.bot_wiring import application, telegram_channel
+            from duban.office_files import weekly_files
 
-    token = bot_token(ctx)  # without one: says exactly which variable to set
-    app = application(ctx, token)
-    channel = telegram_channel(ctx, app.bot)
-    # for the process's life:
-    with sole_deliverer(ctx, console=False), telegram_errors(ctx.config, token):
-        refuse_backwards(ctx, dt.datetime.now(ctx.config.tz), given=False)
-        files = weekly_files(ctx.sessions, ctx.config)  # the office's weekly digest's
-        asyncio.run(serve(ctx, channel, args.interval, app=app, attachments=files))
+            token = bot_token(ctx)  # without one: says exactly which variable to set
+            app = application(ctx, token)
+            channels.append(telegram_channel(ctx, app.bot))
+            stack.enter_context(telegram_errors(cfg, token))  # for the process's life
+            files = weekly_files(ctx.sessions, cfg)  # the office's weekly digest's
+        secret = ""
+        if cfg.dingtalk.enabled:
+            # Lazy: the DingTalk SDK (and requests) load only when DingTalk is on.
+            from duban.dingtalk_wiring import (
+                dingtalk_api,
+                dingtalk_channel,
+                load_secret,
+                stream_thread,
+            )
+
+            secret = load_secret(cfg)  # without one: says exactly what to set
+            channels.append(dingtalk_channel(cfg, dingtalk_api(cfg, secret)))
+        stack.enter_context(sole_deliverer(ctx, console=False))
+        refuse_backwards(ctx, dt.datetime.now(cfg.tz), given=False)
+        if secret:
+            receiver = stream_thread(ctx, secret)
+            receiver.start()
+            stack.callback(receiver.stop)
+            log.info("duban: DingTalk robot %s receiving (Stream mode)", cfg.dingtalk.robot)
+        asyncio.run(serve(ctx, channels, args.interval, app=app, attachments=files))
     return 0

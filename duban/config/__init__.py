@@ -7,6 +7,7 @@ can fix it without reading Python tracebacks.
     load.py    finding, reading and validating the file; line-numbered ConfigErrors
 """
 
+from duban.config.dingtalk import DingTalkConfig
 from duban.config.load import (
     CONFIG_ENV,
     DEFAULT_CONFIG_NAME,
@@ -43,6 +44,7 @@ __all__ = [
     "ConfigError",
     "DesignationConfig",
     "DigestConfig",
+    "DingTalkConfig",
     "EscalationConfig",
     "GeneralConfig",
     "GroupConfig",

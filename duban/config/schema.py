@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from duban.config.dingtalk import DingTalkConfig
 from jobs.workdays import library_years, partial_year_message, partial_years
 
 
@@ -60,6 +61,7 @@ class WebhookConfig(_Strict):
 
 
 class TelegramConfig(_Strict):
+    enabled: bool = True  # false: a DingTalk-only deployment needs no bot token
     token_env: str = "DUBAN_BOT_TOKEN"
     token_file: str = ""
     base_url: str = ""
@@ -271,6 +273,7 @@ class LightsConfig(_Strict):
 class Config(_Strict):
     duban: GeneralConfig = Field(default_factory=GeneralConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
+    dingtalk: DingTalkConfig = Field(default_factory=DingTalkConfig)
     office: OfficeConfig = Field(default_factory=OfficeConfig)
     units: list[UnitConfig] = Field(default_factory=list)
     groups: list[GroupConfig] = Field(default_factory=list)

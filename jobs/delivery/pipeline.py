@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +30,7 @@ from jobs.delivery.contracts import (
     DeliveryReport,
     Outgoing,
     QueuedItem,
+    SendResult,
     Target,
 )
 from jobs.delivery.recheck import drop_stale
@@ -46,14 +47,15 @@ CLAIM_GROUP = 100  # recipients claimed per statement: bounds memory on a very b
 
 async def deliver(
     sessions: sessionmaker[Session],
-    channel: Channel,
+    channel: Channel | Sequence[Channel],
     settings: Settings,
     now: dt.datetime,
     *,
     cal: WorkCalendar | None = None,
     attachments: AttachmentMaker | None = None,
 ) -> DeliveryReport:
-    """Send every due digest: one message per recipient (and locale). Returns what went out.
+    """Send every due digest: one message per recipient (and locale) on each channel that
+    reaches it (Telegram, DingTalk or both: each contact has its own). Returns what went out.
     Without a calendar (tests) office hours are not checked and retries wait the plain
     backoff."""
     report = DeliveryReport()
@@ -62,14 +64,18 @@ async def deliver(
     due = due_recipients(sessions, now)
     if not due:
         return report
+    channels = tuple(channel) if isinstance(channel, Sequence) else (channel,)
     with sessions() as session:
-        run = _Run(sessions, session, channel, settings, now, cal, attachments, report)
+        run = _Run(sessions, session, channels, settings, now, cal, attachments, report)
         others = [r for r in due if r != OFFICE]
         for start in range(0, len(others), CLAIM_GROUP):
             await run.deliver_group(others[start : start + CLAIM_GROUP])
         if OFFICE in due or report.undeliverable or report.unreachable_contacts:
             await run.deliver_group([OFFICE])
     return report
+
+
+Route = tuple[Channel, Target]  # one channel and the recipient's addresses on it
 
 
 class _Run:
@@ -79,7 +85,7 @@ class _Run:
         self,
         sessions: sessionmaker[Session],
         session: Session,
-        channel: Channel,
+        channels: tuple[Channel, ...],
         settings: Settings,
         now: dt.datetime,
         cal: WorkCalendar | None,
@@ -88,7 +94,7 @@ class _Run:
     ) -> None:
         self.sessions = sessions
         self.session = session
-        self.channel = channel
+        self.channels = channels
         self.settings = settings
         self.now = now
         self.cal = cal
@@ -114,22 +120,28 @@ class _Run:
             for digest in digests:
                 if not digest.items:
                     record.mark_dropped(session, digest)
-            targets = route(session, self.settings, claimed, self.channel.name)
+            targets = [
+                (ch, route(session, self.settings, claimed, ch.name)) for ch in self.channels
+            ]
         for recipient in recipients:  # in recipient order (the claim returns any order)
             for digest in claimed.get(recipient, ()):
                 if digest.items:
-                    await self.deliver_digest(digest, targets[recipient])
+                    await self.deliver_digest(digest, [(ch, t[recipient]) for ch, t in targets])
 
-    async def deliver_digest(self, digest: ClaimedDigest, target: Target) -> None:
+    async def deliver_digest(self, digest: ClaimedDigest, routes: list[Route]) -> None:
         report, n = self.report, len(digest.items)
+        target = routes[0][1]  # the recipient's name and unit are the same on every channel
         if digest.delivered_to:  # a partial send's retry: only the addresses that missed it
-            target = target.without(digest.delivered_to)
-            if not target.groups:  # the others are gone meanwhile: everyone left has it
+            routes = [(ch, t.without(digest.delivered_to)) for ch, t in routes]
+            if not any(t.groups for _, t in routes):  # the others are gone meanwhile
                 with self.transaction() as session:
                     record.mark_sent(session, digest, [], self.now)
                 report.items_sent += n
                 return
-        if self.channel.needs_addresses and not any(a for _, a in target.groups):
+        routes = [
+            (ch, t) for ch, t in routes if not ch.needs_addresses or any(a for _, a in t.groups)
+        ]
+        if not routes:
             with self.transaction() as session:
                 record.undeliverable(
                     session, self.settings, self.now, digest, target, target.reason
@@ -137,26 +149,39 @@ class _Run:
             report.undeliverable += n
             report.items_dead += n
             return
-        messages = await self.render(digest, target)
-        sent = await send_all(self.channel, messages)
-        result = sent.result
-        if result.temporary_error and result.sent:
-            digest.delivered_to |= sent.complete
-        kind = messages[0].kind
-        went_out = bool(result.sent or (sent.went_out and not self.channel.needs_addresses))
-        with self.transaction() as session:
-            if result.sent:  # also before a temporary error: a reply to it is matched
-                record.record_sent_messages(
-                    session, self.channel.name, digest.recipient, kind, result.sent,
-                    messages[0].period_ids, self.now,
-                )  # fmt: skip
-            if result.unreachable:
-                report.unreachable_contacts += record.mark_unreachable(
-                    session, self.settings, self.now, target, self.channel.name, result.unreachable
-                )
+        outcomes = []
+        for channel, channel_target in routes:
+            messages = await self.render(digest, channel_target, channel.supports_buttons)
+            outcomes.append((channel, channel_target, messages, await send_all(channel, messages)))
+        combined = SendResult()
+        went_out = False
+        for channel, _, _, sent in outcomes:
+            result = sent.result
+            combined.sent.extend(result.sent)
             if result.temporary_error:
+                combined.temporary_error = result.temporary_error
+                combined.retry_after = max(combined.retry_after or 0, result.retry_after or 0)
+                if result.sent:
+                    digest.delivered_to |= sent.complete
+            went_out |= bool(result.sent or (sent.went_out and not channel.needs_addresses))
+        combined.retry_after = combined.retry_after or None
+        kind = outcomes[0][2][0].kind
+        with self.transaction() as session:
+            for channel, channel_target, messages, sent in outcomes:
+                result = sent.result
+                if result.sent:  # also before a temporary error: a reply to it is matched
+                    record.record_sent_messages(
+                        session, channel.name, digest.recipient, kind, result.sent,
+                        messages[0].period_ids, self.now,
+                    )  # fmt: skip
+                if result.unreachable:
+                    report.unreachable_contacts += record.mark_unreachable(
+                        session, self.settings, self.now, channel_target, channel.name,
+                        result.unreachable,
+                    )  # fmt: skip
+            if combined.temporary_error:
                 cal = self.cal
-                if record.schedule_retry(session, self.settings, self.now, cal, digest, result):
+                if record.schedule_retry(session, self.settings, self.now, cal, digest, combined):
                     report.items_dead += n
                 else:
                     report.items_failed += n
@@ -164,7 +189,7 @@ class _Run:
                 record.mark_printed(session, digest)
                 report.items_printed += n
             elif went_out:
-                record.mark_sent(session, digest, result.sent, self.now)
+                record.mark_sent(session, digest, combined.sent, self.now)
                 report.items_sent += n
             else:  # every address turned out unreachable
                 record.undeliverable(
@@ -172,16 +197,19 @@ class _Run:
                 )
                 report.undeliverable += n
                 report.items_dead += n
-        if not result.temporary_error:
-            for message in sent.went_out:
-                report.delivered.append(
-                    DeliveredMessage(
-                        self.now, message.recipient, message.name, message.role, kind,
-                        message.items, len(message.parts),
-                    )
-                )  # fmt: skip
+        if not combined.temporary_error:
+            for _, _, _, sent in outcomes:
+                for message in sent.went_out:
+                    report.delivered.append(
+                        DeliveredMessage(
+                            self.now, message.recipient, message.name, message.role, kind,
+                            message.items, len(message.parts),
+                        )
+                    )  # fmt: skip
 
-    async def render(self, digest: ClaimedDigest, target: Target) -> list[Outgoing]:
+    async def render(
+        self, digest: ClaimedDigest, target: Target, with_buttons: bool
+    ) -> list[Outgoing]:
         """One Outgoing per locale of the target, with buttons and files where they belong."""
         items = tuple(ordered(digest.items))
         role, kind = items[0].role, items[0].kind
@@ -193,7 +221,7 @@ class _Run:
                 oldest=self.settings.digest_oldest_items,
             )  # fmt: skip
             buttons: tuple[tuple[Button, ...], ...] = ()
-            if self.channel.supports_buttons:
+            if with_buttons:
                 with self.transaction() as session:
                     buttons, left_out = keyboard(
                         session, digest.recipient, items, locale, self.now,

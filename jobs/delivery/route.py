@@ -1,7 +1,8 @@
 """Route: a recipient becomes the addresses its digest goes to, grouped by locale.
 
-A unit → its active, reachable contacts on the channel; the office → the config's chats;
-a leader in charge → its chats (the config's chat ids are Telegram's). A recipient nobody can
+A unit → its active, reachable contacts on the channel; the office → the config's chats
+(office.chat_ids on Telegram, [dingtalk] office_groups on DingTalk); a leader in charge → its
+chats (leaders[].chat_ids are Telegram's). A recipient nobody can
 receive for gets a `reason` instead.
 """
 
@@ -59,9 +60,8 @@ def route(
             loc = normalise_locale(locale) if locale else default_locale
             if str(address) not in addresses[unit_id][loc]:
                 addresses[unit_id][loc].append(str(address))
-    configured = channel == CONFIG_CHANNEL
     return {
-        r: _target(r, settings, default_locale, names, addresses, configured) for r in recipients
+        r: _target(r, settings, default_locale, names, addresses, channel) for r in recipients
     }
 
 
@@ -71,8 +71,9 @@ def _target(
     default_locale: str,
     names: dict[int, str],
     addresses: dict[int, dict[str, list[str]]],
-    configured: bool,
+    channel: str,
 ) -> Target:
+    configured = channel == CONFIG_CHANNEL
     if recipient.kind is RecipientKind.UNIT:
         unit_id = recipient.ref
         groups = tuple((loc, tuple(a)) for loc, a in sorted(addresses.get(unit_id, {}).items()))
@@ -83,11 +84,18 @@ def _target(
             reason="" if groups else NO_CONTACT,
         )
     if recipient.kind is RecipientKind.OFFICE:
-        office = tuple(str(c) for c in settings.office_chat_ids) if configured else ()
+        if configured:
+            office = tuple(str(c) for c in settings.office_chat_ids)
+        else:
+            office = tuple(settings.office_addresses.get(channel, ()))
         return Target(
             settings.office_name,
             ((default_locale, office),),
-            reason="" if office else "office.chat_ids is empty in the config",
+            reason=""
+            if office
+            else "office.chat_ids is empty in the config"
+            if configured
+            else f"[{channel}] office_groups is empty in the config",
         )
     leader = next((x for x in settings.leaders if x.index == recipient.ref), None)
     if leader is None:

@@ -1,0 +1,122 @@
+"""The shell's wiring of DingTalk: the `[dingtalk]` table into bot/dingtalk's plain values.
+
+The AppSecret comes from the environment variable [dingtalk] client_secret_env names, or from
+the file client_secret_file names, which must lie outside any git work tree (a secret inside
+the repository is one `git add` from being published).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from bot.dingtalk.api import DingTalkAPI
+from bot.dingtalk.channel import DingTalkChannel
+from bot.dingtalk.commands import Commands, DingTalkDeps, Incoming
+from bot.dingtalk.pacing import Pacer
+from bot.dingtalk.stream import StreamThread
+from db.models.contacts import group_address
+from duban.config import Config
+from duban.context import AppContext
+from duban.errors import UserError
+from duban.wiring import config_plan_window
+
+Clock = Callable[[], dt.datetime]
+
+
+def load_secret(cfg: Config, environ: dict[str, str] | None = None) -> str:
+    """The AppSecret, or a UserError saying exactly what to set."""
+    env = os.environ if environ is None else environ
+    dt_cfg = cfg.dingtalk
+    secret = env.get(dt_cfg.client_secret_env, "").strip()
+    if not secret and dt_cfg.client_secret_file:
+        path = Path(dt_cfg.client_secret_file)
+        path = path if path.is_absolute() else cfg.base_dir / path
+        repo = _work_tree(path)
+        if repo is not None:
+            raise UserError(
+                f"[dingtalk] client_secret_file = {dt_cfg.client_secret_file!r} lies inside the "
+                f"git repository {repo}: keep the secret outside it (e.g. /etc/duban/dingtalk)"
+            )
+        try:
+            secret = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise UserError(
+                f"[dingtalk] client_secret_file = {dt_cfg.client_secret_file!r}: cannot read "
+                f"{path}: {exc.strerror}"
+            ) from exc
+    if not secret:
+        where = " or put it in the file named by [dingtalk] client_secret_file"
+        raise UserError(
+            f"no DingTalk AppSecret: set the environment variable {dt_cfg.client_secret_env} to "
+            f"the app's AppSecret (Client Secret){where}"
+        )
+    return secret
+
+
+def _work_tree(path: Path) -> Path | None:
+    for folder in path.resolve().parents:
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def dingtalk_api(cfg: Config, secret: str) -> DingTalkAPI:
+    d = cfg.dingtalk
+    return DingTalkAPI(d.api_base_url, d.client_id, secret, d.robot)
+
+
+def dingtalk_channel(cfg: Config, api: DingTalkAPI, pacer: Pacer | None = None) -> DingTalkChannel:
+    d = cfg.dingtalk
+    return DingTalkChannel(
+        api, pacer, group_per_minute=d.group_messages_per_minute, per_second=d.requests_per_second
+    )
+
+
+def dingtalk_deps(
+    ctx: AppContext,
+    now: Clock | None = None,
+    fetch: Callable[[str], Awaitable[bytes]] | None = None,
+) -> DingTalkDeps:
+    cfg = ctx.config
+
+    def plan_end(session: Session, day: dt.date) -> dt.date:
+        return config_plan_window(session, cfg, day)[1]
+
+    return DingTalkDeps(
+        sessions=ctx.sessions,
+        now=now or (lambda: dt.datetime.now(cfg.tz)),
+        tz=cfg.tz,
+        locale=cfg.duban.locale,
+        office_name=cfg.office.name,
+        office_groups=frozenset(group_address(c) for c in cfg.dingtalk.office_groups),
+        evidence_dir=cfg.data_path / "evidence",
+        plan_end=plan_end,
+        fetch=fetch,
+    )
+
+
+def stream_thread(
+    ctx: AppContext, secret: str, now: Clock | None = None, pacer: Pacer | None = None
+) -> StreamThread:
+    """The Stream client's thread: messages in, answers out through an API client of its own
+    (made inside the thread's loop)."""
+    cfg = ctx.config
+
+    def make_handler():  # type: ignore[no-untyped-def]
+        api = dingtalk_api(cfg, secret)
+        channel = dingtalk_channel(cfg, api, pacer)
+        commands = Commands(dingtalk_deps(ctx, now, fetch=api.download))
+
+        async def on_message(msg: Incoming) -> None:
+            for text in await commands.handle(msg):
+                await channel.reply(msg.reply_to, text)
+
+        return on_message, api.aclose
+
+    d = cfg.dingtalk
+    return StreamThread(d.client_id, secret, d.api_base_url, make_handler)
