@@ -299,6 +299,12 @@ def _counts(
     return [(name, n, first) for name, (n, first, _) in ranked]
 
 
+def digest_footer(locale: str, role: str) -> str:
+    """The line under a digest (how to answer it), as render_digest puts it: a channel that
+    answers differently (DingTalk) puts its own in its place."""
+    return str(_digest_module(normalise_locale(locale)).footer(role)).strip()  # type: ignore[attr-defined]
+
+
 def _assemble(
     header: str,
     continued: str,

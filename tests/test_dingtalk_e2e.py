@@ -11,12 +11,27 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import select
 
+from db.contracts import OFFICE, MessageKind
 from db.engine import transaction
 from db.models import AuditLog, Completion, Contact, Digest, Evidence, Extension, Period, Report
+from db.models.contacts import TELEGRAM
 from db.models.periods import ACCEPTED, RETURNED
 from db.models.reports import COMPLETION_CONFIRMED, EXT_APPROVED
+from duban.wiring import engine_settings
+from jobs.delivery import deliver
+from jobs.delivery.contracts import Outgoing
 from services.registration import create_invite
-from tests.dingtalk_harness import CLERK, LI, LU, OFFICE_GROUP, WANG, DtEnv, running_dingtalk
+from tests.dingtalk_harness import (
+    CLERK,
+    LI,
+    LU,
+    OFFICE_GROUP,
+    WANG,
+    DtEnv,
+    robot_message,
+    running_dingtalk,
+)
+from tests.memory_channel import MemoryChannel
 
 LINK = re.compile(r"\[([^\]]+)\]\(dtmd://dingtalkclient/sendMessage\?content=([^)]+)\)")
 
@@ -69,7 +84,13 @@ async def test_reminder_report_and_files_into_the_evidence_store(dt_env: DtEnv) 
     await env.bind(WANG, "区工信局")
     reminder = await env.reminder(WANG, "ind7")
     assert "**任务7**" in reminder.text or "任务7" in reminder.text
-    assert {"报送进展", "申请延期", "查看任务"} <= set(links(reminder.text))
+    actions = links(reminder.text)
+    assert set(actions) == {"报送进展", "申请延期", "查看任务"}
+    assert "发送“报送 任务号 进展”报送进展" in reminder.text and "直接回复" not in reminder.text
+    mark = await env.say(WANG, actions["报送进展"])  # a tap on the link: how to report task 7
+    assert "请发送：报送 7 进展情况" in (await env.answer(WANG.address, mark)).text
+    mark = await env.say(WANG, actions["查看任务"])
+    assert "服务业增加值达到1087亿元" in (await env.answer(WANG.address, mark)).text
     mark = await env.say(WANG, "报送 7 困难 服务业增加值完成400亿元，进度偏慢")
     await env.answer(WANG.address, mark, "已收到任务7")
     env.server.files["dlcode-photo"] = b"\x89PNG fake picture"
@@ -126,7 +147,7 @@ async def test_review_accept_and_return_by_links(dt_env: DtEnv) -> None:
     mark = await env.say(LI, back)  # 退回 without a comment: asks for one
     assert "意见" in (await env.answer(LI.address, mark)).text
     mark = await env.say(LI, f"{back} 请补充完工验收材料")
-    await env.answer(LI.address, mark, "已办理")
+    await env.answer(LI.address, mark, "已退回任务9（区工信局）的报送")
     with env.sessions() as s:
         report = s.scalar(select(Report))
         period = s.get(Period, env.ids["ind9"])
@@ -144,7 +165,7 @@ async def test_review_accept_and_return_by_links(dt_env: DtEnv) -> None:
     request = await env.answer(LI.address, mark, "已补充验收材料")
     accept = next(v for k, v in links(request.text).items() if k.startswith("通过"))
     mark = await env.say(LI, accept)
-    await env.answer(LI.address, mark, "已办理")
+    await env.answer(LI.address, mark, "已通过任务9（区工信局）的进展报送")
     with env.sessions() as s:
         assert s.get(Period, env.ids["ind9"]).state == ACCEPTED
 
@@ -154,13 +175,13 @@ async def test_extension_requested_and_approved(dt_env: DtEnv) -> None:
     await env.bind(WANG, "区工信局")
     await env.bind(LI, "区发改局")
     mark = await env.say(WANG, "延期 9 2024-04-30 设备尚未到货")
-    await env.answer(WANG.address, mark, "延期申请")
+    await env.answer(WANG.address, mark, "已提交延期申请：任务9（区工信局）申请延至 4月30日")
     mark = env.server.mark()
     await env.deliver()
     request = await env.answer(LI.address, mark, "设备尚未到货")
     approve = next(v for k, v in links(request.text).items() if k.startswith("批准"))
     mark = await env.say(LI, approve)
-    await env.answer(LI.address, mark, "已办理")
+    await env.answer(LI.address, mark, "已批准任务9（区工信局）延期至 4月30日")
     with env.sessions() as s:
         ext = s.scalar(select(Extension))
         assert (ext.state, ext.new_due) == (EXT_APPROVED, dt.date(2024, 4, 30))
@@ -177,13 +198,13 @@ async def test_lead_group_and_office_group_close_a_task(dt_env: DtEnv) -> None:
     mark = await env.say(CLERK, "群号", group=OFFICE_GROUP)
     assert OFFICE_GROUP in (await env.answer(f"group:{OFFICE_GROUP}", mark)).text
     mark = await env.say(LU, "办结 9 全部完成", group="cidDEVGROUP==")  # any member of the group
-    await env.answer("group:cidDEVGROUP==", mark, "办结申请")
+    await env.answer("group:cidDEVGROUP==", mark, "已提交任务9的办结申请")
     mark = env.server.mark()
     await env.deliver()
     claim = await env.answer(f"group:{OFFICE_GROUP}", mark, "任务9")
     confirm = next(v for k, v in links(claim.text).items() if k.startswith("确认办结"))
     mark = await env.say(CLERK, confirm, group=OFFICE_GROUP)
-    await env.answer(f"group:{OFFICE_GROUP}", mark, "已办理")
+    await env.answer(f"group:{OFFICE_GROUP}", mark, "已确认任务9办结")
     with env.sessions() as s:
         assert s.scalar(select(Completion)).state == COMPLETION_CONFIRMED
 
@@ -212,8 +233,6 @@ async def test_throttling_is_honoured_on_delivery_and_answers(dt_env: DtEnv) -> 
 
 async def test_group_sends_are_paced_under_twenty_a_minute(dt_env: DtEnv) -> None:
     env = dt_env
-    from db.contracts import OFFICE, MessageKind
-    from jobs.delivery.contracts import Outgoing
 
     message = Outgoing(
         recipient=OFFICE, name="区政府督查室", role="office", locale="zh_CN",
@@ -232,8 +251,6 @@ async def test_duplicate_frame_restart_and_token_refresh(dt_env: DtEnv) -> None:
     and its picture loses nothing; a revoked token is fetched anew; pings are answered."""
     env = dt_env
     await env.bind(WANG, "区工信局")
-    from tests.dingtalk_harness import robot_message
-
     frame = robot_message(WANG, "报送 7 本月完成400亿元", msg_id="dup-1")
     mark = env.server.mark()
     first = await env.server.push(frame)
@@ -254,3 +271,27 @@ async def test_duplicate_frame_restart_and_token_refresh(dt_env: DtEnv) -> None:
     with env.sessions() as s:
         assert len(list(s.scalars(select(Evidence)))) == 1
     assert env.server.opens == 2
+
+
+async def test_a_unit_on_both_channels_gets_its_digest_on_each(dt_env: DtEnv) -> None:
+    """区工信局 has a Telegram contact and a DingTalk contact: one digest, sent on both. When
+    DingTalk throttles, the retry goes to DingTalk only (Telegram's copy went out)."""
+    env = dt_env
+    await env.bind(WANG, "区工信局")
+    with transaction(env.sessions) as s:
+        s.add(Contact(unit_id=env.ids["ind"], channel=TELEGRAM, user_address="501", address="501"))
+    telegram = MemoryChannel(needs_addresses=True)
+    settings = engine_settings(env.ctx.config)
+    env.remind("ind7")
+    env.server.fail("/v1.0/robot/oToMessages/batchSend", 429, "Throttling", retry_after="5")
+    report = await deliver(env.sessions, [telegram, env.channel], settings, env.now())
+    assert report.items_failed == 1
+    assert [a for a, _ in telegram.received] == ["501"]
+    with env.sessions() as s:
+        digest = s.scalar(select(Digest))
+        assert (digest.state, digest.delivered_to) == ("partial", ["501"])
+    env.clock["now"] = digest.next_attempt_at
+    mark = env.server.mark()
+    report = await deliver(env.sessions, [telegram, env.channel], settings, env.now())
+    assert report.items_sent == 1 and len(telegram.received) == 1
+    assert "任务7" in (await env.answer(WANG.address, mark)).text

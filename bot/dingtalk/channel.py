@@ -22,6 +22,7 @@ from bot.dingtalk.markdown import action_links, plain_title, split, to_markdown
 from bot.dingtalk.pacing import Pacer
 from db.models.contacts import DINGTALK
 from jobs.delivery import Outgoing, SendResult
+from messages.render import digest_footer, render_message
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,11 @@ class DingTalkChannel:
     def pieces(self, message: Outgoing) -> list[list[str]]:
         """Per rendered part, its markdown pieces (the buttons under the last)."""
         out = []
+        footer = digest_footer(message.locale, message.role)
+        ours = render_message(message.locale, "bot_dingtalk.j2", "digest_footer")
         for index, part in enumerate(message.parts):
+            if footer and part.endswith(footer):  # "reply to this message" is Telegram's way
+                part = part[: -len(footer)] + ours
             text = to_markdown(part)
             if index == len(message.parts) - 1 and message.buttons:
                 text += "\n\n" + action_links(message.buttons)

@@ -16,18 +16,20 @@ message is handled once: its msgId is stored in the same transaction as what it 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import queries
 from bot.auth import Caller, refuse
+from bot.dingtalk.decisions import DECISIONS
+from bot.dingtalk.evidence import store_files
 from bot.keyboards import FAMILIES, resolve, siblings
 from db.engine import transaction
 from db.models import ReceivedMessage, Report
@@ -35,10 +37,10 @@ from db.models.contacts import DINGTALK, group_address, user_address
 from db.models.reports import COMPLETED, DIFFICULTY, ON_TRACK, REVIEW_NONE, REVIEW_PENDING
 from messages.render import Renderer, render_message
 from services import NotFound, PermissionDenied, ServiceError, audit
-from services.completion import claim_completion, decide_completion
-from services.extensions import decide_extension, request_extension
+from services.completion import claim_completion
+from services.extensions import request_extension
 from services.registration import RegistrationError, active_contact, redeem_invite
-from services.reports import EvidenceFile, attach_evidence, review_report, submit_report
+from services.reports import EvidenceFile, attach_evidence, submit_report
 
 T = "bot_dingtalk.j2"
 EVIDENCE_WINDOW = dt.timedelta(minutes=30)
@@ -80,7 +82,6 @@ class DingTalkDeps:
     evidence_dir: Path
     plan_end: Callable[[Session, dt.date], dt.date] | None = None
     fetch: Callable[[str], Awaitable[bytes]] | None = None  # download code → bytes
-    replies: list[str] = field(default_factory=list)
 
 
 class Commands:
@@ -97,7 +98,7 @@ class Commands:
         with d.sessions() as session:
             if session.get(ReceivedMessage, (DINGTALK, msg.msg_id)) is not None:
                 return []
-        files = await self._fetch(msg) if msg.files else []
+        files = await store_files(d.fetch, d.evidence_dir, msg.files) if msg.files else []
         try:
             with transaction(d.sessions) as session:
                 _seen(session, msg, d.now())
@@ -230,9 +231,8 @@ class Commands:
 
     def _evidence(self, session: Session, caller: Caller, files: list[EvidenceFile]) -> str:
         since = self.d.now() - EVIDENCE_WINDOW
-        report = session.scalars(
-            Report.__table__.select()
-            .with_only_columns(Report.__table__.c.id)
+        report = session.scalar(
+            select(Report.id)
             .where(
                 Report.contact_id == caller.contact_id,
                 Report.submitted_at >= since,
@@ -240,7 +240,7 @@ class Commands:
             )
             .order_by(Report.id.desc())
             .limit(1)
-        ).first()
+        )
         if report is None:
             return self.say("files_first")
         done = self._service(
@@ -266,7 +266,7 @@ class Commands:
                 f"task:{number}", self.d.now(), reason="not_yours",
             )  # fmt: skip
         latest = self.d.plan_end(session, self.d.now().date()) if self.d.plan_end else None
-        self._service(
+        ext = self._service(
             caller,
             "extension.request",
             lambda: request_extension(
@@ -275,7 +275,9 @@ class Commands:
                 office_name=self.d.office_name, tz=self.d.tz, latest=latest,
             ),
         )  # fmt: skip
-        return self.say("extension_asked", number=number, new_due=new_due)
+        return render_message(
+            self.d.locale, "bot_extension.j2", "requested", item=it, new_due=ext.new_due
+        )
 
     def _claim_done(self, session: Session, caller: Caller, number: int, note: str) -> str:
         led = queries.led_items(session, caller.unit_id or 0).get(number)
@@ -292,7 +294,7 @@ class Commands:
                 now=self.d.now(), note=note.strip(), office_name=self.d.office_name,
             ),
         )  # fmt: skip
-        return self.say("completion_claimed", number=number)
+        return render_message(self.d.locale, "bot_extension.j2", "claimed", task=number)
 
     def _action(self, session: Session, caller: Caller, text: str, code: re.Match[str]) -> str:
         """A digest's link: `<label> <prefix>:<code> [comment]`."""
@@ -304,50 +306,27 @@ class Commands:
         label = text[: code.start()].strip()
         comment = text[code.end() :].strip()
         action, p = resolved.action, resolved.payload
-        if action in ("review_ret", "done_no") and not comment:
+        if action == "review_ret" and not comment:
             return self.say("comment_needed", label=label, code=code.group(0))
-        cid = caller.contact_id
-        calls: dict[str, Callable[[], Any]] = {
-            "review_ok": lambda: review_report(
-                session, report_id=p["report_id"], reviewer_contact_id=cid, accept=True, now=now,
-                tz=self.d.tz,
-            ),
-            "review_ret": lambda: review_report(
-                session, report_id=p["report_id"], reviewer_contact_id=cid, accept=False,
-                now=now, comment=comment, tz=self.d.tz,
-            ),
-            "ext_ok": lambda: decide_extension(
-                session, extension_id=p["extension_id"], approve=True, now=now,
-                decider_contact_id=cid, as_office=caller.is_office, note=comment,
-            ),
-            "ext_no": lambda: decide_extension(
-                session, extension_id=p["extension_id"], approve=False, now=now,
-                decider_contact_id=cid, as_office=caller.is_office, note=comment,
-            ),
-            "done_ok": lambda: decide_completion(
-                session, completion_id=p["completion_id"], confirm=True, now=now,
-                decided_by=caller.actor,
-            ),
-            "done_no": lambda: decide_completion(
-                session, completion_id=p["completion_id"], confirm=False, now=now,
-                decided_by=caller.actor,
-            ),
-        }  # fmt: skip
-        if action == "view":
+        if action in ("view", "report", "extend"):
             it = queries.item(session, int(p["period_id"]))
-            targets = [t.raw for t in queries.targets(session, it.task_id)] if it else []
+            if it is None:
+                return self.say("stale")
+            if action != "view":
+                return self.say(f"{action}_prompt", number=it.task_number)
+            targets = [t.raw for t in queries.targets(session, it.task_id)]
             return render_message(self.d.locale, "bot_report.j2", "view", item=it, targets=targets)
-        if action == "report":
-            it = queries.item(session, int(p["period_id"]))
-            return self.say("which_task", numbers=[it.task_number] if it else [])
-        if action not in calls:
+        decide = DECISIONS.get(action)
+        if decide is None:
             return self.say("hint")
-        self._service(caller, action, calls[action])
+        template, m, ctx = self._service(
+            caller, action, lambda: decide(session, caller, p, now, comment, self.d.tz)
+        )
         resolved.token.used_at = now
         key = next(k for k in ("report_id", "extension_id", "completion_id") if k in p)
         for token in siblings(session, FAMILIES.get(action, (action,)), key, p[key]):
             token.used_at = now  # the other answers to the same question are spent too
-        return self.say("done", what=label or action)
+        return render_message(self.d.locale, template, m, **ctx)
 
     def _service(self, caller: Caller, action: str, fn: Callable[[], Any]) -> Any:
         """Run a service inside the message's transaction; a refusal becomes _Refused (the
@@ -370,31 +349,6 @@ class Commands:
             .strip()
         )
         return render_message(locale, "bot_common.j2", "refused", reason=reason)
-
-    async def _fetch(self, msg: Incoming) -> list[EvidenceFile]:
-        """Download each picture or file into the evidence store (the codes expire)."""
-        files = []
-        if self.d.fetch is None:
-            return files
-        folder = self.d.evidence_dir / "dingtalk"
-        folder.mkdir(parents=True, exist_ok=True)
-        for code, kind, name in msg.files:
-            content = await self.d.fetch(code)
-            digest = hashlib.sha256(content).hexdigest()
-            fallback = "picture.jpg" if kind == "photo" else "file"
-            safe = re.sub(r"[^\w.\-]+", "_", name)[-80:] or fallback
-            path = folder / f"{digest[:16]}-{safe}"
-            path.write_bytes(content)
-            files.append(
-                EvidenceFile(
-                    file_id=f"dingtalk:{path.relative_to(self.d.evidence_dir)}",
-                    file_unique_id=digest[:32],
-                    kind=kind,
-                    file_name=name or safe,
-                )
-            )
-        return files
-
 
 class _Refused(Exception):
     """A refusal to answer with `text`, audited once the message's transaction rolled back."""

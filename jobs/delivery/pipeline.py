@@ -161,10 +161,11 @@ class _Run:
             if result.temporary_error:
                 combined.temporary_error = result.temporary_error
                 combined.retry_after = max(combined.retry_after or 0, result.retry_after or 0)
-                if result.sent:
-                    digest.delivered_to |= sent.complete
             went_out |= bool(result.sent or (sent.went_out and not channel.needs_addresses))
         combined.retry_after = combined.retry_after or None
+        if combined.temporary_error:  # the retry goes only where it did not arrive in full
+            for _, _, _, sent in outcomes:
+                digest.delivered_to |= sent.complete
         kind = outcomes[0][2][0].kind
         with self.transaction() as session:
             for channel, channel_target, messages, sent in outcomes:
