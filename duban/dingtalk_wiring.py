@@ -8,9 +8,7 @@ the repository is one `git add` from being published).
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +21,7 @@ from db.models.contacts import group_address
 from duban.config import Config
 from duban.context import AppContext
 from duban.errors import UserError
+from duban.secret_files import read_secret
 from duban.wiring import config_plan_window
 
 Clock = Callable[[], dt.datetime]
@@ -30,39 +29,18 @@ Clock = Callable[[], dt.datetime]
 
 def load_secret(cfg: Config, environ: dict[str, str] | None = None) -> str:
     """The AppSecret, or a UserError saying exactly what to set."""
-    env = os.environ if environ is None else environ
-    dt_cfg = cfg.dingtalk
-    secret = env.get(dt_cfg.client_secret_env, "").strip()
-    if not secret and dt_cfg.client_secret_file:
-        path = Path(dt_cfg.client_secret_file)
-        path = path if path.is_absolute() else cfg.base_dir / path
-        repo = _work_tree(path)
-        if repo is not None:
-            raise UserError(
-                f"[dingtalk] client_secret_file = {dt_cfg.client_secret_file!r} lies inside the "
-                f"git repository {repo}: keep the secret outside it (e.g. /etc/duban/dingtalk)"
-            )
-        try:
-            secret = path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise UserError(
-                f"[dingtalk] client_secret_file = {dt_cfg.client_secret_file!r}: cannot read "
-                f"{path}: {exc.strerror}"
-            ) from exc
+    d = cfg.dingtalk
+    secret = read_secret(
+        "dingtalk", d.client_secret_env, "client_secret_file", d.client_secret_file,
+        cfg.base_dir, environ, outside_repo=True,
+    )  # fmt: skip
     if not secret:
-        where = " or put it in the file named by [dingtalk] client_secret_file"
         raise UserError(
-            f"no DingTalk AppSecret: set the environment variable {dt_cfg.client_secret_env} to "
-            f"the app's AppSecret (Client Secret){where}"
+            f"no DingTalk AppSecret: set the environment variable {d.client_secret_env} to the "
+            "app's AppSecret (Client Secret) or put it in the file named by "
+            "[dingtalk] client_secret_file"
         )
     return secret
-
-
-def _work_tree(path: Path) -> Path | None:
-    for folder in path.resolve().parents:
-        if (folder / ".git").exists():
-            return folder
-    return None
 
 
 def dingtalk_api(cfg: Config, secret: str) -> DingTalkAPI:

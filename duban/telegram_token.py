@@ -4,29 +4,20 @@ API server says while a command starts up turned into a UserError that never sho
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from duban.config import Config
 from duban.errors import UserError
+from duban.secret_files import read_secret
 
 
 def load_token(cfg: Config, environ: dict[str, str] | None = None) -> str:
     """The token, or a UserError saying exactly what to set."""
-    env = os.environ if environ is None else environ
     tg = cfg.telegram
-    token = env.get(tg.token_env, "").strip()
-    if not token and tg.token_file:
-        path = Path(tg.token_file)
-        path = path if path.is_absolute() else cfg.base_dir / path
-        try:
-            token = path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise UserError(
-                f"[telegram] token_file = {tg.token_file!r}: cannot read {path}: {exc.strerror}"
-            ) from exc
+    token = read_secret(
+        "telegram", tg.token_env, "token_file", tg.token_file, cfg.base_dir, environ
+    )
     if not token:
         where = " or put it in the file named by [telegram] token_file" if tg.token_file else ""
         raise UserError(

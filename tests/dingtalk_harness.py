@@ -112,6 +112,13 @@ class DtEnv:
         await self.server.push(robot_message(who, text, group=group, **kw))
         return mark
 
+    async def ask(
+        self, who: Person, text: str = "", contains: str = "", *, group: str = "", **kw: Any
+    ) -> str:
+        """`who` writes; the text of the robot's answer (in the group, if written there)."""
+        mark = await self.say(who, text, group=group, **kw)
+        return (await self.answer(f"group:{group}" if group else who.address, mark, contains)).text
+
     async def answer(self, address: str, after: int, contains: str = "") -> Sent:
         return await self.server.wait_sent(address, after, contains)
 

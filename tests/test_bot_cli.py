@@ -29,10 +29,16 @@ def fake_server():  # type: ignore[no-untyped-def]
     thread.join(5)
 
 
-def write_config(tmp_path: Path, base_url: str = "", file_url: str = "") -> Path:
+def write_config(
+    tmp_path: Path, base_url: str = "", file_url: str = "", edits: dict[str, str] | None = None
+) -> Path:
+    """The example config with Telegram's server and these text edits (old → new), `init`ed."""
     text = example_config_path().read_text(encoding="utf-8")
     text = re.sub(r'(?m)^base_url = ""', f'base_url = "{base_url}"', text)
     text = re.sub(r'(?m)^base_file_url = ""', f'base_file_url = "{file_url}"', text)
+    for old, new in (edits or {}).items():
+        assert old in text, old
+        text = text.replace(old, new)
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     assert main(["--config", str(path), "init"]) == 0

@@ -20,71 +20,60 @@ from tests.dingtalk_harness import LI, LU, WANG, running_dingtalk
 LINK = re.compile(r"\[([^\]]+)\]\(dtmd://dingtalkclient/sendMessage\?content=([^)]+)\)")
 
 
-class TelegramChat:
-    name = "telegram"
-    unit, lead, stranger = IND, DEV, STRANGER
+class Chat:
+    """What both channels' harnesses do alike."""
 
     def __init__(self, env: Any) -> None:
         self.env = env
-
-    def where(self, who: Any) -> int:
-        return who["id"]
 
     async def bind(self, who: Any, unit: str) -> None:
         await self.env.bind(who, unit)
 
     async def reminder(self, who: Any, key: str) -> Any:
         return await self.env.reminder(who, key)
+
+    async def deliver_to(self, who: Any, contains: str) -> Any:
+        mark = self.env.server.mark()
+        await self.env.deliver()
+        return await self.env.answer(self.where(who), mark, contains)
+
+    async def say(self, who: Any, text: str) -> str:
+        mark = await self.env.say(who, text)
+        return (await self.env.answer(self.where(who), mark)).text
+
+    def where(self, who: Any) -> Any:
+        raise NotImplementedError
+
+
+class TelegramChat(Chat):
+    name = "telegram"
+    unit, lead, stranger = IND, DEV, STRANGER
+
+    def where(self, who: Any) -> int:
+        return who["id"]
 
     async def report(self, who: Any, reminder: Any, text: str) -> str:
         """Reply to the reminder: that is the report."""
         mark = await self.env.say(who, text, reply_to=self.env.server.message_of(reminder))
         return (await self.env.answer(who["id"], mark, "已收到")).text
 
-    async def say(self, who: Any, text: str) -> str:
-        mark = await self.env.say(who, text)
-        return (await self.env.answer(who["id"], mark)).text
-
-    async def deliver_to(self, who: Any, contains: str) -> Any:
-        mark = self.env.server.mark()
-        await self.env.deliver()
-        return await self.env.answer(who["id"], mark, contains)
-
     async def tap(self, who: Any, message: Any, label: str) -> str:
         mark = await self.env.press(who, message, label)
         return (await self.env.answer(who["id"], mark)).text
 
 
-class DingTalkChat:
+class DingTalkChat(Chat):
     name = "dingtalk"
     unit, lead, stranger = WANG, LI, LU
 
-    def __init__(self, env: Any) -> None:
-        self.env = env
-
     def where(self, who: Any) -> str:
         return who.address
-
-    async def bind(self, who: Any, unit: str) -> None:
-        await self.env.bind(who, unit)
-
-    async def reminder(self, who: Any, key: str) -> Any:
-        return await self.env.reminder(who, key)
 
     async def report(self, who: Any, reminder: Any, text: str) -> str:
         """Name the task: 报送 7 …."""
         number = re.search(r"任务(\d+)", reminder.text).group(1)  # type: ignore[union-attr]
         mark = await self.env.say(who, f"报送 {number} {text}")
         return (await self.env.answer(who.address, mark, "已收到")).text
-
-    async def say(self, who: Any, text: str) -> str:
-        mark = await self.env.say(who, text)
-        return (await self.env.answer(who.address, mark)).text
-
-    async def deliver_to(self, who: Any, contains: str) -> Any:
-        mark = self.env.server.mark()
-        await self.env.deliver()
-        return await self.env.answer(who.address, mark, contains)
 
     async def tap(self, who: Any, message: Any, label: str) -> str:
         found = {lb.replace("\\", ""): unquote(c) for lb, c in LINK.findall(message.text)}

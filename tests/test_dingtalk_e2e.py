@@ -47,6 +47,15 @@ def links(text: str) -> dict[str, str]:
     return {label.replace("\\", ""): unquote(content) for label, content in LINK.findall(text)}
 
 
+async def delivered_link(env: DtEnv, address: str, contains: str, label: str) -> str:
+    """Deliver; in what `address` got (containing `contains`), the link starting with
+    `label`."""
+    mark = env.server.mark()
+    await env.deliver()
+    message = await env.answer(address, mark, contains)
+    return next(v for k, v in links(message.text).items() if k.startswith(label))
+
+
 def audit(env: DtEnv, action: str, refused: bool = True) -> list[AuditLog]:
     with env.sessions() as s:
         q = select(AuditLog).where(AuditLog.action == action, AuditLog.refused == refused)
@@ -63,12 +72,9 @@ async def test_registration_good_expired_replayed_unknown(dt_env: DtEnv) -> None
     mark = await env.say(WANG, f"绑定 {good.lower()}")  # typed in lower case: still works
     reply = await env.answer(WANG.address, mark, "绑定成功")
     assert "区工信局" in reply.text
-    mark = await env.say(LU, f"绑定 {good}")
-    assert "已被使用过" in (await env.answer(LU.address, mark)).text
-    mark = await env.say(LU, f"绑定 {old_code}")
-    assert "已过期" in (await env.answer(LU.address, mark)).text
-    mark = await env.say(LU, "绑定 NOTACODE")
-    assert "无法识别" in (await env.answer(LU.address, mark)).text
+    assert "已被使用过" in await env.ask(LU, f"绑定 {good}")
+    assert "已过期" in await env.ask(LU, f"绑定 {old_code}")
+    assert "无法识别" in await env.ask(LU, "绑定 NOTACODE")
     mark = await env.say(LU, "任务")  # not bound: one explanation, nothing else
     assert "仅供已登记的单位联络员使用" in (await env.answer(LU.address, mark)).text
     with env.sessions() as s:
@@ -89,18 +95,14 @@ async def test_reminder_report_and_files_into_the_evidence_store(dt_env: DtEnv) 
     assert "发送“报送 任务号 进展”报送进展" in reminder.text and "直接回复" not in reminder.text
     mark = await env.say(WANG, actions["报送进展"])  # a tap on the link: how to report task 7
     assert "请发送：报送 7 进展情况" in (await env.answer(WANG.address, mark)).text
-    mark = await env.say(WANG, actions["查看任务"])
-    assert "服务业增加值达到1087亿元" in (await env.answer(WANG.address, mark)).text
-    mark = await env.say(WANG, "报送 7 困难 服务业增加值完成400亿元，进度偏慢")
-    await env.answer(WANG.address, mark, "已收到任务7")
+    assert "服务业增加值达到1087亿元" in await env.ask(WANG, actions["查看任务"])
+    await env.ask(WANG, "报送 7 困难 服务业增加值完成400亿元，进度偏慢", "已收到任务7")
     env.server.files["dlcode-photo"] = b"\x89PNG fake picture"
     content = {"downloadCode": "dlcode-photo"}
-    mark = await env.say(WANG, msgtype="picture", content=content)
-    assert "1 个附件" in (await env.answer(WANG.address, mark, "附件")).text
+    assert "1 个附件" in await env.ask(WANG, "", "附件", msgtype="picture", content=content)
     env.server.files["dlcode-file"] = b"PK fake xlsx"
     content = {"downloadCode": "dlcode-file", "fileName": "3月台账.xlsx"}
-    mark = await env.say(WANG, msgtype="file", content=content)
-    await env.answer(WANG.address, mark, "附件")
+    await env.ask(WANG, "", "附件", msgtype="file", content=content)
     with env.sessions() as s:
         report = s.scalar(select(Report))
         files = list(s.scalars(select(Evidence).order_by(Evidence.id)))
@@ -118,8 +120,7 @@ async def test_a_picture_without_a_report_is_asked_for_one(dt_env: DtEnv) -> Non
     env = dt_env
     await env.bind(WANG, "区工信局")
     env.server.files["dl-1"] = b"img"
-    mark = await env.say(WANG, msgtype="picture", content={"downloadCode": "dl-1"})
-    assert "请先发送" in (await env.answer(WANG.address, mark)).text
+    assert "请先发送" in await env.ask(WANG, msgtype="picture", content={"downloadCode": "dl-1"})
     mark = await env.say(WANG, "报送 9")  # a number but no text
     await env.answer(WANG.address, mark)
     mark = await env.say(WANG, "报送 8 完成了")  # not one of its tasks: refused, audited
@@ -146,8 +147,7 @@ async def test_review_accept_and_return_by_links(dt_env: DtEnv) -> None:
     assert "无权" in (await env.answer(WANG.address, mark)).text or audit(env, "callback.refused")
     mark = await env.say(LI, back)  # 退回 without a comment: asks for one
     assert "意见" in (await env.answer(LI.address, mark)).text
-    mark = await env.say(LI, f"{back} 请补充完工验收材料")
-    await env.answer(LI.address, mark, "已退回任务9（区工信局）的报送")
+    await env.ask(LI, f"{back} 请补充完工验收材料", "已退回任务9（区工信局）的报送")
     with env.sessions() as s:
         report = s.scalar(select(Report))
         period = s.get(Period, env.ids["ind9"])
@@ -158,14 +158,9 @@ async def test_review_accept_and_return_by_links(dt_env: DtEnv) -> None:
     assert "请补充完工验收材料" in (await env.answer(WANG.address, mark)).text
     mark = await env.say(LI, accept)  # the other answer to the same question is spent
     assert "失效" in (await env.answer(LI.address, mark)).text
-    mark = await env.say(WANG, "报送 9 已补充验收材料")
-    await env.answer(WANG.address, mark, "已收到任务9")
-    mark = env.server.mark()
-    await env.deliver()
-    request = await env.answer(LI.address, mark, "已补充验收材料")
-    accept = next(v for k, v in links(request.text).items() if k.startswith("通过"))
-    mark = await env.say(LI, accept)
-    await env.answer(LI.address, mark, "已通过任务9（区工信局）的进展报送")
+    await env.ask(WANG, "报送 9 已补充验收材料", "已收到任务9")
+    accept = await delivered_link(env, LI.address, "已补充验收材料", "通过")
+    await env.ask(LI, accept, "已通过任务9（区工信局）的进展报送")
     with env.sessions() as s:
         assert s.get(Period, env.ids["ind9"]).state == ACCEPTED
 
@@ -174,14 +169,10 @@ async def test_extension_requested_and_approved(dt_env: DtEnv) -> None:
     env = dt_env
     await env.bind(WANG, "区工信局")
     await env.bind(LI, "区发改局")
-    mark = await env.say(WANG, "延期 9 2024-04-30 设备尚未到货")
-    await env.answer(WANG.address, mark, "已提交延期申请：任务9（区工信局）申请延至 4月30日")
-    mark = env.server.mark()
-    await env.deliver()
-    request = await env.answer(LI.address, mark, "设备尚未到货")
-    approve = next(v for k, v in links(request.text).items() if k.startswith("批准"))
-    mark = await env.say(LI, approve)
-    await env.answer(LI.address, mark, "已批准任务9（区工信局）延期至 4月30日")
+    asked = "已提交延期申请：任务9（区工信局）申请延至 4月30日"
+    await env.ask(WANG, "延期 9 2024-04-30 设备尚未到货", asked)
+    approve = await delivered_link(env, LI.address, "设备尚未到货", "批准")
+    await env.ask(LI, approve, "已批准任务9（区工信局）延期至 4月30日")
     with env.sessions() as s:
         ext = s.scalar(select(Extension))
         assert (ext.state, ext.new_due) == (EXT_APPROVED, dt.date(2024, 4, 30))
@@ -195,16 +186,11 @@ async def test_lead_group_and_office_group_close_a_task(dt_env: DtEnv) -> None:
     confirms it with the link; 群号 tells the office its group's id for the config."""
     env = dt_env
     await env.bind(LI, "区发改局", group="cidDEVGROUP==")
-    mark = await env.say(CLERK, "群号", group=OFFICE_GROUP)
-    assert OFFICE_GROUP in (await env.answer(f"group:{OFFICE_GROUP}", mark)).text
-    mark = await env.say(LU, "办结 9 全部完成", group="cidDEVGROUP==")  # any member of the group
-    await env.answer("group:cidDEVGROUP==", mark, "已提交任务9的办结申请")
-    mark = env.server.mark()
-    await env.deliver()
-    claim = await env.answer(f"group:{OFFICE_GROUP}", mark, "任务9")
-    confirm = next(v for k, v in links(claim.text).items() if k.startswith("确认办结"))
-    mark = await env.say(CLERK, confirm, group=OFFICE_GROUP)
-    await env.answer(f"group:{OFFICE_GROUP}", mark, "已确认任务9办结")
+    assert OFFICE_GROUP in await env.ask(CLERK, "群号", group=OFFICE_GROUP)
+    # any member of the bound group acts for the unit
+    await env.ask(LU, "办结 9 全部完成", "已提交任务9的办结申请", group="cidDEVGROUP==")
+    confirm = await delivered_link(env, f"group:{OFFICE_GROUP}", "任务9", "确认办结")
+    await env.ask(CLERK, confirm, "已确认任务9办结", group=OFFICE_GROUP)
     with env.sessions() as s:
         assert s.scalar(select(Completion)).state == COMPLETION_CONFIRMED
 
@@ -226,8 +212,7 @@ async def test_throttling_is_honoured_on_delivery_and_answers(dt_env: DtEnv) -> 
     assert (await env.deliver()).items_sent == 1
     await env.answer(WANG.address, mark, "任务7")
     env.server.fail(path, 429, "Throttling.Api", retry_after="3")  # an answer meets a 429
-    mark = await env.say(WANG, "任务")
-    assert "任务7" in (await env.answer(WANG.address, mark)).text
+    assert "任务7" in await env.ask(WANG, "任务")
     assert 3.0 in env.time.slept
 
 
@@ -266,8 +251,8 @@ async def test_duplicate_frame_restart_and_token_refresh(dt_env: DtEnv) -> None:
     await env.restart_stream()
     env.server.revoke_tokens()
     env.server.files["dl-after"] = b"after restart"
-    mark = await env.say(WANG, msgtype="picture", content={"downloadCode": "dl-after"})
-    assert "任务7" in (await env.answer(WANG.address, mark, "附件")).text
+    picture = {"downloadCode": "dl-after"}
+    assert "任务7" in await env.ask(WANG, "", "附件", msgtype="picture", content=picture)
     with env.sessions() as s:
         assert len(list(s.scalars(select(Evidence)))) == 1
     assert env.server.opens == 2

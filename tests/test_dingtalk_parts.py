@@ -18,6 +18,7 @@ from duban.dingtalk_wiring import load_secret
 from duban.errors import UserError
 from jobs.delivery.contracts import Button
 from tests.fakedingtalk import FakeDingTalk
+from tests.test_bot_cli import write_config
 
 
 def test_digest_html_becomes_dingtalk_markdown() -> None:
@@ -104,19 +105,17 @@ def fake_dingtalk():  # type: ignore[no-untyped-def]
     thread.join(5)
 
 
-def dingtalk_config(tmp_path: Path, server: FakeDingTalk, telegram: bool = False) -> Path:
-    text = example_config_path().read_text(encoding="utf-8")
-    on = str(telegram).lower()
-    text = text.replace("[telegram]\nenabled = true", f"[telegram]\nenabled = {on}")
-    text = text.replace("[dingtalk]\nenabled = false", "[dingtalk]\nenabled = true")
-    text = text.replace('client_id = ""', f'client_id = "{server.client_id}"')
-    text = text.replace(
-        'api_base_url = "https://api.dingtalk.com"', f'api_base_url = "{server.base_url}"'
+def dingtalk_config(tmp_path: Path, server: FakeDingTalk) -> Path:
+    """A DingTalk-only deployment against the fake."""
+    return write_config(
+        tmp_path,
+        edits={
+            "[telegram]\nenabled = true": "[telegram]\nenabled = false",
+            "[dingtalk]\nenabled = false": "[dingtalk]\nenabled = true",
+            'client_id = ""': f'client_id = "{server.client_id}"',
+            'api_base_url = "https://api.dingtalk.com"': f'api_base_url = "{server.base_url}"',
+        },
     )
-    path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    assert main(["--config", str(path), "init"]) == 0
-    return path
 
 
 def test_invite_prints_a_code_and_check_verifies_the_credentials(
@@ -141,10 +140,7 @@ def test_invite_prints_a_code_and_check_verifies_the_credentials(
 
 
 def test_invite_on_dingtalk_needs_it_enabled(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    text = example_config_path().read_text(encoding="utf-8")
-    path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    assert main(["--config", str(path), "init"]) == 0
+    path = write_config(tmp_path)
     capsys.readouterr()
     assert main(["--config", str(path), "invite", "区发改局", "--channel", "dingtalk"]) == 2
     assert "[dingtalk] enabled = true" in capsys.readouterr().err

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import queries
 from bot.auth import Caller, refuse
-from bot.dingtalk.decisions import DECISIONS
+from bot.dingtalk.decisions import DECISIONS, Ask
 from bot.dingtalk.evidence import store_files
 from bot.keyboards import FAMILIES, resolve, siblings
 from db.engine import transaction
@@ -320,7 +320,7 @@ class Commands:
         if decide is None:
             return self.say("hint")
         template, m, ctx = self._service(
-            caller, action, lambda: decide(session, caller, p, now, comment, self.d.tz)
+            caller, action, lambda: decide(Ask(session, caller, p, now, comment, self.d.tz))
         )
         resolved.token.used_at = now
         key = next(k for k in ("report_id", "extension_id", "completion_id") if k in p)
