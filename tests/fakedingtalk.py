@@ -260,7 +260,8 @@ class FakeDingTalk:
         if data.get("msgKey") != "sampleMarkdown" or len(param.encode()) > MSG_PARAM_LIMIT:
             return 400, {"code": "invalidParameter", "message": "msgParam"}, {}
         message = json.loads(param)
-        assert message["title"] and message["text"]
+        if not (message.get("title") and str(message.get("text", "")).strip()):
+            return 400, {"code": "invalidParameter", "message": "empty title or text"}, {}
         key = f"pqk-{next(self._ids)}"
         if path.endswith("batchSend"):
             users = list(data.get("userIds") or [])

@@ -97,4 +97,4 @@ def split(markdown: str, limit: int = MAX_BYTES) -> list[str]:
         size += n
     if current:
         pieces.append("\n".join(current))
-    return [p for p in pieces if p.strip()] or [""]
+    return [p for p in pieces if p.strip()]
