@@ -8,6 +8,7 @@ the repository is one `git add` from being published).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy.orm import Session
@@ -44,6 +45,10 @@ def load_secret(cfg: Config, environ: dict[str, str] | None = None) -> str:
 
 
 def dingtalk_api(cfg: Config, secret: str) -> DingTalkAPI:
+    # httpx logs each request's URL at INFO; a file's download URL is signed (a short-lived
+    # credential to a person's file): keep those lines out of the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
     d = cfg.dingtalk
     return DingTalkAPI(d.api_base_url, d.client_id, secret, d.robot)
 

@@ -256,6 +256,9 @@ async def test_duplicate_frame_restart_and_token_refresh(dt_env: DtEnv) -> None:
     with env.sessions() as s:
         assert len(list(s.scalars(select(Evidence)))) == 1
     assert env.server.opens == 2
+    await env.server.drop_connection()  # DingTalk's gateway goes away: the SDK opens anew
+    assert "任务7" in await env.ask(WANG, "任务")
+    assert env.server.opens == 3
 
 
 async def test_a_unit_on_both_channels_gets_its_digest_on_each(dt_env: DtEnv) -> None:

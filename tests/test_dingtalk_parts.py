@@ -5,18 +5,25 @@ limit, the `[dingtalk]` config and its secret, `duban invite --channel dingtalk`
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.dingtalk.markdown import action_links, plain_title, split, to_markdown
+from db.contracts import Facts, MessageKind, Recipient, dedupe_key
+from db.engine import make_engine, make_sessionmaker, transaction
+from db.models import Contact, SentMessage, Unit
 from duban.cli import main
-from duban.config import ConfigError, example_config_path, parse_config
+from duban.config import ConfigError, example_config_path, load_config, parse_config
 from duban.dingtalk_wiring import load_secret
 from duban.errors import UserError
+from jobs import tick as tick_module
 from jobs.delivery.contracts import Button
+from jobs.outbox import enqueue
 from tests.fakedingtalk import FakeDingTalk
 from tests.test_bot_cli import write_config
 
@@ -144,3 +151,34 @@ def test_invite_on_dingtalk_needs_it_enabled(tmp_path, capsys) -> None:  # type:
     capsys.readouterr()
     assert main(["--config", str(path), "invite", "区发改局", "--channel", "dingtalk"]) == 2
     assert "[dingtalk] enabled = true" in capsys.readouterr().err
+
+
+def test_tick_delivers_through_dingtalk_alone(tmp_path, fake_dingtalk, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    """A DingTalk-only deployment's `duban tick`: a unit's reminder goes to its DingTalk
+    contact through the robot's batch send (planning stubbed out, as in the Telegram test)."""
+    cfg_path = dingtalk_config(tmp_path, fake_dingtalk)
+    cfg = load_config(str(cfg_path))
+    sessions = make_sessionmaker(make_engine(cfg.database_url))
+    at = dt.datetime(2024, 3, 20, 10, 0, tzinfo=cfg.tz)
+    with transaction(sessions) as s:
+        unit = s.scalar(select(Unit).where(Unit.name == "区工信局"))
+        s.add(Contact(unit_id=unit.id, channel="dingtalk", user_address="manager501",
+                      address="user:manager501", display_name="王工信"))  # fmt: skip
+        recipient = Recipient.unit(unit.id)
+        enqueue(
+            s, kind=MessageKind.REMINDER, recipient=recipient, role="unit",
+            facts=Facts(task=7, unit="区工信局", due="2024-03-25"), recipient_name="区工信局",
+            dedupe_key=dedupe_key(MessageKind.REMINDER, recipient, scope=(1, 1), stage=1),
+            due_at=at,
+        )  # fmt: skip
+    monkeypatch.setattr(tick_module, "plan_due", lambda *a, **k: (0, 0, 0))
+    monkeypatch.setenv("DUBAN_DINGTALK_SECRET", fake_dingtalk.client_secret)
+    monkeypatch.setenv("DUBAN_BOT_TOKEN", "7000001:ignored-while-telegram-is-off")
+    capsys.readouterr()
+    assert main(["--config", str(cfg_path), "tick", "--at", "2024-03-20T10:00"]) == 0
+    out = capsys.readouterr().out
+    assert "1 message(s) sent" in out and "【督办】" not in out  # sent, not printed
+    assert [s.address for s in fake_dingtalk.sent] == ["user:manager501"]
+    assert "任务7" in fake_dingtalk.sent[0].text
+    with sessions() as s:
+        assert s.scalar(select(SentMessage)).channel == "dingtalk"

@@ -122,7 +122,18 @@ def run(args: argparse.Namespace) -> int:
     now = args.at or dt.datetime.now(ctx.config.tz)
     if now.tzinfo is None:
         now = now.replace(tzinfo=ctx.config.tz)
-    channel = make_channel(ctx, args.console)
+    cfg = ctx.config
+    channels = []
+    dingtalk = None
+    if args.console or cfg.telegram.enabled or not cfg.dingtalk.enabled:
+        channels.append(make_channel(ctx, args.console))  # Telegram refuses without a token
+    if cfg.dingtalk.enabled and not args.console:
+        # Lazy: the DingTalk client loads only when DingTalk is on.
+        from duban.dingtalk_wiring import dingtalk_api, dingtalk_channel, load_secret
+
+        dingtalk = dingtalk_channel(cfg, dingtalk_api(cfg, load_secret(cfg)))
+        channels.append(dingtalk)
+    channel = channels[0]
 
     done: list = []
     bot = getattr(channel, "bot", None)
@@ -137,11 +148,15 @@ def run(args: argparse.Namespace) -> int:
     async def one_tick() -> None:
         # The report is handed back through `done`, not returned: Python 3.11's asyncio.run
         # formats repr() of the main task's result (≈ 0.3 s for a busy tick's report).
-        if bot is None:
-            done.append(await tick(rt, channel, now))
-            return
-        async with bot:  # initialise/close the Bot's HTTP client around the tick
-            done.append(await tick(rt, channel, now))
+        try:
+            if bot is None:
+                done.append(await tick(rt, channels, now))
+                return
+            async with bot:  # initialise/close the Bot's HTTP client around the tick
+                done.append(await tick(rt, channels, now))
+        finally:
+            if dingtalk is not None:
+                await dingtalk.api.aclose()
 
     token = bot.token if bot is not None else ""
     with sole_deliverer(ctx, console=args.console), telegram_errors(ctx.config, token):
