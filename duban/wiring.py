@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models.contacts import DINGTALK, group_address
+from db.models.contacts import DINGTALK, group_address, user_address
 from duban.config import Config, ConfigError, ScheduleConfig
 from jobs.delivery.contracts import AttachmentMaker
 from jobs.lights import LightRules, Lights
@@ -41,6 +41,7 @@ def engine_settings(cfg: Config) -> Settings:
                 name=leader.name,
                 units=frozenset(index.get(u, u) for u in leader.units),
                 chat_ids=tuple(leader.chat_ids),
+                addresses={DINGTALK: tuple(user_address(u) for u in leader.dingtalk_users)},
             )
             for i, leader in enumerate(cfg.leaders)
         ),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,6 +49,8 @@ class LeaderInCharge:
     name: str
     units: frozenset[str]  # canonical unit names
     chat_ids: tuple[int, ...] = ()
+    # Addresses on the other channels, by channel name (DingTalk: user:<staffId>).
+    addresses: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 from bot.dingtalk.channel import DingTalkChannel
 from bot.dingtalk.pacing import Pacer
 from db.engine import transaction
-from duban.config import DingTalkConfig
+from duban.config import DingTalkConfig, LeaderConfig
 from duban.context import AppContext
 from duban.dingtalk_wiring import dingtalk_api, dingtalk_channel, stream_thread
 from duban.wiring import engine_settings
@@ -43,6 +43,7 @@ WANG = Person("manager501", "王工信")  # 区工信局 (responsible unit)
 LI = Person("manager502", "李发改")  # 区发改局 (lead unit)
 LU = Person("manager504", "路人甲")  # never registered
 CLERK = Person("manager505", "督查室小张")
+LEADER = Person("leader001", "张副区长")  # [[leaders]] dingtalk_users
 
 
 class FakeTime:
@@ -161,7 +162,10 @@ def dingtalk_config(config, server: FakeDingTalk):  # type: ignore[no-untyped-de
                 client_id=server.client_id,
                 api_base_url=server.base_url,
                 office_groups=[OFFICE_GROUP],
-            )
+            ),
+            "leaders": [
+                LeaderConfig(name="张副区长", units=["区发改局"], dingtalk_users=[LEADER.staff_id])
+            ],
         }
     )
 

@@ -11,7 +11,7 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import select
 
-from db.contracts import OFFICE, MessageKind
+from db.contracts import OFFICE, Facts, MessageKind, Recipient, dedupe_key
 from db.engine import transaction
 from db.models import AuditLog, Completion, Contact, Digest, Evidence, Extension, Period, Report
 from db.models.contacts import TELEGRAM
@@ -20,9 +20,11 @@ from db.models.reports import COMPLETION_CONFIRMED, EXT_APPROVED
 from duban.wiring import engine_settings
 from jobs.delivery import deliver
 from jobs.delivery.contracts import Outgoing
+from jobs.outbox import enqueue
 from services.registration import create_invite
 from tests.dingtalk_harness import (
     CLERK,
+    LEADER,
     LI,
     LU,
     OFFICE_GROUP,
@@ -283,3 +285,23 @@ async def test_a_unit_on_both_channels_gets_its_digest_on_each(dt_env: DtEnv) ->
     report = await deliver(env.sessions, [telegram, env.channel], settings, env.now())
     assert report.items_sent == 1 and len(telegram.received) == 1
     assert "任务7" in (await env.answer(WANG.address, mark)).text
+
+
+async def test_the_leader_in_charge_gets_the_leader_stage_on_dingtalk(dt_env: DtEnv) -> None:
+    """[[leaders]] dingtalk_users: the D+8 digest goes to the leader 1:1, by lead department."""
+    env = dt_env
+    recipient = Recipient.leader(0)
+    with transaction(env.sessions) as s:
+        enqueue(
+            s, kind=MessageKind.ESCALATION_LEADER, recipient=recipient, role="leader",
+            facts=Facts(task=9, unit="区工信局", due="2024-03-25", leads=("区发改局",),
+                        details={"overdue_days": 8}),
+            recipient_name="张副区长",
+            dedupe_key=dedupe_key(MessageKind.ESCALATION_LEADER, recipient, scope=(9, 9), stage=1),
+            due_at=env.now(),
+        )  # fmt: skip
+    mark = env.server.mark()
+    report = await env.deliver()
+    assert report.items_sent == 1
+    digest = await env.answer(LEADER.address, mark, "任务9")
+    assert "张副区长" in digest.text and "区发改局" in digest.text

@@ -108,6 +108,7 @@ class LeaderConfig(_Strict):
     name: str
     units: list[str] = Field(default_factory=list)  # or none: the table names the leader
     chat_ids: list[int] = Field(default_factory=list)
+    dingtalk_users: list[str] = Field(default_factory=list)  # DingTalk staff ids (userid)
 
 
 UnitKind = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")]

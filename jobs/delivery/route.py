@@ -2,7 +2,7 @@
 
 A unit → its active, reachable contacts on the channel; the office → the config's chats
 (office.chat_ids on Telegram, [dingtalk] office_groups on DingTalk); a leader in charge → its
-chats (leaders[].chat_ids are Telegram's). A recipient nobody can
+chats (leaders[].chat_ids on Telegram, leaders[].dingtalk_users on DingTalk). A recipient nobody can
 receive for gets a `reason` instead.
 """
 
@@ -102,9 +102,12 @@ def _target(
         return Target(
             recipient.key, ((default_locale, ()),), reason=f"unknown recipient {recipient.key!r}"
         )
-    chats = tuple(str(c) for c in leader.chat_ids) if configured else ()
+    if configured:
+        chats, key = tuple(str(c) for c in leader.chat_ids), "chat_ids"
+    else:
+        chats, key = tuple(leader.addresses.get(channel, ())), f"{channel}_users"
     return Target(
         leader.name,
         ((default_locale, chats),),
-        reason="" if chats else f"leaders[{leader.index}].chat_ids is empty in the config",
+        reason="" if chats else f"leaders[{leader.index}].{key} is empty in the config",
     )
