@@ -133,6 +133,9 @@ class Commands:
     def _dispatch(self, session: Session, msg: Incoming, files: list[EvidenceFile]) -> str:
         text = msg.text.strip()
         word = text.split(maxsplit=1)[0] if text else ""
+        if not msg.staff_id and not msg.group:
+            # No staff id: someone outside the organisation. Nothing to bind or authorize.
+            return self.say("unbound")
         if word in ("绑定", "bind"):
             return self._bind(session, msg, text[len(word) :].strip())
         if word in ("群号", "groupid") and msg.group:
