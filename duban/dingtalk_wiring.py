@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.dingtalk.api import DingTalkAPI
-from bot.dingtalk.channel import DingTalkChannel
+from bot.dingtalk.channel import DingTalkChannel, make_pacer
 from bot.dingtalk.commands import Commands, DingTalkDeps, Incoming
-from bot.dingtalk.pacing import Pacer
 from bot.dingtalk.stream import StreamThread
 from db.models.contacts import group_address
 from duban.config import Config
@@ -53,11 +53,11 @@ def dingtalk_api(cfg: Config, secret: str) -> DingTalkAPI:
     return DingTalkAPI(d.api_base_url, d.client_id, secret, d.robot)
 
 
-def dingtalk_channel(cfg: Config, api: DingTalkAPI, pacer: Pacer | None = None) -> DingTalkChannel:
+def dingtalk_channel(cfg: Config, api: DingTalkAPI, **timing: Any) -> DingTalkChannel:
+    """The channel, paced by the config's limits (`timing`: the pacer's clock and sleep)."""
     d = cfg.dingtalk
-    return DingTalkChannel(
-        api, pacer, group_per_minute=d.group_messages_per_minute, per_second=d.requests_per_second
-    )
+    pacer = make_pacer(d.group_messages_per_minute, d.requests_per_second, **timing)
+    return DingTalkChannel(api, pacer)
 
 
 def dingtalk_deps(
@@ -84,7 +84,7 @@ def dingtalk_deps(
 
 
 def stream_thread(
-    ctx: AppContext, secret: str, now: Clock | None = None, pacer: Pacer | None = None
+    ctx: AppContext, secret: str, now: Clock | None = None, **timing: Any
 ) -> StreamThread:
     """The Stream client's thread: messages in, answers out through an API client of its own
     (made inside the thread's loop)."""
@@ -92,7 +92,7 @@ def stream_thread(
 
     def make_handler():  # type: ignore[no-untyped-def]
         api = dingtalk_api(cfg, secret)
-        channel = dingtalk_channel(cfg, api, pacer)
+        channel = dingtalk_channel(cfg, api, **timing)
         commands = Commands(dingtalk_deps(ctx, now, fetch=api.download))
 
         async def on_message(msg: Incoming) -> None:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.dingtalk.channel import DingTalkChannel
-from bot.dingtalk.pacing import Pacer
 from db.engine import transaction
 from duban.config import DingTalkConfig, LeaderConfig
 from duban.context import AppContext
@@ -60,8 +59,9 @@ class FakeTime:
         self.slept.append(seconds)
         self.t += seconds
 
-    def pacer(self) -> Pacer:
-        return Pacer(clock=self.clock, sleep=self.sleep)
+    def timing(self) -> dict[str, Any]:
+        """The pacer's clock and sleep, virtual."""
+        return {"clock": self.clock, "sleep": self.sleep}
 
 
 def robot_message(
@@ -149,7 +149,7 @@ class DtEnv:
         """Stop the SDK client's thread and start a new one (a process restart)."""
         await asyncio.to_thread(self.thread.stop)
         secret = self.server.client_secret
-        self.thread = stream_thread(self.ctx, secret, now=self.now, pacer=self.time.pacer())
+        self.thread = stream_thread(self.ctx, secret, now=self.now, **self.time.timing())
         self.thread.start()
         await self.server.connected()
 
@@ -182,9 +182,9 @@ async def running_dingtalk(config, engine, sessions, caplog) -> AsyncIterator[Dt
     ids = make_world(sessions)
     fake_time = FakeTime()
     api = dingtalk_api(cfg, server.client_secret)
-    channel = dingtalk_channel(cfg, api, fake_time.pacer())
+    channel = dingtalk_channel(cfg, api, **fake_time.timing())
     env = DtEnv(server, ctx, ids, channel, fake_time)
-    env.thread = stream_thread(ctx, server.client_secret, now=env.now, pacer=fake_time.pacer())
+    env.thread = stream_thread(ctx, server.client_secret, now=env.now, **fake_time.timing())
     env.thread.start()
     try:
         await server.connected()

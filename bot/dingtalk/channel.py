@@ -14,20 +14,36 @@ or `duban export`): DingTalk's media upload needs the old oapi host.
 from __future__ import annotations
 
 import logging
+from collections.abc import Hashable
+from typing import Any
 
 import httpx
 
 from bot.dingtalk.api import BATCH_USERS, DingTalkAPI, DingTalkError, Throttled
 from bot.dingtalk.markdown import action_links, plain_title, split, to_markdown
-from bot.dingtalk.pacing import Pacer
 from db.models.contacts import DINGTALK
 from jobs.delivery import Outgoing, SendResult
+from jobs.delivery.pacing import Pacer, Window
 from messages.render import digest_footer, render_message
 
 log = logging.getLogger(__name__)
 
+BATCH_KEY = "batch"  # 1:1 sends: the app-wide window only
 GONE_STATUSES = (400, 403, 404)  # a group send DingTalk refuses for this group for good
 MAX_REPLY_WAIT = 60.0  # seconds an answer waits out throttling before it gives up
+
+
+def make_pacer(
+    group_per_minute: int = 20, per_second: int = 10, **timing: Any
+) -> Pacer:
+    """Sliding windows under DingTalk's limits (jobs/delivery/pacing.py): `per_second`
+    requests a second for the app, and `group_per_minute` messages a minute to one group.
+    `timing`: the Pacer's clock and sleep (tests pass virtual ones)."""
+
+    def per_key(key: Hashable) -> Window | None:
+        return Window(group_per_minute, 60.0) if str(key).startswith("group:") else None
+
+    return Pacer(Window(per_second, 1.0), per_key, **timing)
 
 
 class DingTalkChannel:
@@ -35,18 +51,9 @@ class DingTalkChannel:
     needs_addresses = True
     supports_buttons = True
 
-    def __init__(
-        self,
-        api: DingTalkAPI,
-        pacer: Pacer | None = None,
-        *,
-        group_per_minute: int = 20,
-        per_second: int = 10,
-    ) -> None:
+    def __init__(self, api: DingTalkAPI, pacer: Pacer | None = None) -> None:
         self.api = api
-        self.pacer = pacer or Pacer()
-        self.group_per_minute = group_per_minute
-        self.per_second = per_second
+        self.pacer = pacer or make_pacer()
 
     def pieces(self, message: Outgoing) -> list[list[str]]:
         """Per rendered part, its markdown pieces (the buttons under the last)."""
@@ -79,6 +86,7 @@ class DingTalkChannel:
         except Throttled as exc:
             result.temporary_error = f"DingTalk throttled ({exc.code or exc.status})"
             result.retry_after = exc.retry_after
+            self.pacer.pause(min(exc.retry_after, MAX_REPLY_WAIT))
         except (DingTalkError, httpx.HTTPError) as exc:
             result.temporary_error = f"{type(exc).__name__}: {exc}"[:300]
         return result
@@ -94,8 +102,8 @@ class DingTalkChannel:
                     break
                 key = ""
                 for text in part:
-                    await self.pacer.wait("app", self.per_second, 1.0)
-                    answer = await self.api.send_to_users(staff, plain_title(text), text)
+                    async with self.pacer.slot(BATCH_KEY, urgent=False):
+                        answer = await self.api.send_to_users(staff, plain_title(text), text)
                     for sid in answer.invalid:
                         result.unreachable[f"user:{sid}"] = "DingTalk: unknown staff id"
                     if answer.throttled:
@@ -114,9 +122,8 @@ class DingTalkChannel:
                 key = ""
                 try:
                     for text in part:
-                        await self.pacer.wait(address, self.group_per_minute, 60.0)
-                        await self.pacer.wait("app", self.per_second, 1.0)
-                        key = await self.api.send_to_group(cid, plain_title(text), text)
+                        async with self.pacer.slot(address, urgent=False):
+                            key = await self.api.send_to_group(cid, plain_title(text), text)
                 except Throttled:
                     raise
                 except DingTalkError as exc:
@@ -135,17 +142,17 @@ class DingTalkChannel:
     ) -> None:
         """One answer (HTML from the templates) to a person or group, as markdown; throttling
         waits what DingTalk asks and tries again, so a contact's answer is not lost to a 429."""
+        group = address.startswith("group:")
         for piece in split(to_markdown(text)):
             for attempt in range(1, attempts + 1):
                 try:
-                    await self.pacer.wait("app", self.per_second, 1.0)
-                    if address.startswith("group:"):
-                        await self.pacer.wait(address, self.group_per_minute, 60.0)
-                        await self.api.send_to_group(address[6:], plain_title(piece), piece)
-                    else:
-                        await self.api.send_to_users([address[5:]], plain_title(piece), piece)
+                    async with self.pacer.slot(address if group else BATCH_KEY):
+                        if group:
+                            await self.api.send_to_group(address[6:], plain_title(piece), piece)
+                        else:
+                            await self.api.send_to_users([address[5:]], plain_title(piece), piece)
                     break
                 except Throttled as exc:
                     if attempt == attempts:
                         raise
-                    await self.pacer.sleep(min(exc.retry_after, MAX_REPLY_WAIT))
+                    self.pacer.pause(min(exc.retry_after, MAX_REPLY_WAIT))
