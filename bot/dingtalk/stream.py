@@ -8,8 +8,8 @@ from any thread), the answer sent back, and only then acknowledged — a message
 before its ack. The SDK may hand one frame over twice; `Commands` is idempotent on msgId.
 
 The SDK builds its connection URL from DINGTALK_OPENAPI_ENDPOINT when its class is defined;
-`StreamThread` sets the class attribute from the configured base URL instead. The SDK's own
-logger prints the connection ticket at INFO: it is kept at WARNING.
+`StreamThread` sets the class attribute from the configured base URL instead. The SDK's
+default logger prints the connection ticket at INFO: the client gets ours, at WARNING.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from dingtalk_stream import AckMessage, ChatbotMessage, Credential, DingTalkStre
 from bot.dingtalk.commands import Incoming
 
 log = logging.getLogger(__name__)
+SDK_LOG = logging.getLogger("bot.dingtalk.sdk")
+SDK_LOG.setLevel(logging.WARNING)
 OPEN_PATH = "/v1.0/gateway/connections/open"
 FILE_KINDS = {"picture": "photo", "file": "document", "video": "document", "audio": "document"}
 
@@ -98,12 +100,13 @@ class StreamThread(threading.Thread):
         self.started = threading.Event()
 
     def run(self) -> None:
-        logging.getLogger("dingtalk_stream.client").setLevel(logging.WARNING)
         DingTalkStreamClient.OPEN_CONNECTION_API = self._base_url + OPEN_PATH
         loop = self._loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         on_message, close = self._make_handler()
-        client = DingTalkStreamClient(self._credential)
+        # Our logger, not the SDK's default one (which it sets to INFO, where it prints the
+        # connection ticket).
+        client = DingTalkStreamClient(self._credential, logger=SDK_LOG)
         client.register_callback_handler(ChatbotMessage.TOPIC, _RobotHandler(on_message))
         self._task = loop.create_task(client.start())
         self.started.set()
@@ -125,6 +128,8 @@ class StreamThread(threading.Thread):
         loop, task = self._loop, self._task
         if loop is None or task is None:
             return
+        # The SDK reports its own cancellation as "[start] network exception": not an error.
+        SDK_LOG.setLevel(logging.CRITICAL)
 
         async def cancel_until_done() -> None:
             while not task.done():
