@@ -40,6 +40,8 @@ def start_clock(
     `scheduler.shutdown(wait=False)`). The caller holds the delivery lock and has put back
     what a killed run left in flight (duban.commands.tick.sole_deliverer)."""
     tz = rt.settings.tz
+    channels = tuple(channel) if isinstance(channel, Sequence) else (channel,)
+    delivers = all(c.delivers for c in channels)
 
     async def run_tick() -> None:
         now = dt.datetime.now(tz)
@@ -57,7 +59,7 @@ def start_clock(
                 report.periods_planned,
                 report.intents,
                 len(d.delivered),
-                "sent" if channel.delivers else "printed (delivered to nobody)",
+                "sent" if delivers else "printed (delivered to nobody)",
                 d.items_failed,
                 d.items_dead,
                 d.items_dropped,

@@ -50,6 +50,7 @@ class DingTalkChannel:
     name = DINGTALK
     needs_addresses = True
     supports_buttons = True
+    delivers = True
 
     def __init__(self, api: DingTalkAPI, pacer: Pacer | None = None) -> None:
         self.api = api

@@ -186,7 +186,7 @@ class _Run:
                     report.items_dead += n
                 else:
                     report.items_failed += n
-            elif went_out and not self.channel.delivers:
+            elif went_out and not all(ch.delivers for ch, _ in routes):  # a console's
                 record.mark_printed(session, digest)
                 report.items_printed += n
             elif went_out:
