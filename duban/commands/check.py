@@ -14,12 +14,20 @@ import asyncio
 import httpx
 
 from duban import context
+from duban.commands import add_command
 from duban.config import Config
 from duban.errors import UserError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("check", help="check the chat channels' credentials (Telegram, DingTalk)")
+    p = add_command(
+        sub,
+        "check",
+        "check the enabled chat channels' credentials (Telegram, DingTalk)",
+        "Telegram: the bot token is set and the Bot API server accepts it (getMe). DingTalk: "
+        "the AppSecret is set and DingTalk issues an access token for the AppKey. One line "
+        "per check; exit status 0 when every check passes, 2 otherwise.",
+    )
     p.set_defaults(func=run)
 
 

@@ -32,10 +32,12 @@ from services.registration import (
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "invite",
-        help="print a single-use registration link for a unit",
+        help="print a single-use registration link (Telegram) or code (DingTalk) for a unit",
         description="Print a single-use Telegram link (https://t.me/<bot>?start=<token>) that "
         "binds whoever opens it as a contact (联络员) of the unit. Needs the bot token (to ask "
-        "Telegram for the bot's name); the link expires and cannot be used twice.",
+        "Telegram for the bot's name); the link expires and cannot be used twice. With "
+        "--channel dingtalk: a short code the contact sends to the DingTalk robot as "
+        "`绑定 CODE` (1:1, or in the unit's group to bind the group).",
     )
     p.add_argument("unit", help="the unit's name (or an alias), e.g. 区发改局")
     p.add_argument("--expires", default="7d", help="how long the link works: 7d, 12h, 30m")
