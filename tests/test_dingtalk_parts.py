@@ -177,7 +177,7 @@ def test_tick_delivers_through_dingtalk_alone(tmp_path, fake_dingtalk, monkeypat
     capsys.readouterr()
     assert main(["--config", str(cfg_path), "tick", "--at", "2024-03-20T10:00"]) == 0
     out = capsys.readouterr().out
-    assert "1 message(s) sent" in out and "【督办】" not in out  # sent, not printed
+    assert "发出消息 1 条" in out and "【督办】" not in out  # sent, not printed
     assert [s.address for s in fake_dingtalk.sent] == ["user:manager501"]
     assert "任务7" in fake_dingtalk.sent[0].text
     with sessions() as s:
