@@ -15,10 +15,9 @@ from telegram.warnings import PTBUserWarning
 from bot.auth import Caller, identify, refuse
 from bot.deps import BotDeps, deps
 from bot.keyboards import FAMILIES, Resolved, resolve, siblings
-from bot.texts import render, split_lines
+from bot.texts import refusal, render, split_lines
 from db.engine import transaction
-from messages.render import Renderer
-from services import NotFound, PermissionDenied, ServiceError
+from services import ServiceError
 from services.audit import record_refusal
 
 T = TypeVar("T")
@@ -81,16 +80,7 @@ def attempt(d: BotDeps, caller: Caller, fn: Callable[[Session], T]) -> tuple[T |
             return fn(session), "", ""
     except ServiceError as exc:
         record_refusal(d.sessions, exc, now=d.now(), actor=caller.actor)
-        if isinstance(exc, PermissionDenied):
-            return None, render(d.locale, "bot_common.j2", "not_allowed"), exc.code
-        if isinstance(exc, NotFound):
-            return None, render(d.locale, "bot_common.j2", "stale"), exc.code
-        reason = (
-            Renderer(d.locale)
-            .render("service_errors.j2", code=exc.code, params=exc.params, message=str(exc))
-            .strip()
-        )
-        return None, render(d.locale, "bot_common.j2", "refused", reason=reason), exc.code
+        return None, refusal(d.locale, exc), exc.code
 
 
 def mark_used(

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from messages.render import TELEGRAM_LIMIT, Renderer
+from services import NotFound, PermissionDenied, ServiceError
 
 
 def render(locale: str, template: str, m: str, **ctx: Any) -> str:
@@ -42,3 +43,18 @@ def split_lines(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     if current.strip():
         parts.append(current)
     return [p.strip("\n") for p in parts if p.strip()]
+
+
+def refusal(locale: str, exc: ServiceError) -> str:
+    """What a refused action answers, on either chat channel: not allowed, gone (a stale
+    button or link), or the service's reason in the reader's language."""
+    if isinstance(exc, PermissionDenied):
+        return render(locale, "bot_common.j2", "not_allowed")
+    if isinstance(exc, NotFound):
+        return render(locale, "bot_common.j2", "stale")
+    reason = (
+        Renderer(locale)
+        .render("service_errors.j2", code=exc.code, params=exc.params, message=str(exc))
+        .strip()
+    )
+    return render(locale, "bot_common.j2", "refused", reason=reason)

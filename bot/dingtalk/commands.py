@@ -31,12 +31,13 @@ from bot.auth import Caller, refuse
 from bot.dingtalk.decisions import DECISIONS, Ask
 from bot.dingtalk.evidence import store_files
 from bot.keyboards import FAMILIES, resolve, siblings
+from bot.texts import refusal
 from db.engine import transaction
 from db.models import ReceivedMessage, Report
 from db.models.contacts import DINGTALK, group_address, user_address
 from db.models.reports import COMPLETED, DIFFICULTY, ON_TRACK, REVIEW_NONE, REVIEW_PENDING
-from messages.render import Renderer, render_message
-from services import NotFound, PermissionDenied, ServiceError, audit
+from messages.render import render_message
+from services import ServiceError, audit
 from services.completion import claim_completion
 from services.extensions import request_extension
 from services.registration import RegistrationError, active_contact, redeem_invite
@@ -337,21 +338,9 @@ class Commands:
         try:
             return fn()
         except ServiceError as exc:
-            raise _Refused(self._refusal_text(exc), caller, action, "", self.d.now(),
+            raise _Refused(refusal(self.d.locale, exc), caller, action, "", self.d.now(),
                            error=exc) from exc  # fmt: skip
 
-    def _refusal_text(self, exc: ServiceError) -> str:
-        locale = self.d.locale
-        if isinstance(exc, PermissionDenied):
-            return render_message(locale, "bot_common.j2", "not_allowed")
-        if isinstance(exc, NotFound):
-            return self.say("stale")
-        reason = (
-            Renderer(locale)
-            .render("service_errors.j2", code=exc.code, params=exc.params, message=str(exc))
-            .strip()
-        )
-        return render_message(locale, "bot_common.j2", "refused", reason=reason)
 
 class _Refused(Exception):
     """A refusal to answer with `text`, audited once the message's transaction rolled back."""
