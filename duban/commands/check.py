@@ -18,17 +18,16 @@ from duban.commands import add_command
 from duban.config import Config
 from duban.errors import UserError
 
+SUMMARY = "check the enabled chat channels' credentials (Telegram, DingTalk)"
+MORE = (
+    "Telegram: the bot token is set and the Bot API server accepts it (getMe). DingTalk: the "
+    "AppSecret is set and DingTalk issues an access token for the AppKey. One line per check; "
+    "exit status 0 when every check passes, 2 otherwise."
+)
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = add_command(
-        sub,
-        "check",
-        "check the enabled chat channels' credentials (Telegram, DingTalk)",
-        "Telegram: the bot token is set and the Bot API server accepts it (getMe). DingTalk: "
-        "the AppSecret is set and DingTalk issues an access token for the AppKey. One line "
-        "per check; exit status 0 when every check passes, 2 otherwise.",
-    )
-    p.set_defaults(func=run)
+    add_command(sub, "check", SUMMARY, MORE).set_defaults(func=run)
 
 
 def check_telegram(cfg: Config) -> str:
