@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application, CallbackContext
 
 from jobs.lights import Lights
 from jobs.workdays import WorkCalendar
+from services.target_progress import FigureRules
 
 DEPS_KEY = "duban"
 
@@ -35,6 +36,7 @@ class BotDeps:
     lights: Lights  # /status, /overview: the lights' one definition, with the calendar
     username: str = ""  # the bot's @username, from getMe once the Application starts
     calendar: WorkCalendar | None = None  # working days: the ages /overdue shows
+    figure_rules: FigureRules = field(default_factory=FigureRules)  # how targets add up
 
     def local_now(self) -> dt.datetime:
         return self.now().astimezone(self.tz)

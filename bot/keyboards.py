@@ -35,7 +35,7 @@ FAMILIES = {
         ("desig", "desig_ok"),  # a saved designation's toggles and its 保存
     )
     for a in family
-} | {"pick": ("pick",)}
+} | {"pick": ("pick",), "figure": ("figure",)}
 
 
 def pattern(*actions: str) -> str:

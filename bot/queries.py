@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import Assignment, Extension, Period, Target, Task, Unit
+from db.models import Assignment, Extension, Period, Task, Unit
 from db.models.periods import OPEN, RETURNED
 from db.models.reports import EXT_PENDING
 from db.models.tasks import LEAD
@@ -92,10 +92,6 @@ def led_items(session: Session, unit_id: int) -> dict[int, list[Item]]:
 def item(session: Session, period_id: int) -> Item | None:
     found = _items(session, Period.id == period_id)
     return found[0] if found else None
-
-
-def targets(session: Session, task_id: int) -> list[Target]:
-    return list(session.scalars(select(Target).where(Target.task_id == task_id)))
 
 
 @dataclass

@@ -24,6 +24,7 @@ from bot.auth import Caller
 from bot.common import button, caller_of, mark_used, run_service
 from bot.deps import deps
 from bot.keyboards import choice_rows, markup, pattern, siblings, token_code
+from bot.reply_figures import settle_figure
 from bot.report_content import clip_text, files_of
 from bot.report_submit import done_text, submit
 from bot.texts import render
@@ -123,12 +124,20 @@ async def reply_to_reminder(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 async def _submit_and_confirm(
     msg: Message, context: ContextTypes.DEFAULT_TYPE, caller: Caller, draft: dict[str, Any]
 ) -> None:
+    d = deps(context)
+    with transaction(d.sessions) as session:
+        draft, rows = settle_figure(session, draft, caller, d.now(), d.locale)
+    if rows:  # several figures could be meant: the report waits for the contact's choice
+        await msg.reply_text(render(d.locale, T, "which_figure"), reply_markup=markup(rows))
+        _remember(context, draft.get("album") or msg.media_group_id, ask=draft["ask"])
+        return
     result, error = submit(context, caller, draft, "reply")
     files, cut = len(draft["files"]), draft.get("cut", 0)
-    answer = await msg.reply_text(error or done_text(context, result, files, cut))  # type: ignore[arg-type]
+    answer = await msg.reply_text(error or done_text(context, result, files, cut, draft))  # type: ignore[arg-type]
     if result:
         album = draft.get("album") or msg.media_group_id
         entry = {"report_id": result["report_id"], "result": result, "files": files, "cut": cut}
+        entry["draft"] = {k: v for k, v in draft.items() if k != "files"}  # its figure, for edits
         _remember(context, album, **entry, answer=answer.message_id)
 
 
@@ -141,7 +150,7 @@ async def _album_part(
     files = files_of(msg)
     if "ask" in entry:
         with transaction(d.sessions) as session:
-            for token in siblings(session, ("pick",), "ask", entry["ask"]):
+            for token in siblings(session, ("pick", "figure"), "ask", entry["ask"]):
                 token.payload = {**token.payload, "files": [*token.payload["files"], *files]}
         return
 
@@ -160,14 +169,15 @@ async def _album_part(
         return
     entry["files"] += len(files)
     await context.bot.edit_message_text(
-        done_text(context, entry["result"], entry["files"], entry["cut"]),
+        done_text(context, entry["result"], entry["files"], entry["cut"], entry.get("draft")),
         chat_id=msg.chat_id,
         message_id=entry["answer"],
     )
 
 
-async def pick_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The contact chose which item their reply was about; the question's other buttons die."""
+async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The contact chose which item their reply was about, or which figure in it to record;
+    the question's other buttons die."""
     got = await button(update, context)
     if got is None:
         return
@@ -207,7 +217,7 @@ def edit_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     content = (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.Document.ALL
     return [
-        CallbackQueryHandler(pick_item, pattern=pattern("pick")),
+        CallbackQueryHandler(pick, pattern=pattern("pick", "figure")),
         MessageHandler(filters.REPLY & content & filters.ChatType.PRIVATE, reply_to_reminder),
     ]
 

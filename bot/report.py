@@ -39,6 +39,7 @@ from bot.report_content import clip_text, files_of, read_figure
 from bot.report_submit import done_text, submit
 from bot.texts import render
 from db.engine import transaction
+from services.figures import current_targets
 
 T = "bot_report.j2"
 STATUS, TEXT, FIGURE, FILES, CONFIRM = range(5)
@@ -82,7 +83,7 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 def _new_draft(session, item: queries.Item) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    tgts = queries.targets(session, item.task_id)
+    tgts = current_targets(session, item.task_id)  # not one the text no longer states
     target = tgts[0] if tgts else None
     return {
         "period_id": item.period_id,
@@ -165,9 +166,12 @@ async def got_figure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     msg = update.effective_message
     assert msg is not None
     draft = context.user_data[DRAFT]  # type: ignore[index]
-    numbers, figure = read_figure(msg.text or "", draft.get("target_unit", ""))
+    numbers, figure, unfit = read_figure(msg.text or "", draft.get("target_unit", ""))
     if figure is None:
-        if len(numbers) > 1:
+        if unfit:
+            unit = draft.get("target_unit", "")
+            await msg.reply_text(render(d.locale, T, "figure_unfit", unfit=unfit, unit=unit))
+        elif len(numbers) > 1:
             await msg.reply_text(render(d.locale, T, "many_figures", numbers=numbers))
         else:
             await msg.reply_text(render(d.locale, T, "bad_figure"))

@@ -41,9 +41,15 @@ def submit(context: ContextTypes.DEFAULT_TYPE, caller, draft: dict[str, Any], so
 
 
 def done_text(
-    context: ContextTypes.DEFAULT_TYPE, result: dict[str, Any], files: int, cut: int = 0
+    context: ContextTypes.DEFAULT_TYPE,
+    result: dict[str, Any],
+    files: int,
+    cut: int = 0,
+    draft: dict[str, Any] | None = None,
 ) -> str:
+    """The confirmation; with a reply's draft, also the figure recorded (or why none was)."""
     it = result["item"]
+    draft = draft or {}
     return render(
         deps(context).locale,
         T,
@@ -54,4 +60,9 @@ def done_text(
         late=result["late"],
         files=files,
         cut=cut,
+        figure=draft.get("figure_text") if draft.get("figure") is not None else None,
+        written=draft.get("figure_written"),
+        target=draft.get("figure_target"),
+        unfit=draft.get("unfit"),
+        target_units=draft.get("target_units"),
     )

@@ -16,6 +16,7 @@ from bot.texts import render
 from db.engine import transaction
 from db.models import Designation, Unit
 from services.designation import candidates, designate
+from services.target_progress import task_progress
 
 T = "bot_status.j2"
 SEL = "designate_sel"
@@ -29,6 +30,9 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     with transaction(d.sessions) as session:
         by_task = queries.led_items(session, caller.unit_id or 0)
         standings = queries.led_standings(session, d.lights, caller.unit_id or 0, today)
+        task_ids = {items[0].task_number: items[0].task_id for items in by_task.values()}
+        progress = task_progress(session, task_ids.values(), d.figure_rules)
+    targets = {number: progress.get(task_id, []) for number, task_id in task_ids.items()}
     units = {
         (number, u.unit, u.role): u.standing
         for number, s in standings.items()
@@ -36,7 +40,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     }
     text = render(
         d.locale, T, "status", unit=caller.unit_name, tasks=by_task, standings=standings,
-        units=units, today=today,
+        units=units, targets=targets, today=today,
     )  # fmt: skip
     await reply_long(update, text)
 

@@ -12,6 +12,7 @@ from bot.deps import deps
 from bot.keyboards import pattern
 from bot.texts import render
 from db.engine import transaction
+from services.figures import current_targets
 
 T = "bot_report.j2"
 
@@ -34,7 +35,7 @@ async def view_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     with transaction(d.sessions) as session:
         it = queries.item(session, int(resolved.payload["period_id"]))
-        tgts = [t.raw for t in queries.targets(session, it.task_id)] if it else []
+        tgts = [t.raw for t in current_targets(session, it.task_id)] if it else []
     await update.effective_message.reply_text(  # type: ignore[union-attr]
         render(d.locale, T, "view", item=it, targets=tgts)
         if it

@@ -27,6 +27,7 @@ PREFIX = {
     "done_no": "cn",  # 退回 a completion claim (office)
     "done_claim": "dc",  # a lead marks its task 办结
     "pick": "pk",  # which item a reply was about
+    "figure": "fg",  # which figure of a reply to record
     "desig": "dg",  # toggle a unit in /designate
     "desig_ok": "dk",  # save a designation
 }

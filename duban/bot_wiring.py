@@ -49,6 +49,7 @@ def bot_deps(ctx: AppContext, now: Clock | None = None) -> BotDeps:
         export_files=office_files(ctx.sessions, cfg),
         calendar=calendar_for(cfg),
         lights=lights_for(cfg),
+        figure_rules=cfg.figures.figure_rules(),
     )
 
 

@@ -259,7 +259,7 @@ def chart_target_progress(ledger: Ledger) -> Figure:
     ax.set_ylim(len(labels) - 0.4, -0.6)
     ax.axvline(100, color=RED, linewidth=1, linestyle="--")
     ax.set_xlim(0, 160)
-    ax.set_xlabel("完成进度（%，最新数值 ÷ 目标值）")
+    ax.set_xlabel("完成进度（%，完成数值 ÷ 目标值）")
     ax.grid(axis="x", alpha=0.3)
     for y, (_, t) in zip(ys, items, strict=True):
         ax.text(min((t.progress or 0) * 100, 150) + 1, y, f"{(t.progress or 0):.0%}", va="center")

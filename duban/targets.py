@@ -13,7 +13,8 @@ numbers of a government work report that are *names* are left alone:
   a plain quantity after a verb (打造100个, 新增学位360个, 1.95万人) is something to achieve, so
   ">=" as well; "下降5%" is a decrease to achieve: (>=, 5, %) with 下降 in the label.
 
-Progress toward a target is ``progress(target, figure)``: figure ÷ value for ">=" / ">" / "=";
+Progress toward a target is ``progress(target, figure)`` (services/target_progress.py, with
+the aggregation of several units' figures): figure ÷ value for ">=" / ">" / "=";
 for "<=" / "<" (a ceiling) it is 100 % while the figure stays within the limit and value ÷ figure
 once it goes over.
 """
@@ -187,15 +188,6 @@ def parse_targets(text: str) -> list[ParsedTarget]:
     return found
 
 
-def progress(comparator: str, value: float, figure: float) -> float | None:
-    """How far a reported figure has come toward a target, 1.0 = met (may exceed 1.0)."""
-    if comparator in ("<=", "<"):
-        if figure <= value:
-            return 1.0
-        return value / figure if figure else None
-    return figure / value if value else None
-
-
 def current_targets(task: Task) -> list[Target]:
     """The task's targets as its text states them now (kept-but-dropped ones left out)."""
     return [t for t in task.targets if t.removed_at is None]
@@ -266,13 +258,3 @@ def sync_targets(session: Session, now: dt.datetime | None = None) -> int:
     """Sync the targets of every task still in the table; returns how many tasks changed."""
     tasks = session.scalars(select(Task).where(Task.removed_at.is_(None))).all()
     return sum(sync_task_targets(session, task, now) for task in tasks)
-
-
-def describe(comparator: str, value: float, unit_label: str) -> str:
-    """A short Chinese rendering: ≥1087亿元."""
-    sign = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}.get(comparator, comparator)
-    return f"{sign}{format_number(value)}{unit_label}"
-
-
-def format_number(value: float) -> str:
-    return f"{value:g}" if abs(value) < 1e15 else str(value)

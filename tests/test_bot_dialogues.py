@@ -79,6 +79,8 @@ async def test_confirm_pressed_twice_files_one_report(env: Env) -> None:
         ("－５", -5.0),  # … and minus
         ("-5", -5.0),
         ("520", 520.0),
+        ("2024年完成520亿", 520.0),  # the one amount, not the year
+        ("5200万元", 0.52),  # converted to the target's 亿元
     ],
 )
 async def test_figures_as_people_type_them(env: Env, typed: str, stored: float) -> None:
@@ -97,7 +99,7 @@ async def test_figures_as_people_type_them(env: Env, typed: str, stored: float) 
     assert [r.figure for r in reports(env)] == [stored]
 
 
-@pytest.mark.parametrize("typed", ["一千", "很多", "2024年完成520亿", "3，5"])
+@pytest.mark.parametrize("typed", ["一千", "很多", "2024年完成520", "3，5", "增长8%"])
 async def test_figures_that_are_not_one_number_are_asked_again(env: Env, typed: str) -> None:
     await env.bind(IND, "区工信局")
     await to_step(env, "figure")

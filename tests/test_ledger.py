@@ -146,15 +146,15 @@ def test_ledger_rows_lights_and_overdue_days(scenario, config) -> None:
     assert by[7]["最近报送日期"].date() == D("2024-03-26")
     assert by[7]["最近报送内容"] == "区商务局：商贸项目推进中"
     assert "服务业增加值≥1087亿元" in by[7]["目标"]
-    assert "2. 500亿元" in by[7]["最新数值"]
+    assert "2. 500亿元" in by[7]["完成数值"]
     assert "2. 46.0%" in by[7]["完成进度"]  # 500 ÷ 1087
     # One target: numbers, so the column sorts. 5 of 20 = 25 %.
-    assert by[12]["最新数值"] == 5
+    assert by[12]["完成数值"] == 5
     assert by[12]["完成进度"] == pytest.approx(0.25)
     assert "区商务局：序时推进，2天后到期（4月3日）" in by[12]["各单位状态"]
     assert "区投促局：未启动，下期4月10日截止" in by[12]["各单位状态"]
     # A returned report's figure does not count.
-    assert by[15]["最新数值"] in (None, "")
+    assert by[15]["完成数值"] in (None, "")
     assert "被退回" in by[22]["各单位状态"]
     assert by[37]["各单位状态"] == "区商务局：已办结"
     assert by[40]["各单位状态"] == (
@@ -212,7 +212,9 @@ def test_as_of_later_sees_later_report_and_more_overdue(scenario, config) -> Non
     row7 = next(r for r in ledger.rows if r.number == 7)
     # 清明 4-4..4-6 are off, Sunday 4-7 is a 调休 working day: 3-25 → 4-8 is 9 working days.
     assert row7.days_overdue == 9 == workdays_after("2024-03-25", D("2024-04-08"))
-    assert row7.targets[1].figure == 900  # the 4-5 report
+    # The units' latest figures add up: 区发改局's 500 and 区商务局's 900 of 4-5.
+    assert row7.targets[1].figure == 1400
+    assert row7.targets[1].figure_unit == "2个单位"
     row12 = next(r for r in ledger.rows if r.number == 12)
     # due 4-3, still open: 2 working days past it (4-7 is a make-up workday), the lead step
     assert (row12.light, row12.days_overdue) == (Light.RED, 2)

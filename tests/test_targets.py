@@ -13,7 +13,8 @@ from sqlalchemy import select
 from db.engine import transaction
 from db.models.reports import Report
 from db.models.tasks import Target, Task
-from duban.targets import parse_targets, progress, sync_targets, sync_task_targets
+from duban.targets import parse_targets, sync_targets, sync_task_targets
+from services.target_progress import progress
 from tests.factories import add_period, add_report, add_task
 
 EXPECTED = json.loads((Path(__file__).parent / "data" / "seed_targets.json").read_text("utf-8"))

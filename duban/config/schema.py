@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from duban.config.dingtalk import DingTalkConfig
 from jobs.workdays import library_years, partial_year_message, partial_years
+from services.target_progress import FigureRules
 
 
 class _Strict(BaseModel):
@@ -271,6 +272,42 @@ class LightsConfig(_Strict):
     warn_within: Annotated[int, Field(ge=0, le=20)] = 3
 
 
+Aggregate = Literal["sum", "max", "latest"]
+
+
+class FigureRuleConfig(_Strict):
+    """How one task's target (or all its targets) adds up the units' latest figures."""
+
+    task: Annotated[int, Field(ge=1)]
+    target: Annotated[int, Field(ge=1)] | None = None  # the Nth target the text states; None: all
+    aggregate: Aggregate
+
+
+class FiguresConfig(_Strict):
+    """[figures]: a target's progress from the units' latest figures (sum, max or latest)."""
+
+    aggregate: Aggregate = "sum"
+    rules: list[FigureRuleConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_rule_each(self) -> FiguresConfig:
+        seen: dict[tuple[int, int], int] = {}
+        for i, rule in enumerate(self.rules):
+            key = (rule.task, rule.target or 0)
+            if key in seen:
+                what = f"task {rule.task}" + (f" target {rule.target}" if rule.target else "")
+                raise KeyedError(
+                    f"figures.rules[{i}]", f"{what} already has a rule (figures.rules[{seen[key]}])"
+                )
+            seen[key] = i
+        return self
+
+    def figure_rules(self) -> FigureRules:
+        return FigureRules(
+            self.aggregate, {(r.task, r.target or 0): r.aggregate for r in self.rules}
+        )
+
+
 class Config(_Strict):
     duban: GeneralConfig = Field(default_factory=GeneralConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
@@ -287,6 +324,7 @@ class Config(_Strict):
     escalation: EscalationConfig = Field(default_factory=EscalationConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
     lights: LightsConfig = Field(default_factory=LightsConfig)
+    figures: FiguresConfig = Field(default_factory=FiguresConfig)
 
     # Where the file was loaded from; relative paths (data_dir, token_file) resolve against it.
     base_dir: Path = Field(default=Path("."), exclude=True)

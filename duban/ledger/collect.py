@@ -13,14 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from db.models.periods import ACCEPTED, CANCELLED, DONE, OPEN, RETURNED, SUBMITTED, Period
-from db.models.reports import REVIEW_RETURNED, Report
-from db.models.tasks import LEAD, Assignment, Target, Task
+from db.models.reports import Report
+from db.models.tasks import LEAD, Assignment, Task
 from duban.config import Config
 from duban.ledger.model import (
     Ledger,
     LedgerRow,
     OverdueItem,
-    TargetStatus,
     UnitOnTime,
     UnitStatus,
 )
@@ -29,6 +28,7 @@ from jobs.lights import Lights, Standing
 from jobs.workdays import WorkCalendar
 from messages.vocabulary import Light, Status, period_state_word, status_word
 from services.standing import closed_task_ids, is_closed, unit_facts
+from services.target_progress import progress_of
 
 ACTIVE = (OPEN, RETURNED)
 
@@ -107,6 +107,7 @@ def collect_ledger(session: Session, cfg: Config, as_of: dt.date) -> Ledger:
     lights = lights_for(cfg)
     cal = lights.cal
     closed_ids = closed_task_ids(session)
+    rules = cfg.figures.figure_rules()
     cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tz)
     tasks = session.scalars(
         select(Task)
@@ -190,7 +191,7 @@ def collect_ledger(session: Session, cfg: Config, as_of: dt.date) -> Ledger:
                 text=task.text,
                 leads=leads,
                 responsibles=responsibles,
-                targets=_target_statuses(task.targets, task_reports),
+                targets=progress_of(task.number, task.targets, task_reports, rules),
                 units=units,
                 last_report_at=last[0].submitted_at if last else None,
                 last_report_unit=last[1] if last else "",
@@ -272,27 +273,3 @@ def _on_time(
             continue  # closed by completion (办结), nothing was due
         reported = first.get(p.id)
         yield p.effective_due, reported is not None and reported <= p.effective_due
-
-
-def _target_statuses(
-    targets: list[Target], reports: list[tuple[Report, str]]
-) -> list[TargetStatus]:
-    current = [t for t in targets if t.removed_at is None]
-    out = {
-        t.id: TargetStatus(t.id, t.ordinal, t.label, t.comparator, t.value, t.unit_label)
-        for t in current
-    }
-    for report, unit in reports:  # oldest first: the latest figure wins
-        if report.figure is None or report.review_state == REVIEW_RETURNED:
-            continue
-        target_id = report.target_id
-        if target_id is None and len(current) == 1:
-            target_id = current[0].id  # one target: a bare figure is toward it
-        status = out.get(target_id) if target_id is not None else None
-        if status is not None:
-            status.figure, status.figure_at, status.figure_unit = (
-                report.figure,
-                report.submitted_at,
-                unit,
-            )
-    return sorted(out.values(), key=lambda s: s.ordinal)

@@ -8,34 +8,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from duban.targets import describe, progress
 from messages.vocabulary import Light, Status
+from services.target_progress import TargetProgress
 
 # The lights (their meaning: jobs/lights.py; their words: messages/vocabulary.py).
 RED, YELLOW, GREEN = Light.RED, Light.YELLOW, Light.GREEN
 
 
-@dataclass
-class TargetStatus:
-    target_id: int
-    ordinal: int
-    label: str
-    comparator: str
-    value: float
-    unit_label: str
-    figure: float | None = None
-    figure_at: dt.datetime | None = None
-    figure_unit: str = ""  # who reported the figure
-
-    @property
-    def text(self) -> str:
-        return f"{self.label}{describe(self.comparator, self.value, self.unit_label)}"
-
-    @property
-    def progress(self) -> float | None:
-        if self.figure is None:
-            return None
-        return progress(self.comparator, self.value, self.figure)
+# A target with its units' latest figures, aggregated by its rule (services/target_progress).
+TargetStatus = TargetProgress
 
 
 @dataclass

@@ -16,7 +16,6 @@ from duban.config import Config
 from duban.ledger import marker
 from duban.ledger.collect import collect_ledger
 from duban.ledger.model import Ledger, LedgerRow
-from duban.targets import format_number
 from messages.render import short_section
 from messages.vocabulary import (
     STATUS_MEANINGS,
@@ -25,6 +24,7 @@ from messages.vocabulary import (
     light_word,
     status_word,
 )
+from services.target_progress import format_number
 
 ROLE_NAMES = {LEAD: "牵头", "responsible": "责任"}
 HEADERS = [
@@ -34,7 +34,7 @@ HEADERS = [
     ("牵头单位", 14),
     ("责任单位", 24),
     ("目标", 24),
-    ("最新数值", 14),
+    ("完成数值", 14),
     ("完成进度", 11),
     ("各单位状态", 32),
     ("最近报送日期", 13),
@@ -97,7 +97,7 @@ def sheet_title(name: str, taken: set[str]) -> str:
 
 
 def _target_cells(row: LedgerRow) -> tuple[Any, Any, Any]:
-    """目标, 最新数值, 完成进度: numbers for a single target, numbered lines for several."""
+    """目标, 完成数值, 完成进度: numbers for a single target, numbered lines for several."""
     ts = row.targets
     if not ts:
         return "", "", ""
@@ -218,7 +218,12 @@ def write_ledger(ledger: Ledger, dest: str | Path | io.BytesIO) -> None:
             "逾期表",
             "仍待报送且已过应报日期的期次，以及已过完成时限仍未办结的任务（周期：完成时限）",
         ],
-        ["完成进度", "最新数值 ÷ 目标值；“不超过”类目标未超限为100%，超限为 目标值 ÷ 最新数值"],
+        [
+            "完成数值",
+            "各单位最新报送数值（按目标单位折算，被退回的不计）的合计；配置 [figures] 可按任务"
+            "或目标改为取最大值（max）或最新一次报送（latest）",
+        ],
+        ["完成进度", "完成数值 ÷ 目标值；“不超过”类目标未超限为100%，超限为 目标值 ÷ 完成数值"],
     ]
     _fill_sheet(ws, [("项目", 12), ("说明", 70)], notes, light_col=None, filters=False)
     for r, (key, _) in enumerate(notes, 2):
