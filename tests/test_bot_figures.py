@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from db.engine import transaction
-from db.models import Target
+from db.models import Target, Task
 from duban.config import FigureRuleConfig, FiguresConfig
 from duban.ledger import collect_ledger
-from duban.targets import parse_targets
+from duban.targets import sync_task_targets
 from tests.bot_harness import DEV, IND, OTHER, Env, audit, reports
 
 
@@ -33,20 +33,11 @@ def target_id(env: Env, task_key: str, ordinal: int) -> int:
 
 
 def give_task9_targets(env: Env, text: str) -> None:
-    """Task 9 of the harness world states `text`'s targets (as the importer would parse them)."""
+    """Task 9 of the harness world now states `text`, and its targets as the importer syncs them."""
     with transaction(env.sessions) as s:
-        for n, p in enumerate(parse_targets(text), 1):
-            s.add(
-                Target(
-                    task_id=env.ids["task9"],
-                    ordinal=n,
-                    comparator=p.comparator,
-                    value=p.value,
-                    unit_label=p.unit_label,
-                    label=p.label,
-                    raw=p.raw,
-                )
-            )
+        task = s.get(Task, env.ids["task9"])
+        task.text = text
+        sync_task_targets(s, task)
 
 
 async def test_plain_reply_with_a_figure_records_it_against_the_target(env: Env) -> None:
