@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from db.models import Report, Target
+from duban.cli import main
 from duban.config import ConfigError, example_config_path, parse_config
 from duban.targets import parse_targets
 from services.figures import match_figures
@@ -204,3 +205,29 @@ def test_bad_figure_rules_name_their_key(tmp_path: Path, extra: str, key: str) -
     with pytest.raises(ConfigError) as err:
         config_with(tmp_path, "\n" + extra)
     assert key in str(err.value) and "config.toml" in str(err.value)
+
+
+def test_figure_rules_the_table_cannot_meet_are_warned_on_import(
+    tmp_path: Path, seed_path: Path, capsys
+) -> None:
+    """A rule for a task the table lacks, a task without targets, or a target past the task's
+    last would apply to nothing: the import says so, naming the key."""
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        example_config_path().read_text("utf-8")
+        + '\n[[figures.rules]]\ntask = 120\naggregate = "max"\n'
+        + '\n[[figures.rules]]\ntask = 2\naggregate = "max"\n'
+        + '\n[[figures.rules]]\ntask = 29\ntarget = 4\naggregate = "max"\n'
+        + '\n[[figures.rules]]\ntask = 29\ntarget = 3\naggregate = "max"\n',
+        encoding="utf-8",
+    )
+    code = main(["--config", str(cfg), "import", str(seed_path), "--dry-run", "--format", "json"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "warning: config figures.rules[0].task: task 120 is not in this table" in err
+    assert "warning: config figures.rules[1].task: task 2 states no numeric target" in err
+    assert (
+        "config figures.rules[2].target: task 29 states 3 numeric target(s); there is no "
+        "target 4" in err
+    )
+    assert "figures.rules[3]" not in err

@@ -1,14 +1,16 @@
 """What the config says about tasks that a table does not have.
 
 `[[reporting.rules]]` name task numbers and sections, `[[designations]]` name a task and a
-各相关X group; a number or section the table lacks (a typo, or last year's numbering) would
-silently apply to nothing. They are warnings, not errors: the table is still right.
+各相关X group, `[[figures.rules]]` a task and one of its numeric targets; a number or section the
+table lacks (a typo, or last year's numbering) would silently apply to nothing. They are
+warnings, not errors: the table is still right.
 """
 
 from __future__ import annotations
 
 from duban.config import Config
 from duban.importer.resolve import ResolvedTable
+from duban.targets import parse_targets
 from jobs.reporting import section_matches, section_number
 from jobs.settings import leader_key
 
@@ -43,6 +45,28 @@ def config_warnings(cfg: Config, table: ResolvedTable) -> list[str]:
                 "the designation applies to nothing"
             )
     out.extend(_unknown_leaders(cfg, table))
+    out.extend(_figure_rules(cfg, tasks))
+    return out
+
+
+def _figure_rules(cfg: Config, tasks: dict) -> list[str]:  # type: ignore[type-arg]
+    out = []
+    for i, rule in enumerate(cfg.figures.rules):
+        task = tasks.get(rule.task)
+        if task is None:
+            out.append(f"config figures.rules[{i}].task: task {rule.task} is not in this table")
+            continue
+        stated = len(parse_targets(task.text))
+        if not stated:
+            out.append(
+                f"config figures.rules[{i}].task: task {rule.task} states no numeric target; "
+                "the rule applies to nothing"
+            )
+        elif rule.target and rule.target > stated:
+            out.append(
+                f"config figures.rules[{i}].target: task {rule.task} states {stated} numeric "
+                f"target(s); there is no target {rule.target}"
+            )
     return out
 
 
