@@ -5,6 +5,7 @@ whole report draft, so pressing it files the report (bot/replies.py, pick)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -36,7 +37,7 @@ def _with(draft: dict[str, Any], c: Candidate | None) -> dict[str, Any]:
 
 
 def settle_figure(
-    session: Session, draft: dict[str, Any], caller: Caller, now: Any, locale: str
+    session: Session, draft: dict[str, Any], caller: Caller, now: dt.datetime, locale: str
 ) -> tuple[dict[str, Any], list[list[tuple[str, str]]]]:
     """The draft with its figure settled, or the draft and the buttons of a question (then the
     report waits for the answer)."""

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Assignment, Designation, Period, Target, Task, Unit
@@ -62,10 +62,12 @@ def plan_designations(
 class FigureModel:
     """Lead units report a figure toward their task's first numeric target, growing over the
     plan roughly in step with time (so the ledger and the progress chart have something to
-    show). Its own random stream: the reporting decisions stay as they were without it."""
+    show). A task with several leads gets a share from each, as the ledger sums the units'
+    figures. Its own random stream: the reporting decisions stay as they were without it."""
 
     targets: dict[int, tuple[int, float, str]]  # task number → (target id, value, comparator)
     options: SimOptions
+    leads: dict[int, int] = field(default_factory=dict)  # task number → its lead units
 
     @classmethod
     def load(cls, sessions: sessionmaker[Session], options: SimOptions) -> FigureModel:
@@ -76,16 +78,23 @@ class FigureModel:
                 .where(Target.removed_at.is_(None))
                 .order_by(Task.number, Target.ordinal)
             ).all()
+            leads = session.execute(
+                select(Task.number, func.count(Assignment.id))
+                .join(Assignment, Assignment.task_id == Task.id)
+                .where(Assignment.role == LEAD, Assignment.removed_at.is_(None))
+                .group_by(Task.number)
+            ).all()
         targets: dict[int, tuple[int, float, str]] = {}
         for number, target_id, value, comparator in rows:
             targets.setdefault(number, (target_id, value, comparator))
-        return cls(targets, options)
+        return cls(targets, options, {number: n for number, n in leads})
 
     def for_report(self, planned: Planned, role: str) -> tuple[int | None, float | None]:
         target = self.targets.get(planned.task)
         if role != LEAD or target is None:
             return None, None
         target_id, value, comparator = target
+        value /= max(self.leads.get(planned.task, 1), 1)  # this lead's share
         rng = random.Random(f"{self.options.seed}:{planned.task}:{planned.unit}:{planned.due}:fig")
         if comparator in ("<=", "<"):  # a ceiling: mostly within it
             return target_id, round(value * rng.uniform(0.6, 1.05), 2)
