@@ -3,15 +3,17 @@ not the config: the shell, duban/, reads the config and fills this in)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application, CallbackContext
 
 from jobs.lights import Lights
-from jobs.workdays import WorkCalendar
+from jobs.workdays import CalendarGapError
 from services.target_progress import FigureRules
 
 DEPS_KEY = "duban"
@@ -35,11 +37,21 @@ class BotDeps:
     export_files: ExportFiles  # /export: the 台账 workbook and chart, made by the shell
     lights: Lights  # /status, /overview: the lights' one definition, with the calendar
     username: str = ""  # the bot's @username, from getMe once the Application starts
-    calendar: WorkCalendar | None = None  # working days: the ages /overdue shows
     figure_rules: FigureRules = field(default_factory=FigureRules)  # how targets add up
 
     def local_now(self) -> dt.datetime:
         return self.now().astimezone(self.tz)
+
+    def overdue_ages(self, items: Iterable[Any], today: dt.date) -> dict[int, int]:
+        """period id → working days past due (as the 催办 and the ledger count them) of the
+        items still open past their due date (the lights' calendar). Items need .period_id,
+        .due and .state; none for a year the calendar cannot settle."""
+        ages: dict[int, int] = {}
+        for i in items:
+            if i.state in ("open", "returned") and i.due < today:
+                with contextlib.suppress(CalendarGapError):
+                    ages[i.period_id] = self.lights.cal.days_overdue(i.due, today)
+        return ages
 
 
 def deps(context: CallbackContext | Application) -> BotDeps:  # type: ignore[type-arg]

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
@@ -14,7 +12,6 @@ from bot.common import caller_of, reply_long
 from bot.deps import deps
 from bot.texts import render
 from db.engine import transaction
-from jobs.workdays import CalendarGapError
 
 T = "bot_office.j2"
 
@@ -50,13 +47,9 @@ async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     today = d.local_now().date()
     with transaction(d.sessions) as session:
         grouped = queries.overdue(session, today)
-    ages: dict[int, int] = {}
-    if d.calendar is not None:
-        for items in grouped.values():
-            items.sort(key=lambda i: (i.due, i.task_number, i.unit))
-            for i in items:
-                with contextlib.suppress(CalendarGapError):  # a year nobody configured
-                    ages[i.period_id] = d.calendar.days_overdue(i.due, today)
+    for items in grouped.values():
+        items.sort(key=lambda i: (i.due, i.task_number, i.unit))
+    ages = d.overdue_ages((i for items in grouped.values() for i in items), today)
     text = render(d.locale, T, "overdue", grouped=grouped, today=today, ages=ages)
     await reply_long(update, text)
 

@@ -23,7 +23,7 @@ from bot.telegram_channel import TelegramChannel
 from duban.config import Config
 from duban.context import AppContext
 from duban.office_files import office_files
-from duban.wiring import calendar_for, config_plan_window, lights_for
+from duban.wiring import config_plan_window, lights_for
 
 Clock = Callable[[], dt.datetime]
 
@@ -47,7 +47,6 @@ def bot_deps(ctx: AppContext, now: Clock | None = None) -> BotDeps:
         office_chat_ids=frozenset(cfg.office.chat_ids),
         plan_end=plan_end,
         export_files=office_files(ctx.sessions, cfg),
-        calendar=calendar_for(cfg),
         lights=lights_for(cfg),
         figure_rules=cfg.figures.figure_rules(),
     )

@@ -87,9 +87,8 @@ async def assert_whole(
     return sent
 
 
-async def test_long_overdue_list_goes_out_whole_in_valid_parts(env: Env) -> None:
-    """… each line with its age in working days, counted here on chinesecalendar."""
-    many_tasks(env, 150)
+def age_of_march_1(env: Env) -> int:
+    """Working days after 1 March up to the env's today, counted day by day on chinesecalendar."""
     today = env.now().astimezone(dt.timezone(dt.timedelta(hours=8))).date()
     due = dt.date(2024, 3, 1)
     age = sum(
@@ -97,6 +96,13 @@ async def test_long_overdue_list_goes_out_whole_in_valid_parts(env: Env) -> None
         for k in range(1, (today - due).days + 1)
     )
     assert age > 0
+    return age
+
+
+async def test_long_overdue_list_goes_out_whole_in_valid_parts(env: Env) -> None:
+    """… each line with its age in working days, counted here on chinesecalendar."""
+    many_tasks(env, 150)
+    age = age_of_march_1(env)
     line = "· 任务{n} 区工信局，截止 3月1日（周五），已逾期" + f"{age}个工作日"
     sent = await assert_whole(env, CLERK, OFFICE, "/overdue", line, range(100, 250))
     assert len(sent) > 1
@@ -107,6 +113,13 @@ async def test_long_status_and_tasks_go_out_whole(env: Env) -> None:
     many_tasks(env, 150)
     await env.bind(DEV, "区发改局")
     await assert_whole(env, DEV, None, "/status", "<b>任务{n}</b>", range(101, 250, 2))
+    age = age_of_march_1(env)
+    status = await assert_whole(env, DEV, None, "/status", "区工信局（责任）", range(1))
+    lines = [
+        line for c in status for line in c.text.splitlines() if "区工信局（责任）2024-02" in line
+    ]
+    assert len(lines) == 75  # the 75 tasks 区发改局 leads
+    assert all(line.endswith(f"，已逾期{age}个工作日") for line in lines), lines[0]
     await env.bind(IND, "区工信局")
     line = "任务{n}（责任）2024-02，截止 3月1日（周五）"
     await assert_whole(env, IND, None, "/tasks", line, range(100, 250))
