@@ -25,6 +25,7 @@ class MessageKind(StrEnum):
     ESCALATION_LEADER = "escalation_leader"  # 督办 → the leader in charge (分管区领导)
     ESCALATION_OFFICE = "escalation_office"  # 督办 → the district office
     ESCALATION_LEAD = "escalation_lead"  # 督办 → the lead department
+    REVIEW_OVERDUE = "review_overdue"  # a report left unreviewed: to its lead, then the office
     OVERDUE = "overdue"  # 催办 to the unit
     DUE = "due"  # due today
     REMINDER = "reminder"  # 提醒 before the due date

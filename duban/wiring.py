@@ -55,6 +55,9 @@ def engine_settings(cfg: Config) -> Settings:
             default=schedule_of(cfg.reporting.default),
             rules=tuple(schedule_of(rule) for rule in cfg.reporting.rules),
         ),
+        review_within=cfg.decisions.review_within,
+        review_office_after=cfg.decisions.review_office_after,
+        designate_within=cfg.decisions.designate_within,
     )
 
 

@@ -33,6 +33,11 @@ Each stage's moment is office opening time on its day. Rules, in the order a rea
   office R+5; leader R+8. Keys carry "@r<date>".
 * A due date on a non-working day (an extension to a Saturday) counts from the working day
   before it, like the reporting calendar's own due days.
+* 完成时限 (a task's final deadline): a unit not done with the task by then runs the post-due
+  ladder once more, from the deadline, as a view with `final=True` (jobs/reporting/final.py
+  builds them): 催办 D+1, +3, +5; lead D+2; office D+5; leader D+8 — no reminders before it
+  (the periods remind). Its notices have no period; their key's scope is (assignment, 0) and
+  their anchor "f<deadline>"; the next check is the assignment's (PlanResult.final_next_check).
 """
 
 from __future__ import annotations
@@ -40,13 +45,22 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
-from db.contracts import OFFICE, Facts, MessageKind, Recipient, dedupe_key
+from db.contracts import OFFICE, Facts, Recipient
 from jobs.ladder import Ladders
+from jobs.plan_designation import plan_designation
+from jobs.plan_types import (
+    GAP_RETRY,
+    DesignationView,
+    Intent,
+    PeriodView,
+    PlanResult,
+)
 from jobs.settings import LeaderInCharge, leader_key
 from jobs.workdays import CalendarGapError, WorkCalendar
+
+__all__ = ["DesignationView", "Intent", "PeriodView", "PlanResult", "plan"]
 
 UTC = dt.UTC
 
@@ -56,92 +70,6 @@ OPEN = "open"
 RETURNED = "returned"
 LADDER_STATES = frozenset({OPEN, RETURNED})
 
-# Designation requests (各相关X not yet named): every DESIGNATE_EVERY working days, at most
-# DESIGNATE_TIMES asks to the task's lead units; from the DESIGNATE_OFFICE_FROM-th ask on the
-# office is told once as well.
-DESIGNATE_EVERY = 5
-DESIGNATE_TIMES = 4
-DESIGNATE_OFFICE_FROM = 2
-
-GAP_RETRY = dt.timedelta(hours=6)  # a period stuck on a calendar gap is looked at again after
-
-
-class PeriodView(NamedTuple):
-    """One period as the planner sees it (immutable; `view._replace(state=…)` for a copy).
-    A NamedTuple rather than a dataclass: a busy tick builds 100 000 of them."""
-
-    period_id: int
-    assignment_id: int
-    task_number: int
-    task_id: int
-    unit_id: int
-    unit_name: str
-    role: str  # "lead" | "responsible"
-    lead_unit_ids: tuple[int, ...]
-    lead_names: tuple[str, ...]
-    due: dt.date  # the effective due date (extended_to or due_on)
-    restarted_on: dt.date | None
-    state: str
-    policy: Mapping[str, Any]  # EscalationConfig values, as copied onto the period
-    due_on: dt.date | None = None  # as scheduled; differs from `due` after an extension
-    label: str = ""  # "2024-03", "2024-W12", …
-    title: str = ""  # the task's first clause, for digest lines
-    section: str = ""  # the task's section, short (a long digest's summary counts by it)
-    leaders: tuple[str, ...] = ()  # the 责任领导 / 分管区领导 the task's table names
-
-
-@dataclass(frozen=True, slots=True)
-class DesignationView:
-    """A 各相关X placeholder of a task that nobody has designated yet."""
-
-    designation_id: int
-    task_id: int
-    task_number: int
-    group_name: str
-    lead_unit_ids: tuple[int, ...]
-    lead_names: tuple[str, ...]
-    since: dt.date  # asks count from this day (the plan's start, or when the placeholder came)
-    section: str = ""  # the task's section, short
-
-
-class Intent(NamedTuple):
-    """Something to send: a notice with its frozen facts. NamedTuple: a busy tick makes
-    100 000 of them."""
-
-    kind: MessageKind
-    stage: int
-    period_id: int | None
-    assignment_id: int | None
-    recipient: Recipient
-    role: str  # "unit" | "lead" | "office" | "leader"
-    recipient_name: str
-    facts: Facts
-    due_at: dt.datetime  # aware (UTC): when it became due
-    anchor: str = ""  # "" normally; "x<date>" after an extension, "r<date>" after a return
-    designation_id: int | None = None
-
-    @property
-    def dedupe_key(self) -> str:
-        stage = f"{self.stage}@{self.anchor}" if self.anchor else self.stage
-        if self.kind is MessageKind.DESIGNATE:
-            scope: tuple[int | str, int | str] = (
-                f"t{self.facts.task_id}",
-                f"d{self.designation_id}",
-            )
-            return dedupe_key(self.kind, self.recipient, scope=scope, stage=stage)
-        return dedupe_key(
-            self.kind, self.recipient, scope=(self.assignment_id or 0, self.period_id or 0),
-            stage=stage,
-        )  # fmt: skip
-
-
-@dataclass
-class PlanResult:
-    intents: list[Intent] = field(default_factory=list)
-    # period_id → when to look again (aware UTC), None = never (the ladder has ended)
-    next_check: dict[int, dt.datetime | None] = field(default_factory=dict)
-    designation_next_check: dict[int, dt.datetime | None] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)  # calendar gaps, one line per period
 
 
 class _InCharge:
@@ -188,11 +116,13 @@ def plan(
     *,
     office_name: str = "区政府督查室",
     escalation: Mapping[str, Any] | None = None,
+    designate_within: int = 3,
 ) -> PlanResult:
     """What is due at `now` for these periods (and undesignated placeholders), and when each
     must be looked at again. `leaders`: the leaders in charge (index, name, canonical unit
     names); their recipient is Recipient.leader(index). `escalation`: the configured ladder,
-    for a period whose copied policy lacks a key.
+    for a period whose copied policy lacks a key. `designate_within`: working days a lead
+    has to designate (the config's [designation] due_after; the tick passes Settings').
 
     Cost: O(periods given), with ladders memoised per (due date, policy, role)."""
     if now.tzinfo is None:
@@ -209,6 +139,9 @@ def plan(
 
     for view in periods:
         state = view.state
+        if view.final:
+            _plan_final(view, now_utc, open_now, resume, cache, in_charge_of, ages, office_name, result)
+            continue
         if state != OPEN and state != RETURNED:
             next_check[view.period_id] = None
             continue
@@ -276,25 +209,98 @@ def plan(
                 item["anchor"] = anchor
             facts = Facts.from_json(item)
             kind, stage, moment = st.kind, st.stage, st.moment
-            family = st.family
-            if family == "unit":
-                to = [(Recipient.unit(view.unit_id), "unit", view.unit_name)]
-            elif family == "lead":
-                to = [
-                    (Recipient.unit(lead_id), "lead", lead_name)
-                    for lead_id, lead_name in zip(view.lead_unit_ids, view.lead_names, strict=False)
-                    if lead_id != view.unit_id
-                ]
-            elif family == "office":
-                to = [(OFFICE, "office", office_name)]
-            else:
-                to = [(Recipient.leader(idx), "leader", name) for idx, name in in_charge]
-            for recipient, role, name in to:
+            for recipient, role, name in recipients(st.family, view, in_charge, office_name):
                 append(Intent(kind, stage, pid, aid, recipient, role, name, facts, moment, anchor))
 
     for des in designations:
-        _plan_designation(des, cal, now_utc, open_now, resume, office_name, result)
+        plan_designation(
+            des, cal, now_utc, open_now, resume, office_name, result, designate_within
+        )
     return result
+
+
+def recipients(
+    family: str, view: PeriodView, in_charge: tuple[tuple[int, str], ...], office_name: str
+) -> list[tuple[Recipient, str, str]]:
+    """(recipient, role, name) of a ladder stage's family for this period."""
+    if family == "unit":
+        return [(Recipient.unit(view.unit_id), "unit", view.unit_name)]
+    if family == "lead":
+        return [
+            (Recipient.unit(lead_id), "lead", lead_name)
+            for lead_id, lead_name in zip(view.lead_unit_ids, view.lead_names, strict=False)
+            if lead_id != view.unit_id
+        ]
+    if family == "office":
+        return [(OFFICE, "office", office_name)]
+    return [(Recipient.leader(idx), "leader", name) for idx, name in in_charge]
+
+
+def final_anchor(deadline: str) -> str:
+    """The anchor of the 完成时限 ladder (ISO deadline in): part of its notices' keys, and what
+    the re-check compares with the task's current deadline."""
+    return f"f{deadline}"
+
+
+def _plan_final(
+    view: PeriodView,
+    now_utc: dt.datetime,
+    open_now: bool,
+    resume: dt.datetime,
+    cache: Ladders,
+    in_charge_of: _InCharge,
+    ages: _Ages,
+    office_name: str,
+    result: PlanResult,
+) -> None:
+    """The 完成时限 ladder of one unfinished assignment (view.due is the deadline; its policy
+    has no reminders). Same catch-up and office-hours rules as a period's."""
+    aid = view.assignment_id
+    in_charge = in_charge_of(view.lead_names or (view.unit_name,), view.leaders)
+    try:
+        entry = cache.get(
+            view.due, None, cache.policy(view.policy), view.role, bool(view.lead_unit_ids),
+            bool(in_charge),
+        )  # fmt: skip
+    except CalendarGapError as exc:
+        result.errors.append(f"完成时限 of assignment {aid}: {exc}")
+        result.final_next_check[aid] = now_utc + GAP_RETRY
+        return
+    passed = bisect_right(entry.moments, now_utc)
+    upcoming = entry.moments[passed] if passed < len(entry.moments) else None
+    if upcoming is None and entry.gap is not None:
+        result.errors.append(f"完成时限 of assignment {aid}: {entry.gap}")
+        upcoming = now_utc + GAP_RETRY
+    if passed and not open_now:
+        result.final_next_check[aid] = resume
+        return
+    result.final_next_check[aid] = upcoming
+    anchor = final_anchor(entry.due_iso)
+    for st, details in entry.emit[passed]:
+        facts = Facts(
+            task=view.task_number, title=view.title, task_id=view.task_id, unit=view.unit_name,
+            unit_id=view.unit_id, role=view.role, due=entry.due_iso, label=view.label,
+            leads=view.lead_names, stage=st.stage, overdue_days=ages(entry.due_iso),
+            anchor=anchor, details={**details, "final": True},
+        )  # fmt: skip
+        for recipient, role, name in recipients(st.family, view, in_charge, office_name):
+            result.intents.append(
+                Intent(st.kind, st.stage, None, aid, recipient, role, name, facts, st.moment,
+                       anchor)
+            )  # fmt: skip
+
+
+def ladder_anchor(due: str, due_on: str | None, state: str, restarted_on: str | None) -> str:
+    """Which ladder a period runs, from its dates as ISO text: "" the scheduled one; "x<date>"
+    after an extension to that date; "r<date>" restarted by a report returned on that date
+    (both may apply). Part of the dedupe key, and what the delivery re-check compares a queued
+    notice with."""
+    parts = ""
+    if due_on and due != due_on:
+        parts += f"x{due}"
+    if state == RETURNED and restarted_on:
+        parts += f"r{restarted_on}"
+    return parts
 
 
 class _Ages:
@@ -311,97 +317,3 @@ class _Ages:
             due = dt.date.fromisoformat(due_iso)
             found = self.memo[due_iso] = self.cal.days_overdue(due, self.today)
         return found
-
-
-def ladder_anchor(due: str, due_on: str | None, state: str, restarted_on: str | None) -> str:
-    """Which ladder a period runs, from its dates as ISO text: "" the scheduled one; "x<date>"
-    after an extension to that date; "r<date>" restarted by a report returned on that date
-    (both may apply). Part of the dedupe key, and what the delivery re-check compares a queued
-    notice with."""
-    parts = ""
-    if due_on and due != due_on:
-        parts += f"x{due}"
-    if state == RETURNED and restarted_on:
-        parts += f"r{restarted_on}"
-    return parts
-
-
-def designation_moments(cal: WorkCalendar, since: dt.date) -> list[tuple[int, dt.date]]:
-    """(stage, day) of each ask to designate: the first working day from `since`, then every
-    DESIGNATE_EVERY working days, DESIGNATE_TIMES asks in all."""
-    first = cal.next_workday_or_same(since)
-    return [(k, cal.add_workdays(first, k * DESIGNATE_EVERY)) for k in range(DESIGNATE_TIMES)]
-
-
-def _plan_designation(
-    des: DesignationView,
-    cal: WorkCalendar,
-    now_utc: dt.datetime,
-    open_now: bool,
-    resume: dt.datetime,
-    office_name: str,
-    result: PlanResult,
-) -> None:
-    try:
-        asks = [
-            (k, day, cal.opening(day).astimezone(UTC))
-            for k, day in designation_moments(cal, des.since)
-        ]
-    except CalendarGapError as exc:
-        result.errors.append(f"designation {des.designation_id}: {exc}")
-        result.designation_next_check[des.designation_id] = now_utc + GAP_RETRY
-        return
-    passed = [a for a in asks if a[2] <= now_utc]
-    upcoming = next((a[2] for a in asks if a[2] > now_utc), None)
-    if not passed:
-        result.designation_next_check[des.designation_id] = upcoming
-        return
-    if not open_now:
-        result.designation_next_check[des.designation_id] = resume
-        return
-    result.designation_next_check[des.designation_id] = upcoming
-    k, day, moment = passed[-1]
-    facts = Facts(
-        task=des.task_number,
-        task_id=des.task_id,
-        unit=des.group_name,
-        due=day.isoformat(),
-        leads=des.lead_names,
-        stage=k,
-        ref_id=des.designation_id,
-        section=des.section or None,
-        details={"group": des.group_name, "times": k + 1, "of": DESIGNATE_TIMES},
-    )
-    for lead_id, lead_name in zip(des.lead_unit_ids, des.lead_names, strict=False):
-        result.intents.append(
-            Intent(
-                MessageKind.DESIGNATE,
-                k,
-                None,
-                None,
-                Recipient.unit(lead_id),
-                "lead",
-                lead_name,
-                facts,
-                moment,
-                designation_id=des.designation_id,
-            )
-        )
-    office = [a for a in passed if a[0] >= DESIGNATE_OFFICE_FROM]
-    if office or not des.lead_unit_ids:
-        # The office hears of it once (stage DESIGNATE_OFFICE_FROM), or at once if no lead.
-        stage = DESIGNATE_OFFICE_FROM if office else 0
-        result.intents.append(
-            Intent(
-                MessageKind.DESIGNATE,
-                stage,
-                None,
-                None,
-                OFFICE,
-                "office",
-                office_name,
-                facts,
-                moment,
-                designation_id=des.designation_id,
-            )
-        )

@@ -69,3 +69,8 @@ class Settings:
     digest_max_items: int
     digest_oldest_items: int  # how many of the oldest items such a summary lists
     reporting: ReportingPlan
+    # [decisions]: working days a lead has to review a report before it is reminded, then
+    # before the office is told; and to designate a 各相关X placeholder once asked.
+    review_within: int
+    review_office_after: int
+    designate_within: int

@@ -29,8 +29,17 @@ from jobs.delivery import Channel, DeliveryReport, deliver
 from jobs.gc_quiet import collector_paused
 from jobs.outbox import NewItem, enqueue_many, to_office
 from jobs.planner import Intent, plan
-from jobs.reporting import due_views, ensure_periods, pending_designations, store_next_checks
+from jobs.reporting import (
+    due_views,
+    ensure_periods,
+    final_views,
+    pending_designations,
+    review_views,
+    store_next_checks,
+    store_review_checks,
+)
 from jobs.reporting.meta import meta_get, meta_set
+from jobs.review_chase import ReviewIntent, plan_reviews
 from jobs.runtime import Runtime
 from jobs.settings import Settings
 from jobs.workdays import WorkCalendar
@@ -141,9 +150,14 @@ def _plan_and_enqueue(
 ) -> tuple[int, int]:
     settings = rt.settings
     views = due_views(session, now, limit=BATCH)
-    designations = pending_designations(session, settings, now) if with_designations else []
+    designations: list = []  # type: ignore[type-arg]
+    reviews = 0
+    if with_designations:  # once a tick: placeholders, 完成时限 ladders, pending reviews
+        designations = pending_designations(session, settings, now)
+        views += final_views(session, settings, now)
+        reviews = _chase_reviews(session, rt, now)
     if not views and not designations:
-        return 0, 0
+        return 0, reviews
     result = plan(
         now,
         rt.calendar,
@@ -152,6 +166,7 @@ def _plan_and_enqueue(
         designations,
         office_name=settings.office_name,
         escalation=settings.escalation,
+        designate_within=settings.designate_within,
     )
     planned = len(views)
     del views  # a busy tick's 100 000 views need not outlive the plan
@@ -163,10 +178,30 @@ def _plan_and_enqueue(
     enqueue_many(session, rows)
     del rows
     store_next_checks(session, result)
-    return planned, len(result.intents)
+    return planned, len(result.intents) + reviews
 
 
-def _new_item(intent: Intent) -> NewItem:
+def _chase_reviews(session: Session, rt: Runtime, now: dt.datetime) -> int:
+    """The review chase (jobs/review_chase.py): reports their leads have left unreviewed."""
+    views = review_views(session, rt.settings, now)
+    if not views:
+        return 0
+    chase = plan_reviews(
+        now,
+        rt.calendar,
+        views,
+        remind_after=rt.settings.review_within,
+        office_after=rt.settings.review_office_after,
+        office_name=rt.settings.office_name,
+    )
+    for error in chase.errors:
+        log.error("review chase: %s", error)
+    enqueue_many(session, sorted((_new_item(i) for i in chase.intents), key=lambda r: r.dedupe_key))
+    store_review_checks(session, chase.next_check)
+    return len(chase.intents)
+
+
+def _new_item(intent: Intent | ReviewIntent) -> NewItem:
     """A planned intent as an outbox row, with its frozen facts."""
     facts = intent.facts
     return NewItem(

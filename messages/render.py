@@ -227,8 +227,8 @@ class Renderer:
             blocks.extend((kind, text) for text in self.render_items(kind, items))
         headings = {kind: m("heading", kind, len(items)) for kind, items in groups}
         header = m("header", recipient_name, role, total, now)
-        return _assemble(header, m("continued", recipient_name), m("footer", role), headings,
-                         blocks, limit)  # fmt: skip
+        return _assemble(header, m("continued", recipient_name), _footer(m, role, groups),
+                         headings, blocks, limit)  # fmt: skip
 
     def _summary(
         self,
@@ -263,8 +263,18 @@ class Renderer:
         section("oldest", texts)
         header = m("header", recipient_name, role, total, now)
         header += "\n" + m("summary_note", total, max_items)
-        footer = "\n".join(t for t in (m("summary_where", role), m("footer", role)) if t)
+        footer = "\n".join(t for t in (m("summary_where", role), _footer(m, role, groups)) if t)
         return _assemble(header, m("continued", recipient_name), footer, headings, blocks, limit)
+
+
+def _footer(m: _Macros, role: str, groups: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> str:
+    """The digest's footer: what to do with it. A designation request's names the day it is
+    due (the earliest, if several) and /designate instead of the reporting hint."""
+    designate_due = min(
+        (i["due"] for k, items in groups if k == "designate" for i in items if i.get("due")),
+        default=None,
+    )
+    return m("footer", role, [kind for kind, _ in groups], designate_due)
 
 
 class _Macros:

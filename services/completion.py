@@ -1,5 +1,10 @@
-"""Completion (办结): a lead marks its task done; the office confirms, which closes every
-open period of the task and stops its ladders for good."""
+"""Completion, per unit and per task.
+
+A unit is done (已完成) with a task when the lead accepts its 已完成 report (a lead's own 已完成
+report counts at once: nobody reviews a lead): it is chased no more for that task — its open
+periods close, no later period is created, the 完成时限 ladder leaves it alone, and what was
+queued for it is dropped by the delivery re-check. The task is 办结 when every unit is done and
+the lead claims it and the office confirms, which closes every open period of the task."""
 
 from __future__ import annotations
 
@@ -9,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.contracts import Facts, MessageKind, Recipient, dedupe_key
-from db.models import Assignment, Completion, Period, Task
+from db.models import Assignment, Completion, Contact, Period, Task, Unit
 from db.models.periods import DONE, OPEN, RETURNED, SUBMITTED
 from db.models.reports import COMPLETION_CLAIMED, COMPLETION_CONFIRMED, COMPLETION_REJECTED
+from db.models.tasks import LEAD
 from jobs.outbox import enqueue
 from services import NotFound, ServiceError, audit, notify
 from services.lookup import lead_unit_ids, require_lead_of
@@ -35,6 +41,18 @@ def claim_completion(
         if is_completed(session, task.id):
             raise ServiceError(
                 f"task {task.number} is already completed", code="task_completed", task=task.number
+            )
+        unfinished = [
+            name
+            for name, role, unit_id in unfinished_units(session, task.id)
+            if not (role == LEAD and unit_id == _contact_unit(session, contact_id))
+        ]
+        if unfinished:
+            raise ServiceError(
+                f"task {task.number}: not every unit is done yet ({'、'.join(unfinished)})",
+                code="units_unfinished",
+                task=task.number,
+                units="、".join(unfinished),
             )
         pending = session.scalar(
             select(Completion).where(
@@ -96,6 +114,14 @@ def decide_completion(
             period.state = DONE
             period.closed_at = now
             period.next_check_at = None
+        for assignment in session.scalars(
+            select(Assignment).where(
+                Assignment.task_id == task.id,
+                Assignment.removed_at.is_(None),
+                Assignment.done_at.is_(None),
+            )
+        ):
+            assignment.done_at = now
     audit.record(
         session,
         decided_by,
@@ -133,3 +159,43 @@ def is_completed(session: Session, task_id: int) -> bool:
         )
         is not None
     )
+
+
+def mark_unit_done(session: Session, assignment_id: int, now: dt.datetime, actor: str) -> bool:
+    """The unit's work on the task is done: close its open periods (SUBMITTED ones keep their
+    pending review) and stop every ladder of it. False if it already was done."""
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None or assignment.done_at is not None:
+        return False
+    assignment.done_at = now
+    for period in session.scalars(
+        select(Period).where(
+            Period.assignment_id == assignment_id, Period.state.in_((OPEN, RETURNED))
+        )
+    ):
+        period.state = DONE
+        period.closed_at = now
+        period.next_check_at = None
+    audit.record(session, actor, "assignment.done", f"assignment:{assignment_id}", now=now)
+    return True
+
+
+def unfinished_units(session: Session, task_id: int) -> list[tuple[str, str, int]]:
+    """(unit name, role, unit id) of the task's units not done yet, in the table's order."""
+    rows = session.execute(
+        select(Unit.name, Assignment.role, Unit.id)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(
+            Assignment.task_id == task_id,
+            Assignment.removed_at.is_(None),
+            Assignment.done_at.is_(None),
+        )
+        .order_by(Assignment.position, Assignment.id)
+    )
+    return [(name, role, unit_id) for name, role, unit_id in rows]
+
+
+def _contact_unit(session: Session, contact_id: int | None) -> int | None:
+    if contact_id is None:
+        return None
+    return session.scalar(select(Contact.unit_id).where(Contact.id == contact_id))

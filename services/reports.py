@@ -25,6 +25,7 @@ from db.models.reports import (
 )
 from db.models.tasks import LEAD
 from services import NotFound, PermissionDenied, ServiceError, audit, notify
+from services.completion import mark_unit_done
 from services.lookup import (
     loaded_period,
     local_date,
@@ -126,11 +127,15 @@ def submit_report(
             "reviewer_contact_id": None,
             "reviewed_at": None,
             "review_comment": "",
+            # The review chase (jobs/review_chase.py) first looks at it at once.
+            "review_check_at": None if is_lead else now,
         },
         files,
     )
     _set_period(session, period.period_id, ACCEPTED if is_lead else SUBMITTED, now)
     settled = settle_missed(session, period.assignment_id, period.due, now, tz)
+    if is_lead and status == COMPLETED:  # nobody reviews a lead: its 已完成 holds at once
+        mark_unit_done(session, period.assignment_id, now, actor)
     audit.record(
         session,
         actor,
@@ -289,6 +294,7 @@ def review_report(
             period.state = RETURNED
             period.restarted_on = local_date(now, tz)
         period.next_check_at = now
+    report.review_check_at = None
     audit.record(
         session,
         actor,
@@ -308,6 +314,8 @@ def review_report(
         accepted=accept,
         comment=report.review_comment,
     )
+    if accept and report.status == COMPLETED:
+        mark_unit_done(session, period.assignment_id, now, actor)
     return report
 
 

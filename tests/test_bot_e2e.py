@@ -12,6 +12,7 @@ from db.engine import transaction
 from db.models import Contact, Invite, OutboxItem, Period, Report
 from db.models.periods import RETURNED, SUBMITTED
 from services.registration import create_invite
+from services.reports import review_report, submit_report
 from tests.bot_harness import (
     CLERK,
     DEV,
@@ -430,6 +431,18 @@ async def test_office_export_sends_the_ledger_and_a_chart(env: Env) -> None:
 
 async def test_completion_claimed_by_lead_and_confirmed_by_office(env: Env) -> None:
     await env.bind(DEV, "区发改局")
+    await env.bind(IND, "区工信局")
+    mark = await env.say(DEV, "/done")
+    choose = await env.answer(DEV["id"], mark, "申请办结")
+    mark = await env.press(DEV, choose, "任务7 办结")
+    # Its responsible unit has not finished: refused, naming it.
+    await env.answer(DEV["id"], mark, "任务7还有单位未完成（区工信局）")
+    with transaction(env.sessions) as s:  # 区工信局 reports 已完成; the lead accepts it
+        done = submit_report(
+            s, period_id=env.ids["ind7"], contact_id=None, status="done", text="已全部完成",
+            now=env.now(),
+        )  # fmt: skip
+        review_report(s, report_id=done.id, reviewer_contact_id=None, accept=True, now=env.now())
     mark = await env.say(DEV, "/done")
     choose = await env.answer(DEV["id"], mark, "申请办结")
     mark = await env.press(DEV, choose, "任务7 办结")
@@ -444,7 +457,8 @@ async def test_completion_claimed_by_lead_and_confirmed_by_office(env: Env) -> N
     mark = await env.press(CLERK, claim, "确认办结")
     await env.answer(OFFICE_CHAT, mark, "已确认任务7办结")
     with env.sessions() as s:
-        assert {s.get(Period, env.ids[k]).state for k in ("lead7", "ind7")} == {"done"}
+        assert s.get(Period, env.ids["lead7"]).state == "done"
+        assert s.get(Period, env.ids["ind7"]).state == "accepted"
         assert s.get(Period, env.ids["ind9"]).state == "open"
 
 

@@ -48,6 +48,7 @@ def scenario(sessions):
             section=SECTION_1,
         )
         sync_task_targets(s, t7)
+        t7.deadline_text, t7.deadline = "2024年12月底", D("2024-12-31")
         billion = t7.targets[1]
         p = add_period(s, t7, "区发改局", D("2024-03-25"), ACCEPTED)
         add_report(s, p, at("2024-03-22"), "一季度增加值500亿元", 500, billion, REVIEW_ACCEPTED)
@@ -137,6 +138,8 @@ def test_ledger_rows_lights_and_overdue_days(scenario, config) -> None:
     by = {r["序号"]: r for r in rows}
     assert by[7]["牵头单位"] == "区发改局"
     assert by[7]["责任单位"] == "区工信局、区商务局"
+    assert by[7]["完成时限"].date() == D("2024-12-31")
+    assert by[12]["完成时限"] is None  # the table gave it none
     assert by[7]["所属板块"] == "一、优结构、谋发展"  # the title up to its first comma
     states = by[7]["各单位状态"]
     assert "区工信局：滞后，逾期5个工作日" in states
@@ -194,11 +197,11 @@ def test_ledger_layout(scenario, config) -> None:
         assert len(ws.title) <= 31 and not re.search(r"[\[\]:*?/\\]", ws.title)
         assert ws.freeze_panes == "A2"
     ws = wb["台账"]
-    assert ws.auto_filter.ref == "A1:P7"  # …, 累计逾期, 进展状态, 状态灯, 分管区领导
+    assert ws.auto_filter.ref == "A1:Q7"  # …, 累计逾期, 进展状态, 状态灯, 分管区领导
     assert ws.column_dimensions["C"].width >= 40
     assert ws["C2"].alignment.wrap_text
     fills = {
-        ws.cell(row=r, column=15).value: ws.cell(row=r, column=15).fill.fgColor.rgb
+        ws.cell(row=r, column=16).value: ws.cell(row=r, column=16).fill.fgColor.rgb
         for r in range(2, ws.max_row + 1)
     }
     assert fills["红"].endswith("FFC7CE")

@@ -209,6 +209,14 @@ def test_completion_confirmed_closes_open_periods(sessions, world) -> None:
     with transaction(sessions) as s, pytest.raises(PermissionDenied):
         claim_completion(s, task_id=world["task"], contact_id=world["responsible_contact"], now=NOW)
     with transaction(sessions) as s:
+        report = submit_report(
+            s, period_id=world["responsible_period"], contact_id=world["responsible_contact"],
+            status="done", text="已全部完成", now=NOW,
+        )  # fmt: skip
+        review_report(
+            s, report_id=report.id, reviewer_contact_id=world["lead_contact"], accept=True, now=NOW
+        )
+    with transaction(sessions) as s:
         claim = claim_completion(
             s, task_id=world["task"], contact_id=world["lead_contact"], now=NOW
         )
@@ -216,4 +224,4 @@ def test_completion_confirmed_closes_open_periods(sessions, world) -> None:
     with transaction(sessions) as s:
         decide_completion(s, completion_id=claim.id, confirm=True, now=NOW, decided_by="office")
         states = {p.state for p in s.scalars(select(Period))}
-        assert states == {DONE}
+        assert states == {DONE, ACCEPTED}  # the unit's accepted period keeps its state

@@ -41,6 +41,8 @@ class Report(Base):
     reviewer_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     review_comment: Mapped[str] = mapped_column(Text, default="")
+    # While the review is pending: when the review chase (jobs/review_chase.py) looks again.
+    review_check_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
 
     period: Mapped[Period] = relationship()
     contact: Mapped[Contact | None] = relationship(foreign_keys=[contact_id])

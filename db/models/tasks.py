@@ -15,6 +15,8 @@ from db.types import UTCDateTime, utcnow
 
 LEAD = "lead"
 RESPONSIBLE = "responsible"
+# Assignment.final_check_at once the 完成时限 ladder has nothing more to send.
+FINAL_CHECK_NEVER = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
 
 class Task(Base):
@@ -25,6 +27,8 @@ class Task(Base):
     section: Mapped[str] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text)
     deadline_text: Mapped[str] = mapped_column(String(100), default="")  # 完成时限 as written
+    # 完成时限 as a date: the `[[deadlines]]` TOML entry for the task, else parsed from the
+    # text (duban/importer/deadline.py). The task's final deadline (jobs/final_deadline.py).
     deadline: Mapped[dt.date | None] = mapped_column()
     # 责任领导 / 分管区领导 the table names for this task, 、-joined as written ("" if none)
     leaders: Mapped[str] = mapped_column(String(300), default="", server_default="")
@@ -74,6 +78,12 @@ class Assignment(Base):
     position: Mapped[int] = mapped_column(default=0)  # order as the table lists them
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The unit's work on the task is done (已完成): its 已完成 report was accepted by the lead
+    # (a lead's own: when it sent it), or the task was 办结. No more periods or reminders.
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The 完成时限 ladder (jobs/final_deadline.py): when the planner looks at it again;
+    # FINAL_CHECK_NEVER once that ladder has ended, None until the deadline is first planned.
+    final_check_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
 
     task: Mapped[Task] = relationship(back_populates="assignments")
     unit: Mapped[Unit] = relationship()

@@ -7,6 +7,7 @@ import argparse
 from db.engine import transaction
 from db.migrate import upgrade
 from duban import context
+from duban.importer.deadline import sync_deadlines
 from duban.registry import sync_units
 
 
@@ -26,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     before, after = upgrade(ctx.engine)
     with transaction(ctx.sessions) as session:
         result = sync_units(session, ctx.config)
+        deadlines = sync_deadlines(session, ctx.config)
     db = ctx.engine.url.render_as_string(hide_password=True)
     state = "created" if before is None else ("up to date" if before == after else "upgraded")
     print(f"database {db}: schema {state} (revision {after})")
@@ -34,4 +36,6 @@ def run(args: argparse.Namespace) -> int:
         f"{len(result.units_changed)} changed; groups: {len(ctx.config.groups)}; "
         f"aliases: {result.aliases}"
     )
+    if deadlines:
+        print(f"完成时限 changed for task(s) {', '.join(map(str, deadlines))}")
     return 0

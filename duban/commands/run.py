@@ -23,11 +23,13 @@ import signal
 from typing import Any
 from urllib.parse import urlparse
 
+from db.engine import transaction
 from duban import context
 from duban.argtypes import whole_number
 from duban.commands import add_command
 from duban.commands.tick import bot_token, make_channel, refuse_backwards, sole_deliverer
 from duban.errors import UserError
+from duban.importer.deadline import sync_deadlines
 from duban.telegram_token import telegram_errors
 from duban.wiring import runtime
 from jobs.clock import start_clock
@@ -88,6 +90,8 @@ async def serve(  # type: ignore[no-untyped-def]
             log.info("duban: bot @%s receiving updates", app.bot.username)
         scheduler = None
         if clock:
+            with transaction(ctx.sessions) as session:  # an edited [[deadlines]] counts from now
+                sync_deadlines(session, ctx.config)
             rt = runtime(ctx.config, ctx.sessions, attachments=attachments)
             scheduler = start_clock(rt, channel, interval=dt.timedelta(seconds=interval))
             log.info(

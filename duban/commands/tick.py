@@ -16,9 +16,11 @@ import datetime as dt
 import sys
 from collections.abc import Iterator
 
+from db.engine import transaction
 from duban import context
 from duban.commands import add_command
 from duban.errors import UserError
+from duban.importer.deadline import sync_deadlines
 from duban.telegram_token import load_token, telegram_errors
 from duban.wiring import config_plan_window, runtime
 from jobs.delivery import recover_stale
@@ -143,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
         from duban.office_files import weekly_files  # lazy, as in make_channel
 
         attachments = weekly_files(ctx.sessions, ctx.config)
+    with transaction(ctx.sessions) as session:  # an edited [[deadlines]] counts from now
+        sync_deadlines(session, ctx.config)
     rt = runtime(ctx.config, ctx.sessions, attachments=attachments)
 
     async def one_tick() -> None:

@@ -308,6 +308,24 @@ class FiguresConfig(_Strict):
         )
 
 
+Positive = Annotated[int, Field(ge=1)]
+
+
+class DecisionsConfig(_Strict):
+    """What lead units are asked to decide, and how long they have (working days)."""
+
+    review_within: Positive = 3  # a report unreviewed this long: its lead is reminded
+    review_office_after: Positive = 3  # … and this many more: the office is told
+    designate_within: Positive = 3  # a 各相关X designation request is due this long after it
+
+
+class DeadlineConfig(_Strict):
+    """完成时限 set by the admin for some tasks (instead of what the table's column says)."""
+
+    tasks: list[Annotated[int, Field(ge=1)]] = Field(min_length=1)
+    date: dt.date
+
+
 class Config(_Strict):
     duban: GeneralConfig = Field(default_factory=GeneralConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
@@ -325,6 +343,8 @@ class Config(_Strict):
     digest: DigestConfig = Field(default_factory=DigestConfig)
     lights: LightsConfig = Field(default_factory=LightsConfig)
     figures: FiguresConfig = Field(default_factory=FiguresConfig)
+    decisions: DecisionsConfig = Field(default_factory=DecisionsConfig)
+    deadlines: list[DeadlineConfig] = Field(default_factory=list)
 
     # Where the file was loaded from; relative paths (data_dir, token_file) resolve against it.
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -442,3 +462,8 @@ class KeyedError(ValueError):
         super().__init__(message)
         self.path = path
         self.message = message
+
+
+def deadline_overrides(cfg: Config) -> dict[int, dt.date]:
+    """Task number → 完成时限 from `[[deadlines]]` (a later entry wins for a task listed twice)."""
+    return {number: entry.date for entry in cfg.deadlines for number in entry.tasks}

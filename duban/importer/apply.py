@@ -18,7 +18,7 @@ from db.models import Assignment, Designation, Group, GroupMember, Period, Task,
 from db.models.periods import CANCELLED, OPEN, RETURNED
 from db.models.tasks import LEAD, RESPONSIBLE
 from duban.config import Config
-from duban.importer.deadline import parse_deadline
+from duban.importer.deadline import sync_deadlines
 from duban.importer.diff import (
     AssignmentChange,
     DesignationChange,
@@ -80,6 +80,7 @@ def apply_table(
         _sync_designations(session, task, {}, configured, groups, group_names, now, diff)
         _sync_assignments(session, task, {}, unit_names, group_names, now, diff)
     session.flush()
+    sync_deadlines(session, cfg)
     if len(diff.tasks_removed) * 2 > max(active, 1):
         diff.warnings.append(
             f"this table removes {len(diff.tasks_removed)} of the {active} current tasks: "
@@ -97,8 +98,7 @@ def _upsert_task(
             number=rt.number,
             section=rt.section,
             text=rt.text,
-            deadline_text=rt.deadline_text,
-            deadline=parse_deadline(rt.deadline_text),
+            deadline_text=rt.deadline_text,  # its date: sync_deadlines, at the end
             leaders=rt.leaders_text,
             created_at=now,
             updated_at=now,
@@ -124,7 +124,6 @@ def _upsert_task(
     if changes:
         task.section, task.text, task.deadline_text = rt.section, rt.text, rt.deadline_text
         task.leaders = rt.leaders_text
-        task.deadline = parse_deadline(rt.deadline_text)
         task.updated_at = now
         diff.tasks_changed.append(TaskChange(rt.number, changes))
     return task

@@ -1,10 +1,18 @@
-"""完成时限 as a date, where the text says one plainly. Anything else stays text only."""
+"""完成时限 as a date, where the text says one plainly (anything else stays text only), or as
+the config sets it per task; and Task.deadline kept in line with both."""
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
 import re
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from db.models import Assignment, Task
+from duban.config import Config
+from duban.config.schema import deadline_overrides
 
 _FULL = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(前|之前)?$")
 _MONTH_END = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(底|末|份|前|之前)?$")
@@ -33,3 +41,23 @@ def impossible_date(text: str) -> bool:
     text = text.strip()
     written = any(p.match(text) for p in (_FULL, _MONTH_END, _YEAR_END))
     return written and parse_deadline(text) is None
+
+
+def sync_deadlines(session: Session, cfg: Config) -> list[int]:
+    """Task.deadline, the 完成时限 everything reads (the planner, the delivery re-check, the
+    ledger), is the config's `[[deadlines]]` entry for the task if there is one, else the date
+    the table's text states. Brings every task in line (`init`, `import`, `tick`, `run` and
+    `simulate` call this, so an edited config counts from the next of them) and returns the
+    numbers of the tasks whose deadline changed: their 完成时限 ladders start afresh (what was
+    queued for the old deadline is dropped by the delivery re-check)."""
+    overrides = deadline_overrides(cfg)
+    changed = []
+    for task in session.scalars(select(Task).where(Task.removed_at.is_(None))):
+        want = overrides.get(task.number) or parse_deadline(task.deadline_text)
+        if task.deadline != want:
+            task.deadline = want
+            session.execute(
+                update(Assignment).where(Assignment.task_id == task.id).values(final_check_at=None)
+            )
+            changed.append(task.number)
+    return changed

@@ -202,6 +202,8 @@ def collect_ledger(session: Session, cfg: Config, as_of: dt.date) -> Ledger:
                 missed=sum(u.missed for u in units),
                 leaders=[n for n in task.leaders.split("、") if n]
                 or list(dict.fromkeys(n for lead in leads for n in in_charge.get(lead, ()))),
+                deadline=task.deadline,
+                deadline_text=task.deadline_text,
             )
         )
     overdue_items.sort(key=lambda o: (-o.days_overdue, o.task_number, o.unit))

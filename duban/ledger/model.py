@@ -68,6 +68,13 @@ class LedgerRow:
     # 分管区领导: the leaders the task's table names, else those the config puts in charge of
     # its lead units
     leaders: list[str] = field(default_factory=list)
+    deadline: dt.date | None = None  # 完成时限 (the config's [[deadlines]] or the table's date)
+    deadline_text: str = ""  # 完成时限 as the table writes it (长期坚持, 2024年底…)
+
+    @property
+    def deadline_cell(self) -> dt.date | str:
+        """What the 完成时限 column shows: the date, else the words of the table."""
+        return self.deadline or self.deadline_text
 
 
 @dataclass

@@ -33,6 +33,7 @@ HEADERS = [
     ("主要工作任务", 48),
     ("牵头单位", 14),
     ("责任单位", 24),
+    ("完成时限", 12),
     ("目标", 24),
     ("完成数值", 14),
     ("完成进度", 11),
@@ -141,6 +142,7 @@ def write_ledger(ledger: Ledger, dest: str | Path | io.BytesIO) -> None:
                 row.text,
                 "、".join(row.leads),
                 "、".join(row.responsibles),
+                row.deadline_cell,
                 target,
                 figure,
                 prog,
@@ -154,7 +156,8 @@ def write_ledger(ledger: Ledger, dest: str | Path | io.BytesIO) -> None:
                 "、".join(row.leaders),
             ]
         )
-    _fill_sheet(ws, HEADERS, body, light_col=_column(HEADERS, "状态灯"), percent_col=8)
+    light, percent = _column(HEADERS, "状态灯"), _column(HEADERS, "完成进度")
+    _fill_sheet(ws, HEADERS, body, light_col=light, percent_col=percent)
 
     ws = wb.create_sheet("逾期")
     body = [
@@ -217,6 +220,11 @@ def write_ledger(ledger: Ledger, dest: str | Path | io.BytesIO) -> None:
         [
             "逾期表",
             "仍待报送且已过应报日期的期次，以及已过完成时限仍未办结的任务（周期：完成时限）",
+        ],
+        [
+            "完成时限",
+            "任务的最终期限：配置 [[deadlines]] 所设，否则任务分解表“完成时限”列所写的日期；"
+            "过期仍未完成（“已完成”未经牵头单位审核通过）的单位继续按催办阶梯催办",
         ],
         [
             "完成数值",

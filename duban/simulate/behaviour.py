@@ -1,7 +1,7 @@
 """How the simulated people behave. Each decision has its own random stream seeded with
 (seed, task, unit, …), so it does not depend on the order in which periods appear: whether and
-when a unit reports, the figure a lead reports toward its target, and when a lead designates
-its 各相关X placeholders."""
+when a unit reports, the figure a lead reports toward its target, when a lead designates
+its 各相关X placeholders, and when it reviews a report."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from duban.simulate.model import Planned, SimOptions
 from services.designation import candidates
 
 MAX_LATE_WORKDAYS = 8
+MAX_REVIEW_WORKDAYS = 2  # a reviewing lead does so within this many working days
 REPORT_TEXT = {"on_track": "（模拟报送）序时推进", "difficulty": "（模拟报送）进度滞后"}
 ON_TIME_WINDOW = 4  # an on-time report comes on one of the last 4 working days up to D
 
@@ -148,6 +149,18 @@ def plan_reports(
             continue
         out.append(Planned(at, task, unit_name, pid, contacts[unit_id], due, status))
     return seen_period, out
+
+
+def review_time(cfg: Config, cal: Any, options: SimOptions, planned: Planned) -> dt.datetime | None:
+    """When the lead reviews (accepts) a responsible unit's report, if it does: with the reply
+    rate's probability, on one of the next MAX_REVIEW_WORKDAYS working days (its own random
+    stream, so the reporting decisions stay as they were)."""
+    rng = random.Random(f"{options.seed}:review:{planned.task}:{planned.unit}:{planned.due}")
+    if rng.random() >= options.reply_rate:
+        return None
+    reported_on = planned.at.astimezone(cal.tz).date()
+    day = cal.add_workdays(reported_on, rng.randint(1, MAX_REVIEW_WORKDAYS))
+    return cal.opening(day) + dt.timedelta(minutes=rng.randrange(1, _office_minutes(cfg)))
 
 
 def _office_minutes(cfg: Config) -> int:

@@ -29,6 +29,7 @@ class SimResult:
     ticks: int = 0
     reports: int = 0
     designations: int = 0  # 各相关X placeholders the simulated leads designated
+    reviews: int = 0  # reports the simulated leads reviewed (accepted)
     # unit → (periods due in the window, reported on time, reported late)
     per_unit: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     dead: int = 0

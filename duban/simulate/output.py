@@ -40,6 +40,7 @@ KIND_LABELS = {
     "escalation_office": "督办→督查室 escalations to office",
     "escalation_leader": "督办→分管区领导 escalations to leader",
     "designate": "请指定 designation requests",
+    "review_overdue": "审核超期 reviews left undone",
 }
 
 
@@ -68,7 +69,7 @@ def format_text(result: SimResult, options: SimOptions, excerpt: int = 25) -> st
     lines += ["", "summary:"]
     lines.append(
         f"  ticks {result.ticks}, messages {result.messages}, reports {result.reports}, "
-        f"placeholders designated {result.designations}"
+        f"reviews {result.reviews}, placeholders designated {result.designations}"
     )
     for kind, label in KIND_LABELS.items():
         lines.append(f"  {label:<40} {items_by_kind.get(kind, 0):>6} item(s)")

@@ -3,6 +3,7 @@ tick, and the simulated reports and designations between ticks."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import tempfile
@@ -20,15 +21,22 @@ from db.models import Assignment, Digest, OutboxItem, Period, Report, Unit
 from db.models.outbox import DUE_STATES
 from duban.config import Config, ReportingConfig
 from duban.registry import sync_units
-from duban.simulate.behaviour import REPORT_TEXT, FigureModel, plan_designations, plan_reports
+from duban.simulate.behaviour import (
+    REPORT_TEXT,
+    FigureModel,
+    plan_designations,
+    plan_reports,
+    review_time,
+)
 from duban.simulate.chats import SimulatedChats
 from duban.simulate.model import Planned, SimOptions, SimResult
 from duban.simulate.output import message_event
 from duban.simulate.setup import add_contacts, load_tasks
 from duban.wiring import runtime
 from jobs.tick import tick
+from services import ServiceError
 from services.designation import designate
-from services.reports import submit_report
+from services.reports import review_report, submit_report
 
 
 def simulate(
@@ -105,6 +113,7 @@ async def _run(
     now = cal.next_send_time(dt.datetime.combine(options.start, dt.time(0), tz))
     pending: list[Planned] = []
     designations = plan_designations(sessions, cal, options)
+    reviews: list[tuple[dt.datetime, int]] = []  # (when, report id): the leads' reviews to come
     seen_period = 0
     while now < stop:
         # Reports made up to now, in time order, then the tick.
@@ -121,6 +130,17 @@ async def _run(
                         by="simulate",
                     )
             result.designations += len(due_designations)
+        due_reviews = [r for r in reviews if r[0] <= now]
+        if due_reviews:
+            reviews = [r for r in reviews if r[0] > now]
+            with transaction(sessions) as session:
+                for at, report_id in sorted(due_reviews):
+                    with contextlib.suppress(ServiceError):  # reviewed or superseded already
+                        review_report(
+                            session, report_id=report_id, reviewer_contact_id=None, accept=True,
+                            now=at, tz=tz,
+                        )  # fmt: skip
+            result.reviews += len(due_reviews)
         due_reports = [p for p in pending if p.at <= now]
         if due_reports:
             pending = [p for p in pending if p.at > now]
@@ -138,7 +158,7 @@ async def _run(
                     if state not in ("open", "returned"):
                         continue
                     target_id, figure = figures.for_report(planned, role)
-                    submit_report(
+                    made_report = submit_report(
                         session,
                         period_id=planned.period_id,
                         contact_id=planned.contact_id,
@@ -152,6 +172,9 @@ async def _run(
                         tz=tz,
                     )
                     made.append(planned)
+                    when = review_time(cfg, cal, options, planned) if role != "lead" else None
+                    if when is not None:
+                        reviews.append((when, made_report.id))
             for planned in made:
                 result.reports += 1
                 emit(

@@ -1,7 +1,8 @@
 """Buttons: the inline keyboard under a digest, with its callback codes stored.
 
 A unit's own items get 报送进展 / 申请延期 / 查看任务 (when the recipient can act on them);
-a review request 通过 / 退回 (and 查看附件 when the report has files); an extension request
+a review request (and its reminder, review_overdue) 通过 / 退回 (and 查看附件 when the report
+has files); an extension request
 批准 / 驳回; a completion claim, for the office, 确认办结 / 退回. At most MAX_ITEM_BUTTONS
 items get a row; a note at the end of the last part says how to report the others.
 """
@@ -76,7 +77,7 @@ def _row(session, item, unit_id, office, actionable, label, tok) -> list[tuple[s
             (label("extend"), tok("extend", p)),
             (label("view"), tok("view", p)),
         ]
-    if kind is MessageKind.REVIEW_REQUEST and unit_id and ref:
+    if kind in (MessageKind.REVIEW_REQUEST, MessageKind.REVIEW_OVERDUE) and unit_id and ref:
         p = {"report_id": ref}
         return [
             (label("accept"), tok("review_ok", p)),

@@ -27,12 +27,35 @@ from db.models import (
     Task,
 )
 from db.models.periods import ACCEPTED, CANCELLED, DONE, MISSED, SUBMITTED
-from db.models.reports import COMPLETION_CLAIMED, EXT_PENDING, REVIEW_PENDING
+from db.models.reports import (
+    COMPLETION_CLAIMED,
+    COMPLETION_CONFIRMED,
+    EXT_PENDING,
+    REVIEW_PENDING,
+)
 from jobs.delivery.contracts import ClaimedDigest, QueuedItem
 from jobs.gc_quiet import collector_paused
-from jobs.planner import LADDER_STATES, ladder_anchor
+from jobs.planner import LADDER_STATES, final_anchor, ladder_anchor
 
 _OUTBOX = OutboxItem.__table__
+_TASK_CLOSED = (
+    select(Completion.id)
+    .where(Completion.task_id == Task.id, Completion.state == COMPLETION_CONFIRMED)
+    .exists()
+)
+# A 完成时限 notice (no period): its assignment and task as they are now.
+_FINALS = (
+    select(
+        Assignment.id,
+        type_coerce(Task.deadline, String),
+        type_coerce(Assignment.removed_at.is_not(None), Integer),
+        type_coerce(Task.removed_at.is_not(None), Integer),
+        type_coerce(Assignment.done_at.is_not(None), Integer),
+        type_coerce(_TASK_CLOSED, Integer),
+    )
+    .join(Task, Task.id == Assignment.task_id)
+    .where(Assignment.id.in_(bindparam("ids", expanding=True)))
+)
 # Dates as their ISO text (what the facts hold): no date objects for 100 000 rows.
 _PERIODS = (
     select(
@@ -43,6 +66,8 @@ _PERIODS = (
         type_coerce(Period.restarted_on, String),
         type_coerce(Assignment.removed_at.is_not(None), Integer),
         type_coerce(Task.removed_at.is_not(None), Integer),
+        type_coerce(Assignment.done_at.is_not(None), Integer),
+        type_coerce(_TASK_CLOSED, Integer),
     )
     .join(Assignment, Assignment.id == Period.assignment_id)
     .join(Task, Task.id == Assignment.task_id)
@@ -58,6 +83,7 @@ _CLOSED = {
 # Decisions asked of a lead or the office: the notice holds while the decision is open.
 _PENDING_DECISION = {
     MessageKind.REVIEW_REQUEST: (Report, Report.review_state, REVIEW_PENDING, "already reviewed"),
+    MessageKind.REVIEW_OVERDUE: (Report, Report.review_state, REVIEW_PENDING, "already reviewed"),
     MessageKind.EXTENSION_REQUEST: (Extension, Extension.state, EXT_PENDING, "already decided"),
     MessageKind.COMPLETION_CLAIM: (
         Completion,
@@ -85,6 +111,7 @@ def stale_items(session: Session, items: Iterable[QueuedItem]) -> dict[int, str]
         reason = _ladder_reason(item, periods.get(item.period_id))  # type: ignore[arg-type]
         if reason:
             out[item.id] = reason
+    out.update(_final_reasons(session, items))
     for kind, (model, state, pending, reason) in _PENDING_DECISION.items():
         still = select(model.id).where(state == pending)
         out.update(_no_longer_open(session, items, kind, model.id, still, reason))
@@ -131,11 +158,9 @@ def _period_states(session: Session, ids: set[int]) -> dict[int, tuple]:  # type
 def _ladder_reason(item: QueuedItem, period: tuple | None) -> str:  # type: ignore[type-arg]
     if period is None or item.facts.due is None:
         return "no longer known (period missing, or queued without its facts)"
-    _, state, due_on, extended_to, restarted_on, unassigned, task_removed = period
-    if task_removed:
-        return "task removed"
-    if unassigned:
-        return "unit no longer assigned to the task"
+    _, state, due_on, extended_to, restarted_on, unassigned, task_removed, done, closed = period
+    if gone := _gone(unassigned, task_removed, done, closed):
+        return gone
     if state not in LADDER_STATES:
         return _CLOSED.get(state, f"period {state}")
     due = extended_to or due_on
@@ -144,6 +169,49 @@ def _ladder_reason(item: QueuedItem, period: tuple | None) -> str:  # type: igno
             return f"due date extended to {extended_to}"
         return "superseded by a restarted ladder (report returned)"
     return ""
+
+
+def _gone(unassigned: int, task_removed: int, done: int, closed: int) -> str:
+    """Why nothing more is asked of this unit for this task, if so."""
+    if task_removed:
+        return "task removed"
+    if unassigned:
+        return "unit no longer assigned to the task"
+    if closed:
+        return _CLOSED[DONE]
+    if done:
+        return "unit completed the task (已完成, accepted)"
+    return ""
+
+
+def _final_reasons(session: Session, items: list[QueuedItem]) -> dict[int, str]:
+    """The 完成时限 ladder's notices (anchor "f<deadline>", no period) whose unit is done, whose
+    task is 办结 or gone, or whose deadline has moved since."""
+    finals = [
+        i for i in items
+        if i.kind in LADDER_KINDS and i.period_id is None and (i.facts.anchor or "")[:1] == "f"
+    ]  # fmt: skip
+    if not finals:
+        return {}
+    conn = session.connection()
+    rows: dict[int, tuple] = {}  # type: ignore[type-arg]
+    wanted = sorted({i.assignment_id for i in finals if i.assignment_id is not None})
+    for start in range(0, len(wanted), CHUNK):
+        for row in conn.execute(_FINALS, {"ids": wanted[start : start + CHUNK]}):
+            rows[row[0]] = row
+    out: dict[int, str] = {}
+    for item in finals:
+        row = rows.get(item.assignment_id)  # type: ignore[arg-type]
+        if row is None:
+            out[item.id] = "no longer known (assignment missing)"
+            continue
+        _, deadline, unassigned, task_removed, done, closed = row
+        reason = _gone(unassigned, task_removed, done, closed)
+        if not reason and (deadline is None or final_anchor(deadline) != item.facts.anchor):
+            reason = f"完成时限 changed to {deadline}" if deadline else "完成时限 removed"
+        if reason:
+            out[item.id] = reason
+    return out
 
 
 def drop_stale(session: Session, digests: Iterable[ClaimedDigest], now: dt.datetime) -> int:

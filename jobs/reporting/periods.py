@@ -221,6 +221,7 @@ def _insert_select(
             Assignment.task_id.in_(task_ids),
             Assignment.role == role,
             Assignment.removed_at.is_(None),
+            Assignment.done_at.is_(None),  # a unit done with the task is chased no more
             Task.removed_at.is_(None),
             Assignment.id > above_id,
         )
