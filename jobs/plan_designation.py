@@ -8,10 +8,16 @@ from __future__ import annotations
 import datetime as dt
 
 from db.contracts import OFFICE, Facts, MessageKind, Recipient
-from jobs.plan_types import GAP_RETRY, DesignationView, Intent, PlanResult
+from jobs.plan_types import (
+    GAP_RETRY,
+    DesignationView,
+    Intent,
+    PlanResult,
+    moments_of,
+    split_at,
+)
 from jobs.workdays import CalendarGapError, WorkCalendar
 
-UTC = dt.UTC
 DESIGNATE_EVERY = 5
 DESIGNATE_TIMES = 4
 DESIGNATE_OFFICE_FROM = 2
@@ -35,16 +41,12 @@ def plan_designation(
     due_after: int,
 ) -> None:
     try:
-        asks = [
-            (k, day, cal.opening(day).astimezone(UTC))
-            for k, day in designation_moments(cal, des.since)
-        ]
+        asks = moments_of(cal, designation_moments(cal, des.since))
     except CalendarGapError as exc:
         result.errors.append(f"designation {des.designation_id}: {exc}")
         result.designation_next_check[des.designation_id] = now_utc + GAP_RETRY
         return
-    passed = [a for a in asks if a[2] <= now_utc]
-    upcoming = next((a[2] for a in asks if a[2] > now_utc), None)
+    passed, upcoming = split_at(asks, now_utc)
     if not passed:
         result.designation_next_check[des.designation_id] = upcoming
         return

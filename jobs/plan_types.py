@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from db.contracts import Facts, MessageKind, Recipient, dedupe_key
+from jobs.workdays import WorkCalendar
 
 GAP_RETRY = dt.timedelta(hours=6)  # a period stuck on a calendar gap is looked at again after
 
@@ -93,3 +94,20 @@ class PlanResult:
     # assignment_id → the 完成时限 ladder's next look (None = ended)
     final_next_check: dict[int, dt.datetime | None] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # calendar gaps, one line per period
+
+
+Moment = tuple[int, dt.date, dt.datetime]  # (stage, day, that day's office opening in UTC)
+
+
+def moments_of(cal: WorkCalendar, stages: list[tuple[int, dt.date]]) -> list[Moment]:
+    """Each (stage, day) with the moment it comes: office opening on its day."""
+    return [(k, day, cal.opening(day).astimezone(dt.UTC)) for k, day in stages]
+
+
+def split_at(
+    moments: list[Moment], now_utc: dt.datetime
+) -> tuple[list[Moment], dt.datetime | None]:
+    """The moments that have come by `now_utc`, and the next one to come (None: no more)."""
+    passed = [m for m in moments if m[2] <= now_utc]
+    upcoming = next((m[2] for m in moments if m[2] > now_utc), None)
+    return passed, upcoming

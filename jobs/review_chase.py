@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from db.contracts import OFFICE, Facts, MessageKind, Recipient, dedupe_key
-from jobs.plan_types import GAP_RETRY
+from jobs.plan_types import GAP_RETRY, moments_of, split_at
 from jobs.workdays import CalendarGapError, WorkCalendar
 
 UTC = dt.UTC
@@ -92,13 +92,12 @@ def plan_reviews(
     for view in views:
         try:
             due, stages = review_stages(cal, view.submitted_on, remind_after, office_after)
-            moments = [(k, day, cal.opening(day).astimezone(UTC)) for k, day in stages]
+            moments = moments_of(cal, stages)
         except CalendarGapError as exc:
             result.errors.append(f"review of report {view.report_id}: {exc}")
             result.next_check[view.report_id] = now_utc + GAP_RETRY
             continue
-        passed = [m for m in moments if m[2] <= now_utc]
-        upcoming = next((m[2] for m in moments if m[2] > now_utc), None)
+        passed, upcoming = split_at(moments, now_utc)
         if passed and not open_now:
             result.next_check[view.report_id] = resume
             continue

@@ -15,6 +15,23 @@ from duban.config import Config, ReportingConfig
 from duban.wiring import runtime
 from jobs.runtime import Runtime
 
+SH = dt.timezone(dt.timedelta(hours=8))
+
+
+def at(m: int, d: int, hh: int = 9, mm: int = 0) -> dt.datetime:
+    """A moment of 2024 in Shanghai time."""
+    return dt.datetime(2024, m, d, hh, mm, tzinfo=SH)
+
+
+def office_ticks(start: dt.datetime, end: dt.datetime, hours=(9, 11, 15)):
+    """Ticks at these hours of each day: 09:00 is when every ladder stage comes."""
+    t = start
+    while t < end:
+        if t.hour in hours:
+            yield t
+        t += dt.timedelta(hours=1)
+
+
 # task number → (lead units, responsible units)
 TABLE: dict[int, tuple[list[str], list[str]]] = {
     1: (["区发改局"], ["区工信局", "区商务局"]),

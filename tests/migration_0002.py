@@ -41,6 +41,17 @@ def upgrade_release_database(engine: Engine) -> None:
         engine.dispose()
 
 
+def database_at(engine: Engine, revision: str, statements: list[str]) -> None:
+    """The schema of `revision`, holding the rows these raw SQL statements write (as that
+    release wrote them), ready to be upgraded to head."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+        for statement in statements:
+            conn.execute(text(statement))
+
+
 def at_revision_0001(engine: Engine) -> None:
     cfg = alembic_config()
     with engine.begin() as conn:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from engine_fixtures import App, add_table, with_window
+from engine_fixtures import App, add_table, at, office_ticks, with_window
 from memory_channel import Failure, MemoryChannel
 from sqlalchemy import select
 
@@ -24,21 +24,6 @@ from jobs.tick import tick
 from services import ServiceError
 from services.completion import claim_completion, decide_completion, is_completed
 from services.reports import review_report, submit_report
-
-SH = dt.timezone(dt.timedelta(hours=8))
-
-
-def at(m: int, d: int, hh: int = 9, mm: int = 0) -> dt.datetime:
-    return dt.datetime(2024, m, d, hh, mm, tzinfo=SH)
-
-
-def hourly(start: dt.datetime, end: dt.datetime):
-    """Ticks at 09:00 (when every ladder stage comes), 11:00 and 15:00 of each day."""
-    t = start
-    while t < end:
-        if t.hour in (9, 11, 15):
-            yield t
-        t += dt.timedelta(hours=1)
 
 
 class World:
@@ -110,7 +95,7 @@ class World:
 async def test_an_accepted_done_report_stops_that_units_reminders_only(config, sessions) -> None:
     w = World(config, sessions)
     # 区工信局 misses March's due day; its 催办 of Tue 03-26 meets a network error and waits.
-    await w.run(hourly(at(3, 20), at(3, 26, 8)))
+    await w.run(office_ticks(at(3, 20), at(3, 26, 8)))
     w.channel.fail_next(Failure(temporary="network down"), times=5)
     await w.run([at(3, 26, 9)])
     with w.sessions() as s:
@@ -123,7 +108,7 @@ async def test_an_accepted_done_report_stops_that_units_reminders_only(config, s
     assert [i.state for i in waiting] == ["failed"]  # to be retried
     # It reports 已完成 at 10:30; the lead accepts at 10:45.
     w.accept(w.report("区工信局", "2024-03", at(3, 26, 10, 30)), at(3, 26, 10, 45))
-    await w.run(hourly(at(3, 26, 11), at(5, 31)))
+    await w.run(office_ticks(at(3, 26, 11), at(5, 31)))
 
     assert w.to_unit("区工信局", at(3, 26, 11)) == []  # not April's reminders, nor May's
     with w.sessions() as s:
@@ -150,7 +135,7 @@ async def test_a_done_report_sent_back_keeps_the_unit_chased(config, sessions) -
             s, report_id=report, reviewer_contact_id=w.contacts[w.units["区发改局"]],
             accept=False, comment="缺少验收材料", now=at(3, 21, 11),
         )  # fmt: skip
-    await w.run(hourly(at(3, 21, 12), at(4, 27)))
+    await w.run(office_ticks(at(3, 21, 12), at(4, 27)))
     kinds = {kind for _, kind in w.to_unit("区工信局", at(3, 21, 12))}
     assert {"overdue", "reminder"} <= kinds
 
@@ -191,7 +176,7 @@ async def test_a_unit_unfinished_after_the_final_deadline_is_escalated(config, s
     w = World(config, sessions, deadline=dt.date(2024, 4, 30))
     await w.run([at(3, 20)])  # March's periods appear
     w.accept(w.report("区工信局", "2024-03", at(3, 21, 10)), at(3, 21, 11))
-    await w.run(hourly(at(4, 29), at(5, 15)))
+    await w.run(office_ticks(at(4, 29), at(5, 15)))
     final = [
         (when, to, kind, text)
         for when, to, kind, about, final, text in w.sent

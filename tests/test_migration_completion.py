@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from alembic import command
-from sqlalchemy import select, text
+from migration_0002 import database_at
+from sqlalchemy import select
 
 from db.engine import make_engine, make_sessionmaker
-from db.migrate import alembic_config, upgrade
+from db.migrate import upgrade
 from db.models import Assignment, Report
 
 ROWS_0003 = [
@@ -38,12 +38,7 @@ ROWS_0003 = [
 
 def test_0005_marks_closed_tasks_done_and_chases_pending_reviews(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'at-0003.db'}")
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0003")
-        for statement in ROWS_0003:
-            conn.execute(text(statement))
+    database_at(engine, "0003", ROWS_0003)
     before, _ = upgrade(engine)
     assert before == "0003"
     with make_sessionmaker(engine)() as s:

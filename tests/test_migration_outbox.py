@@ -7,12 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from alembic import command
 from memory_channel import MemoryChannel
-from sqlalchemy import select, text
+from migration_0002 import database_at
+from sqlalchemy import select
 
 from db.engine import make_engine, make_sessionmaker
-from db.migrate import alembic_config, upgrade
+from db.migrate import upgrade
 from db.models import OutboxItem
 from duban.wiring import engine_settings
 from jobs.delivery import deliver
@@ -50,12 +50,7 @@ FIRST_RELEASE_ROWS = [
 
 async def test_a_first_release_outbox_row_gets_its_facts_and_is_delivered(config, tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'first-release.db'}")
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
-        for statement in FIRST_RELEASE_ROWS:
-            conn.execute(text(statement))
+    database_at(engine, "0001", FIRST_RELEASE_ROWS)
     before, after = upgrade(engine)
     assert before == "0001" and after != "0001"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine_fixtures import App, add_table, with_window
+from engine_fixtures import App, add_table, at, office_ticks, with_window
 from memory_channel import Failure, MemoryChannel
 from sqlalchemy import select
 
@@ -21,20 +21,6 @@ from jobs.tick import tick
 from jobs.workdays import WorkCalendar
 from messages.render import Renderer
 from services.reports import review_report, submit_report
-
-SH = dt.timezone(dt.timedelta(hours=8))
-
-
-def at(m: int, d: int, hh: int = 9, mm: int = 0) -> dt.datetime:
-    return dt.datetime(2024, m, d, hh, mm, tzinfo=SH)
-
-
-def office_hours(start: dt.datetime, end: dt.datetime):
-    t = start
-    while t < end:
-        if t.hour in (9, 11, 15):
-            yield t
-        t += dt.timedelta(hours=1)
 
 
 async def reported_and_left(config, sessions):
@@ -76,7 +62,7 @@ async def run(app, channel, times) -> list[tuple[dt.datetime, str, str, list[str
 async def test_an_unreviewed_report_reminds_the_lead_then_tells_the_office(config, sessions):
     app, channel, _, _, _ = await reported_and_left(config, sessions)
     channel.supports_buttons = True
-    chased = await run(app, channel, office_hours(at(3, 21, 11), at(4, 10)))
+    chased = await run(app, channel, office_ticks(at(3, 21, 11), at(4, 10)))
     assert [(when, to) for when, to, _, _ in chased] == [
         (at(3, 27), "区发改局"),
         (at(4, 1), "区政府督查室"),
@@ -94,12 +80,12 @@ async def test_an_unreviewed_report_reminds_the_lead_then_tells_the_office(confi
 
 async def test_a_review_in_between_drops_the_queued_reminder(config, sessions):
     app, channel, report, _, lead = await reported_and_left(config, sessions)
-    await run(app, channel, office_hours(at(3, 21, 11), at(3, 27)))
+    await run(app, channel, office_ticks(at(3, 21, 11), at(3, 27)))
     channel.fail_next(Failure(temporary="network down"), times=3)
     assert await run(app, channel, [at(3, 27)]) == []  # the lead's reminder waits for a retry
     with transaction(sessions) as s:
         review_report(s, report_id=report, reviewer_contact_id=lead, accept=True, now=at(3, 27, 10))
-    assert await run(app, channel, office_hours(at(3, 27, 11), at(4, 10))) == []
+    assert await run(app, channel, office_ticks(at(3, 27, 11), at(4, 10))) == []
     with sessions() as s:
         queued = s.scalars(select(OutboxItem).where(OutboxItem.kind == "review_overdue")).all()
     assert [(i.dropped_reason, i.dropped_at) for i in queued] == [

@@ -18,7 +18,7 @@ CODES = sorted(
         for code in re.findall(r'code="(\w+)"', path.read_text())
     }
 )
-PARAMS = {"task": 7, "group": "各相关部门", "due": dt.date(2024, 3, 25)}
+PARAMS = {"task": 7, "group": "各相关部门", "due": dt.date(2024, 3, 25), "units": "区工信局"}
 
 
 def test_services_raise_coded_errors() -> None:
