@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from duban.config import ConfigError, example_config_path, load_config, parse_config
+from duban.config.schema import deadline_overrides
 
 EXAMPLE = example_config_path().read_text(encoding="utf-8")
 
@@ -250,3 +252,20 @@ def test_digest_limit_must_be_positive_and_defaults_to_30(tmp_path: Path) -> Non
     without = without.replace("oldest_items = 10", "", 1).replace("[digest_unused]", "", 1)
     cfg = parse_config(without, source="config.toml", base_dir=tmp_path)
     assert (cfg.digest.max_items, cfg.digest.oldest_items) == (30, 10)
+
+
+def test_decisions_and_deadlines_are_read_and_checked(tmp_path: Path) -> None:
+    text = EXAMPLE.replace("review_within = 3", "review_within = 5", 1) + (
+        "\n[[deadlines]]\ntasks = [12, 13]\ndate = 2024-06-30\n"
+    )
+    cfg = load_config(write(tmp_path, text))
+    assert cfg.decisions.review_within == 5
+    assert deadline_overrides(cfg) == {12: dt.date(2024, 6, 30), 13: dt.date(2024, 6, 30)}
+    bad = EXAMPLE + "\n[[deadlines]]\ntasks = [12]\ndate = 2024-06-31\n"
+    where = f"Invalid date or datetime (at line {line_of(bad, '2024-06-31')}"
+    assert where in error_of(tmp_path, bad)
+    empty = EXAMPLE + "\n[[deadlines]]\ntasks = []\ndate = 2024-06-30\n"
+    assert "deadlines[0].tasks" in error_of(tmp_path, empty)
+    zero = EXAMPLE.replace("designate_within = 3", "designate_within = 0", 1)
+    msg = error_of(tmp_path, zero)
+    assert f"config.toml:{line_of(zero, 'designate_within')}: decisions.designate_within" in msg

@@ -37,9 +37,7 @@ _FINAL_DUE = (
     .join(Task.__table__, _T.id == _A.task_id)
     .join(Unit, Unit.id == _A.unit_id)
     .where(
-        _T.deadline.is_not(None),
-        _T.deadline < bindparam("today"),
-        _T.removed_at.is_(None),
+        _A.task_id.in_(bindparam("tasks", expanding=True)),
         _A.removed_at.is_(None),
         _A.done_at.is_(None),
         or_(
@@ -48,6 +46,11 @@ _FINAL_DUE = (
         ),
     )
     .order_by(_A.id)
+)
+# First the tasks whose deadline has passed (few), then their units through the assignments'
+# task index: a quiet tick never scans every assignment.
+_DEADLINE_PASSED = select(_T.id).where(
+    _T.deadline.is_not(None), _T.deadline < bindparam("today"), _T.removed_at.is_(None)
 )
 _REVIEWS_DUE = (
     select(
@@ -80,7 +83,11 @@ _REVIEWS_DUE = (
 def final_views(session: Session, settings: Settings, now: dt.datetime) -> list[PeriodView]:
     """The 完成时限 ladders whose next check has come: units not done, deadline passed."""
     today = now.astimezone(settings.tz).date()
-    rows = session.connection().execute(_FINAL_DUE, {"today": today, "now": now}).all()
+    conn = session.connection()
+    tasks = conn.execute(_DEADLINE_PASSED, {"today": today}).scalars().all()
+    if not tasks:
+        return []
+    rows = conn.execute(_FINAL_DUE, {"tasks": list(tasks), "now": now}).all()
     if not rows:
         return []
     leads = leads_of(session, {r.task_id for r in rows})
