@@ -22,6 +22,8 @@ from bot.keyboards import pattern
 from bot.texts import render
 from db.engine import transaction
 from db.models import Report
+from db.models.tasks import LEAD
+from services.completion import unfinished_units
 from services.reports import review_report
 
 T = "bot_review.j2"
@@ -42,7 +44,14 @@ def _review(context: ContextTypes.DEFAULT_TYPE, caller, report_id: int, accept: 
             now=d.now(),
             tz=d.tz,
         )
-        return _about(report)
+        about = _about(report)
+        if accept and report.period.assignment.done_at is not None:
+            # Its 已完成 was accepted: say it is chased no more, and whether the lead may
+            # now claim 办结 (every responsible unit done).
+            unfinished = unfinished_units(session, report.period.assignment.task_id)
+            about["unit_done"] = True
+            about["all_done"] = not [u for u in unfinished if u[1] != LEAD]
+        return about
 
     return run_service(d, caller, call)
 

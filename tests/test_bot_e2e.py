@@ -602,3 +602,31 @@ async def test_weekly_digest_brings_the_office_the_ledger_and_a_chart(env: Env) 
     assert doc.chat_id == OFFICE_CHAT and photo.chat_id == OFFICE_CHAT
     (xlsx,) = doc.files.values()
     assert xlsx[:2] == b"PK"
+
+
+async def test_accepting_a_done_report_says_the_unit_is_chased_no_more(env: Env) -> None:
+    await env.bind(IND, "区工信局")
+    await env.bind(DEV, "区发改局")
+    env.remind("ind9")
+    mark = env.server.mark()
+    await env.deliver()
+    reminder = await env.answer(IND["id"], mark, "任务9")
+    mark = await env.press(IND, reminder, "报送进展")
+    status = await env.answer(IND["id"], mark, "请选择进展情况")
+    mark = await env.press(IND, status, "已完成")
+    await env.answer(IND["id"], mark, "简要说明")
+    mark = await env.say(IND, "园区道路改造全部完工")
+    files = await env.answer(IND["id"], mark, "佐证材料")
+    mark = await env.press(IND, files, "完成")
+    confirm = await env.answer(IND["id"], mark, "请确认")
+    mark = await env.press(IND, confirm, "确认报送")
+    await env.answer(IND["id"], mark, "已收到任务9")
+    mark = env.server.mark()
+    await env.deliver()
+    review = await env.answer(DEV["id"], mark, "园区道路改造全部完工")
+    mark = await env.press(DEV, review, "通过")
+    reply = (await env.answer(DEV["id"], mark, "已通过")).text
+    assert "区工信局已完成此项任务，今后不再向其催办。" in reply
+    assert "各责任单位均已完成：可发送 /done 申请办结。" in reply
+    with env.sessions() as s:
+        assert s.get(Period, env.ids["ind9"]).assignment.done_at is not None
