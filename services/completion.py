@@ -42,10 +42,11 @@ def claim_completion(
             raise ServiceError(
                 f"task {task.number} is already completed", code="task_completed", task=task.number
             )
+        claimant = _contact_unit(session, contact_id)  # a lead claiming 办结 counts as done
         unfinished = [
             name
             for name, role, unit_id in unfinished_units(session, task.id)
-            if not (role == LEAD and unit_id == _contact_unit(session, contact_id))
+            if not (role == LEAD and unit_id == claimant)
         ]
         if unfinished:
             raise ServiceError(
