@@ -140,7 +140,9 @@ def plan(
     for view in periods:
         state = view.state
         if view.final:
-            _plan_final(view, now_utc, open_now, resume, cache, in_charge_of, ages, office_name, result)
+            _plan_final(
+                view, now_utc, open_now, resume, cache, in_charge_of, ages, office_name, result
+            )
             continue
         if state != OPEN and state != RETURNED:
             next_check[view.period_id] = None

@@ -107,7 +107,7 @@ def plan_reviews(
                 task=view.task_number, title=view.title, task_id=view.task_id,
                 unit=view.unit_name, unit_id=view.unit_id, role="responsible",
                 due=due.isoformat(), label=view.label, leads=view.lead_names, stage=k,
-                overdue_days=cal.workdays_between(due, max(day, today)), ref_id=view.report_id,
+                overdue_days=cal.days_overdue(due, max(day, today)), ref_id=view.report_id,
                 details={"submitted": view.submitted_on.isoformat()},
             )  # fmt: skip
             if k == 1:

@@ -30,9 +30,16 @@ FINAL_LABEL = "完成时限"
 _A, _T, _R = Assignment.__table__.c, Task.__table__.c, Report.__table__.c
 _FINAL_DUE = (
     select(
-        _A.id, _A.task_id, _A.unit_id, _A.role, Unit.name, _T.number, _T.text, _T.deadline,
+        _A.id,
+        _A.task_id,
+        _A.unit_id,
+        _A.role,
+        Unit.name,
+        _T.number,
+        _T.text,
+        _T.deadline,
         _T.section,
-    )  # fmt: skip
+    )
     .select_from(Assignment.__table__)
     .join(Task.__table__, _T.id == _A.task_id)
     .join(Unit, Unit.id == _A.unit_id)
