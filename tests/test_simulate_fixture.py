@@ -22,8 +22,9 @@ SEED_TABLE = REPO / "examples" / "shenhe-2024-tasks.txt"
 #   duban simulate --from 2024-09-01 --to 2024-10-31 --table examples/shenhe-2024-tasks.txt
 #     --format jsonl | gzip -9 -n
 # Re-recorded for issue 11 (completion and the review chase): simulated leads now review, so
-# the run adds their review_result and review_overdue items (and a digest holding a
-# review_overdue is a lead's); every other line is as a21ca46 recorded it.
+# the run adds their review_result and review_overdue items (a digest holding a review_overdue
+# is a lead's) and designation requests are due 3 working days after they go out; every other
+# line is as the ages branch recorded it.
 FIXTURE = REPO / "tests" / "data" / "simulate_seed_2024-09-10.jsonl.gz"
 
 
