@@ -39,6 +39,7 @@ _FINAL_DUE = (
         _T.text,
         _T.deadline,
         _T.section,
+        _T.leaders,
     )
     .select_from(Assignment.__table__)
     .join(Task.__table__, _T.id == _A.task_id)
@@ -101,12 +102,13 @@ def final_views(session: Session, settings: Settings, now: dt.datetime) -> list[
     # One shared policy object (the planner memoises ladders by it): the post-due ladder only.
     policy = {**settings.escalation, "remind_before": [], "remind_on_due": False}
     out = []
-    for aid, task_id, unit_id, role, name, number, text, deadline, section in rows:
+    for aid, task_id, unit_id, role, name, number, text, deadline, section, named in rows:
         lead_ids, lead_names = leads.get(task_id, ((), ()))
+        leaders = tuple(n for n in (named or "").split("、") if n)  # the table's 责任领导
         out.append(
             PeriodView(0, aid, number, task_id, unit_id, name, role, lead_ids, lead_names,
                        deadline, None, OPEN, policy, deadline, FINAL_LABEL, short_title(text),
-                       short_section(section or ""), final=True)
+                       short_section(section or ""), leaders, final=True)
         )  # fmt: skip
     return out
 
