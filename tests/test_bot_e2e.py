@@ -213,7 +213,8 @@ async def test_a_figure_among_other_numbers_is_the_one_with_the_target_unit(env:
         assert s.scalar(select(Report)).figure == 520.0
 
 
-async def test_report_by_button_then_lead_accepts(env: Env) -> None:
+async def report_task9_by_button(env: Env, status_label: str, text: str) -> None:
+    """区工信局 (bound, like its lead 区发改局) reports on task 9 from its reminder's button."""
     await env.bind(IND, "区工信局")
     await env.bind(DEV, "区发改局")
     env.remind("ind9")
@@ -222,14 +223,18 @@ async def test_report_by_button_then_lead_accepts(env: Env) -> None:
     reminder = await env.answer(IND["id"], mark, "任务9")
     mark = await env.press(IND, reminder, "报送进展")
     status = await env.answer(IND["id"], mark, "请选择进展情况")
-    mark = await env.press(IND, status, "序时推进")
+    mark = await env.press(IND, status, status_label)
     await env.answer(IND["id"], mark, "简要说明")
-    mark = await env.say(IND, "已完成园区道路改造")
+    mark = await env.say(IND, text)
     files = await env.answer(IND["id"], mark, "佐证材料")  # task 9 has no numeric target
     mark = await env.press(IND, files, "完成")
     confirm = await env.answer(IND["id"], mark, "请确认")
     mark = await env.press(IND, confirm, "确认报送")
     await env.answer(IND["id"], mark, "已收到任务9")
+
+
+async def test_report_by_button_then_lead_accepts(env: Env) -> None:
+    await report_task9_by_button(env, "序时推进", "已完成园区道路改造")
 
     mark = env.server.mark()
     await env.deliver()
@@ -605,22 +610,7 @@ async def test_weekly_digest_brings_the_office_the_ledger_and_a_chart(env: Env) 
 
 
 async def test_accepting_a_done_report_says_the_unit_is_chased_no_more(env: Env) -> None:
-    await env.bind(IND, "区工信局")
-    await env.bind(DEV, "区发改局")
-    env.remind("ind9")
-    mark = env.server.mark()
-    await env.deliver()
-    reminder = await env.answer(IND["id"], mark, "任务9")
-    mark = await env.press(IND, reminder, "报送进展")
-    status = await env.answer(IND["id"], mark, "请选择进展情况")
-    mark = await env.press(IND, status, "已完成")
-    await env.answer(IND["id"], mark, "简要说明")
-    mark = await env.say(IND, "园区道路改造全部完工")
-    files = await env.answer(IND["id"], mark, "佐证材料")
-    mark = await env.press(IND, files, "完成")
-    confirm = await env.answer(IND["id"], mark, "请确认")
-    mark = await env.press(IND, confirm, "确认报送")
-    await env.answer(IND["id"], mark, "已收到任务9")
+    await report_task9_by_button(env, "已完成", "园区道路改造全部完工")
     mark = env.server.mark()
     await env.deliver()
     review = await env.answer(DEV["id"], mark, "园区道路改造全部完工")
