@@ -1,4 +1,4 @@
-"""Migration 0006 on a database revision 0003 wrote (upgraded through 0004, 0005): the units of a
+"""Migration 0007 on a database revision 0003 wrote (upgraded through 0004–0006): the units of a
 task already 办结 are done as of its confirmation, and a report awaiting review is chased."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ ROWS_0003 = [
 ]
 
 
-def test_0006_marks_closed_tasks_done_and_chases_pending_reviews(tmp_path) -> None:
+def test_0007_marks_closed_tasks_done_and_chases_pending_reviews(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'at-0003.db'}")
     database_at(engine, "0003", ROWS_0003)
     before, _ = upgrade(engine)
