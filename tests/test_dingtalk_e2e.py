@@ -22,6 +22,7 @@ from jobs.delivery import deliver
 from jobs.delivery.contracts import Outgoing
 from jobs.outbox import enqueue
 from services.registration import create_invite
+from services.reports import review_report, submit_report
 from tests.dingtalk_harness import (
     CLERK,
     LEADER,
@@ -189,6 +190,12 @@ async def test_lead_group_and_office_group_close_a_task(dt_env: DtEnv) -> None:
     env = dt_env
     await env.bind(LI, "区发改局", group="cidDEVGROUP==")
     assert OFFICE_GROUP in await env.ask(CLERK, "群号", group=OFFICE_GROUP)
+    with transaction(env.sessions) as s:  # 办结 needs every unit done: 区工信局's 已完成, accepted
+        done = submit_report(
+            s, period_id=env.ids["ind9"], contact_id=None, status="done", text="已全部完成",
+            now=env.now(),
+        )  # fmt: skip
+        review_report(s, report_id=done.id, reviewer_contact_id=None, accept=True, now=env.now())
     # any member of the bound group acts for the unit
     await env.ask(LU, "办结 9 全部完成", "已提交任务9的办结申请", group="cidDEVGROUP==")
     confirm = await delivered_link(env, f"group:{OFFICE_GROUP}", "任务9", "确认办结")
