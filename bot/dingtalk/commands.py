@@ -33,7 +33,7 @@ from bot.dingtalk.evidence import store_files
 from bot.keyboards import FAMILIES, resolve, siblings
 from bot.texts import refusal
 from db.engine import transaction
-from db.models import ReceivedMessage, Report
+from db.models import ReceivedMessage, Report, Target
 from db.models.contacts import DINGTALK, group_address, user_address
 from db.models.reports import COMPLETED, DIFFICULTY, ON_TRACK, REVIEW_NONE, REVIEW_PENDING
 from messages.render import render_message
@@ -318,7 +318,13 @@ class Commands:
                 return self.say("stale")
             if action != "view":
                 return self.say(f"{action}_prompt", number=it.task_number)
-            targets = [t.raw for t in queries.targets(session, it.task_id)]
+            targets = list(  # bot.queries.targets is gone (figures moved it); read them here
+                session.scalars(
+                    select(Target.raw).where(
+                        Target.task_id == it.task_id, Target.removed_at.is_(None)
+                    ).order_by(Target.ordinal)
+                )
+            )
             return render_message(self.d.locale, "bot_report.j2", "view", item=it, targets=targets)
         decide = DECISIONS.get(action)
         if decide is None:
